@@ -1,0 +1,3 @@
+from otclab.cli.main import run
+
+run()
