@@ -1,0 +1,68 @@
+"""A pricing request ``{"template", "terms", "market", "state"?, "fixings"?}``, validated."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core.errors import InputError, TemplateError, TermsError
+from ..market.snapshot import MarketSnapshot
+from ..templates.loader import Template, get_template
+from ..templates.schema import Terms
+
+REQUEST_KEYS = ("template", "terms", "market", "state", "fixings")
+
+
+@dataclass(frozen=True)
+class PricingRequest:
+    template: Template
+    terms: Terms
+    market: MarketSnapshot
+    state: dict = field(default_factory=dict)
+    fixings: dict = field(default_factory=dict)
+    raw_terms: dict = field(default_factory=dict)
+
+    def with_terms(self, **changes) -> "PricingRequest":
+        raw = {**self.raw_terms, **changes}
+        return PricingRequest(self.template, self.template.schema.validate(raw), self.market,
+                              self.state, self.fixings, raw)
+
+    def with_market(self, market: MarketSnapshot) -> "PricingRequest":
+        return PricingRequest(self.template, self.terms, market, self.state, self.fixings, self.raw_terms)
+
+
+def parse_request(obj) -> PricingRequest:
+    """Validate a request given as a dict, a JSON string or a path to a JSON file."""
+    if isinstance(obj, PricingRequest):
+        return obj
+    if isinstance(obj, (str, Path)) and not str(obj).lstrip().startswith("{"):
+        try:
+            obj = Path(obj).read_text(encoding="utf-8")
+        except OSError as e:
+            raise InputError(f"cannot read request file: {e}", "request") from None
+    if isinstance(obj, str):
+        try:
+            obj = json.loads(obj)
+        except json.JSONDecodeError as e:
+            raise InputError(f"not valid JSON: {e}", "request") from None
+    if not isinstance(obj, dict):
+        raise InputError("a request is a JSON object with template, terms, market", "request")
+    unknown = sorted(set(obj) - set(REQUEST_KEYS))
+    if unknown:
+        raise InputError(f"unknown key(s) {unknown}; allowed: {', '.join(REQUEST_KEYS)}", "request")
+    for key in ("template", "terms", "market"):
+        if key not in obj:
+            raise InputError("is required", key)
+    if not isinstance(obj["template"], str):
+        raise TemplateError("must be a template name or notebook path", "template")
+    tpl = get_template(obj["template"])
+    raw_terms = obj["terms"]
+    terms = tpl.schema.validate(raw_terms)
+    market = MarketSnapshot.from_dict(obj["market"])
+    state = obj.get("state") or {}
+    if not isinstance(state, dict):
+        raise TermsError("must be an object such as {\"ki_hit\": true}", "state")
+    fixings = obj.get("fixings") or {}
+    if not isinstance(fixings, dict):
+        raise TermsError("must be an object of date -> price", "fixings")
+    return PricingRequest(tpl, terms, market, dict(state), dict(fixings), dict(raw_terms))

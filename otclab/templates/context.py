@@ -1,0 +1,136 @@
+"""What a template sees when it is priced: the trade, its dates on the grid, and the market.
+
+``PricingContext`` is built once per (template, terms, market, state). Its grid holds every
+future observation date of every schedule plus maturity (dates strictly after the valuation
+date; dates on or before it are past and come from ``state``/``fixings``). Levels are relative
+(S / initial_price); values are fractions of notional; discount factors use ACT/365F.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.dates import Date, act365, parse_date
+from ..core.errors import TermsError
+from ..core.schedules import maturity_from_tenor
+from ..engines.mc.bridge import crossing_probability
+
+
+def resolve_maturity(terms, cal):
+    """``terms`` with ``maturity_date`` set (from tenor_months, rolled to a trading day)."""
+    if terms.maturity_date is not None:
+        return terms.replace(maturity_date=cal.roll_forward(terms.maturity_date))
+    return terms.replace(maturity_date=maturity_from_tenor(terms.start_date, terms.tenor_months, cal))
+
+
+class PricingContext:
+    def __init__(self, template, terms, market, state=None, fixings=None, xp=np):
+        self.template = template
+        self.market = market
+        self.xp = xp
+        self.cal = cal = market.calendar
+        self.terms = terms = resolve_maturity(terms, cal)
+        self.valuation_date: Date = market.valuation_date
+        self.start: Date = terms.start_date
+        self.maturity: Date = terms.maturity_date
+        if self.maturity <= self.valuation_date:
+            raise TermsError(f"the trade matures on {self.maturity}, on or before the valuation date "
+                             f"{self.valuation_date}; nothing left to price", "terms.maturity_date")
+        self.underlying = terms.underlying
+        self.notional = terms.notional
+        self.s0 = terms.initial_price
+        self.spot = market.spot(self.underlying)
+        self.spot_rel = self.spot / self.s0
+        self.fixings = {parse_date(k, "fixings"): float(v) for k, v in (fixings or {}).items()}
+
+        raw = template.get("schedule")(terms, cal)
+        self.schedules = {k: sorted(set(v)) for k, v in raw.items()}
+        future = {k: [d for d in v if d > self.valuation_date] for k, v in self.schedules.items()}
+        self.past = {k: [d for d in v if d <= self.valuation_date] for k, v in self.schedules.items()}
+        grid = sorted(set(d for v in future.values() for d in v) | {self.maturity})
+        pos = {d: i for i, d in enumerate(grid)}
+        self.dates = grid
+        self.future = future
+        self.index = {k: np.array([pos[d] for d in v], dtype=np.int64) for k, v in future.items()}
+        self.t_diff = market.diffusion_time(grid)
+        self.t_disc = market.discount_time(grid)
+        self.T = float(self.t_diff[-1])
+        self.T_disc = float(self.t_disc[-1])
+
+        self.rate_curve = market.rate
+        self.div_curve = market.div_yield(self.underlying)
+        self.vol_surface = market.vol(self.underlying)
+        mny_fn = template.get("VOL_MONEYNESS")
+        strike_level = mny_fn(terms) if callable(mny_fn) else 1.0
+        self.vol_moneyness = strike_level / self.spot_rel  # strike / current spot
+        self.vol = float(self.vol_surface.vol(max(self.T, 1e-8), self.vol_moneyness))
+        self.r = float(self.rate_curve.zero(self.T_disc))
+        self.q = float(self.div_curve.zero(self.T_disc))
+        self._df_grid = self.rate_curve.discount(self.t_disc)
+
+        self.state = dict(state or {})
+        init = template.get("initial_state")
+        if callable(init):
+            self.state.update(init(self) or {})
+
+    # ---- arrays on the grid for templates ----------------------------------------------
+    def arr(self, values, dtype=None):
+        return self.xp.asarray(np.asarray(values, dtype=dtype or float))
+
+    def df(self, name: str | None = None):
+        """Discount factors (ACT/365F) at the future dates of schedule ``name`` (None: maturity)."""
+        if name is None:
+            return float(self._df_grid[-1])
+        return self.arr(self._df_grid[self.index[name]])
+
+    def accrual(self, name: str):
+        """ACT/365F years from the start date to each future date of schedule ``name``."""
+        return self.arr([act365(self.start, d) for d in self.future[name]])
+
+    def year_fractions(self, dates):
+        return np.array([act365(self.start, d) for d in dates])
+
+    def n_past(self, name: str) -> int:
+        return len(self.past[name])
+
+    def past_levels(self, name: str) -> np.ndarray:
+        """Relative fixings (S / S0) on the past dates of schedule ``name``; all must be given."""
+        missing = [d.isoformat() for d in self.past[name] if d not in self.fixings]
+        if missing:
+            shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+            raise TermsError(f"seasoned trade: fixings needed for the past {name} dates {shown} "
+                             f"(or give the state instead)", "fixings")
+        return np.array([self.fixings[d] / self.s0 for d in self.past[name]])
+
+    # ---- diffusion on the grid ----------------------------------------------------------
+    def step_params(self, dates=None):
+        """Per step between ``dates`` (default: the grid), starting from the valuation date:
+        diffusion dτ, calendar dt, vol, carry r−q and discount rate (forwards over calendar time).
+        """
+        if dates is None:
+            t_diff, t_disc = self.t_diff, self.t_disc
+        else:
+            t_diff, t_disc = self.market.diffusion_time(dates), self.market.discount_time(dates)
+        t_prev = np.concatenate([[0.0], t_diff[:-1]])
+        c_prev = np.concatenate([[0.0], t_disc[:-1]])
+        dtau = t_diff - t_prev
+        dcal = t_disc - c_prev
+        vols = self.vol_surface.forward_vols(t_diff, self.vol_moneyness)
+        r_f = self.rate_curve.forward(c_prev, t_disc)
+        q_f = self.div_curve.forward(c_prev, t_disc)
+        return dtau, dcal, vols, r_f - q_f, r_f
+
+    def mc_drift_vol(self):
+        """(drift, vol·√dτ) per grid step for the path simulator."""
+        dtau, _, vols, carry, _ = self.step_params()
+        return (carry - 0.5 * vols**2) * dtau, vols * np.sqrt(dtau)
+
+    def hit_probability(self, s, level, direction: str):
+        """Per-step probability (paths, steps) that the continuous path crossed ``level``.
+
+        Brownian bridge between grid dates, the first step starting from the current spot.
+        """
+        xp = self.xp
+        dtau, _, vols, _, _ = self.step_params()
+        var = self.arr(vols**2 * dtau)
+        prev = xp.concatenate([xp.full((s.shape[0], 1), self.spot_rel, dtype=s.dtype), s[:, :-1]], axis=1)
+        return crossing_probability(xp, prev, s, level, var, direction)
