@@ -119,6 +119,18 @@ class PricingContext:
         q_f = self.div_curve.forward(c_prev, t_disc)
         return dtau, dcal, vols, r_f - q_f, r_f
 
+    def bs_inputs(self) -> dict:
+        """Black–Scholes inputs matching the simulated dynamics to maturity (for closed forms).
+
+        ``rate`` discounts over ``T_disc`` (ACT/365F); ``div_yield`` is set so that the carry
+        over diffusion time ``T`` equals the MC drift; ``vol`` gives the same total variance.
+        """
+        dtau, _, vols, carry, _ = self.step_params()
+        b = float((carry * dtau).sum() / self.T)
+        w = float((vols**2 * dtau).sum())
+        return {"spot": self.spot_rel, "T": self.T, "T_disc": self.T_disc, "rate": self.r,
+                "div_yield": self.r - b, "vol": (w / self.T) ** 0.5}
+
     def mc_drift_vol(self):
         """(drift, vol·√dτ) per grid step for the path simulator."""
         dtau, _, vols, carry, _ = self.step_params()
