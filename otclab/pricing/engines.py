@@ -12,13 +12,13 @@ from ..templates.context import PricingContext
 
 
 def run_mc(ctx: PricingContext, paths: int, seed, antithetic: bool = True, chunk_paths=None,
-           progress=None):
+           progress=None, z_offset: int = 0):
     """(value, stderr) by Monte Carlo over the context's date grid."""
     payoff = ctx.template.get("payoff")
     drift, vsd = ctx.mc_drift_vol()
     res = mc_expectation(lambda s: payoff(s, ctx), n_paths=int(paths), log_s0=math.log(ctx.spot_rel),
                          drift=drift, vol_sqrt_dt=vsd, seed=seed, antithetic=antithetic, xp=ctx.xp,
-                         chunk_paths=chunk_paths, progress=progress)
+                         chunk_paths=chunk_paths, progress=progress, z_offset=z_offset)
     return res.mean, res.stderr
 
 

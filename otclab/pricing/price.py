@@ -19,7 +19,8 @@ from .request import PricingRequest, parse_request
 ENGINES = ("analytic", "mc", "pde")
 SPOT_BUMP = 0.01     # relative, for MC delta/gamma
 VOL_BUMP = 0.01      # one vol point
-RATE_BUMP = 0.0001   # one basis point, scaled to 1%
+RATE_BUMP = 0.001    # ten basis points, scaled to 1% (small enough to be linear, large
+                     # enough that MC knock-out flips do not dominate the difference)
 
 
 @dataclass
@@ -54,6 +55,7 @@ class EngineSettings:
     steps_per_day: float = 4.0
     chunk_paths: int | None = None
     progress: object = None
+    z_offset: int = 0
 
 
 def _value(req: PricingRequest, st: EngineSettings, market=None, terms=None, fixings=None):
@@ -61,7 +63,7 @@ def _value(req: PricingRequest, st: EngineSettings, market=None, terms=None, fix
     ctx = PricingContext(req.template, terms or req.terms, market or req.market, req.state,
                          req.fixings if fixings is None else fixings, xp=get_xp(st.device))
     if st.engine == "mc":
-        v, se = run_mc(ctx, st.paths, st.seed, st.antithetic, st.chunk_paths, st.progress)
+        v, se = run_mc(ctx, st.paths, st.seed, st.antithetic, st.chunk_paths, st.progress, st.z_offset)
         return v, se, {}, ctx
     if st.engine == "pde":
         v, g, _ = run_pde(ctx, st.n_x, st.steps_per_day)
@@ -94,7 +96,9 @@ def _greeks(req: PricingRequest, st: EngineSettings, v0: float, grid: dict, ctx)
             g["theta"] = None
         else:
             fix = {**req.fixings, tomorrow.isoformat(): spot}
-            g["theta"] = N * (_value(req, quiet, market=m.bumped(valuation_date=tomorrow), fixings=fix)[0] - v0)
+            # Common random numbers: tomorrow's paths reuse today's normals after tomorrow.
+            shifted = EngineSettings(**{**quiet.__dict__, "z_offset": int(ctx.dates[0] == tomorrow)})
+            g["theta"] = N * (_value(req, shifted, market=m.bumped(valuation_date=tomorrow), fixings=fix)[0] - v0)
     return g
 
 

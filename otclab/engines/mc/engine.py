@@ -29,17 +29,20 @@ def default_chunk(n_steps: int, xp) -> int:
 
 def mc_expectation(payoff, *, n_paths: int, log_s0: float, drift, vol_sqrt_dt, seed: int | None = 0,
                    antithetic: bool = True, xp=np, chunk_paths: int | None = None,
-                   dtype=None, progress=None) -> MCResult:
+                   dtype=None, progress=None, z_offset: int = 0) -> MCResult:
     """E[payoff(levels)] over ``n_paths`` GBM paths; ``drift``/``vol_sqrt_dt`` per step (arrays).
 
     With ``antithetic`` the paths come in (Z, -Z) pairs and the standard error is computed from
     pair averages. ``progress(done, total)`` is called after each chunk when given.
+    ``z_offset`` draws that many extra leading normals per path and drops them: a grid that
+    lost its first date (tomorrow's valuation) then reuses today's numbers for its dates.
     """
     dtype = dtype or xp.float64
     drift = xp.asarray(drift, dtype=dtype)
     vsd = xp.asarray(vol_sqrt_dt, dtype=dtype)
     n_steps = int(drift.shape[0])
-    chunk = int(chunk_paths or default_chunk(n_steps, xp))
+    n_draw = n_steps + int(z_offset)
+    chunk = int(chunk_paths or default_chunk(n_draw, xp))
     if antithetic:
         chunk = max(2, chunk // 2 * 2)
     rng = make_rng(xp, seed)
@@ -50,10 +53,10 @@ def mc_expectation(payoff, *, n_paths: int, log_s0: float, drift, vol_sqrt_dt, s
         m = min(chunk, n_paths - done)
         if antithetic:
             half = max(1, (m + 1) // 2)
-            z = rng.standard_normal((half, n_steps), dtype=dtype)
+            z = rng.standard_normal((half, n_draw), dtype=dtype)[:, z_offset:]
             z = xp.concatenate([z, -z], axis=0)
         else:
-            z = rng.standard_normal((m, n_steps), dtype=dtype)
+            z = rng.standard_normal((m, n_draw), dtype=dtype)[:, z_offset:]
         levels = simulate_levels(xp, z, log_s0, drift, vsd)
         del z
         v = xp.asarray(payoff(levels), dtype=xp.float64)

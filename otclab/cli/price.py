@@ -1,0 +1,76 @@
+"""``otclab price REQUEST.json|-`` and ``otclab solve``: price one request, print JSON or a table."""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Optional
+
+import typer
+
+from ..core.errors import InputError
+
+
+def _read(source: str) -> str:
+    if source == "-":
+        text = sys.stdin.read()
+        if not text.strip():
+            raise InputError("no request on standard input", "request")
+        return text
+    try:
+        with open(source, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError as e:
+        raise InputError(f"cannot read {source}: {e.strerror}", "request") from None
+
+
+def _show(result: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, indent=1, default=str))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{result['template']} ({result['version']}) — {result['engine']}")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("value", f"{result['value']:,.2f}")
+    table.add_row("value % notional", f"{100 * result['value_pct']:.4f}%")
+    if result.get("stderr") is not None:
+        table.add_row("MC standard error", f"{result['stderr']:,.2f}")
+    for k, v in (result.get("greeks") or {}).items():
+        table.add_row(k, "n/a" if v is None else f"{v:,.4f}")
+    Console().print(table)
+
+
+def register(root: typer.Typer) -> None:
+    @root.command("price")
+    def price_cmd(
+        request: str = typer.Argument(..., help="request JSON file, or - for standard input"),
+        engine: str = typer.Option("mc", help="analytic | mc | pde"),
+        paths: int = typer.Option(100_000, help="Monte Carlo paths"),
+        seed: int = typer.Option(20240101, help="random seed (same seed = same paths)"),
+        greeks: bool = typer.Option(False, "--greeks", help="add delta, gamma, vega, theta, rho"),
+        device: Optional[str] = typer.Option(None, help="cpu | gpu (default: OTCLAB_DEVICE or cpu)"),
+        as_json: bool = typer.Option(False, "--json", help="print JSON"),
+    ) -> None:
+        """Price REQUEST = {"template", "terms", "market", "state"?, "fixings"?}."""
+        from ..pricing import price
+
+        result = price(_read(request), engine=engine, paths=paths, seed=seed, greeks=greeks, device=device)
+        _show(result.to_dict(), as_json)
+
+    @root.command("solve")
+    def solve_cmd(
+        request: str = typer.Argument(..., help="request JSON file, or - for standard input"),
+        field: str = typer.Option("coupon", "--for", help="term to solve for (coupon, participation, strike, ...)"),
+        target: Optional[float] = typer.Option(None, help="target value in currency (default: par for notes, 0 for options)"),
+        engine: str = typer.Option("pde", help="analytic | mc | pde"),
+        paths: int = typer.Option(100_000),
+        seed: int = typer.Option(20240101),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Solve a term so that the trade is worth the target (fair coupon, fair participation)."""
+        from ..pricing import solve
+
+        out = solve(_read(request), field, target=target, engine=engine, paths=paths, seed=seed)
+        print(json.dumps(out, indent=1) if as_json else f"{field} = {out['value']:.6f}")
