@@ -56,7 +56,8 @@ _load_plugins()
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (2 for user errors)."""
     try:
-        root(args=argv, standalone_mode=False)
+        # Without standalone mode click returns the code of typer.Exit instead of exiting.
+        code = root(args=argv, standalone_mode=False)
     except OtcError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             print("aborted", file=sys.stderr)
             return 1
         raise
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def run() -> None:  # console_scripts entry point

@@ -131,6 +131,18 @@ class PricingContext:
         return {"spot": self.spot_rel, "T": self.T, "T_disc": self.T_disc, "rate": self.r,
                 "div_yield": self.r - b, "vol": (w / self.T) ** 0.5}
 
+    def log_moments(self, name: str):
+        """Mean of ln(s) and cumulative variance at the future dates of schedule ``name``.
+
+        Exactly the simulated dynamics (term structures included): ln s_i is normal with this
+        mean and Cov(ln s_i, ln s_j) = variance at the earlier of the two dates.
+        """
+        dtau, _, vols, carry, _ = self.step_params()
+        mean = np.log(self.spot_rel) + np.cumsum((carry - 0.5 * vols**2) * dtau)
+        var = np.cumsum(vols**2 * dtau)
+        idx = self.index[name]
+        return mean[idx], var[idx]
+
     def mc_drift_vol(self):
         """(drift, vol·√dτ) per grid step for the path simulator."""
         dtau, _, vols, carry, _ = self.step_params()

@@ -1,0 +1,47 @@
+"""``otclab payoffs validate`` runs every template notebook through papermill; a broken one fails."""
+import json
+import shutil
+import subprocess
+import sys
+
+import nbformat
+
+from otclab.templates.loader import BUILTIN_DIR, available
+
+
+def otclab(*args, env=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "otclab", *args], capture_output=True, text=True, env=env, cwd=cwd)
+
+
+def test_every_builtin_template_validates(tmp_path):
+    proc = otclab("payoffs", "validate", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert {r["template"] for r in report} == set(available())
+    assert all(r["status"] == "pass" for r in report)
+    assert all((tmp_path / f"{r['template']}-{r['version']}.ipynb").exists() for r in report)
+    # validation cells recorded their comparisons
+    snow = next(r for r in report if r["template"] == "snowball")
+    keys = {rec["key"] for rec in snow["records"]}
+    assert {"mc_vs_reference", "pde_vs_reference", "fair_coupon"} <= keys
+    listed = otclab("payoffs", "list", "--out", str(tmp_path), "--json")
+    assert all(row["validated"] == "pass" for row in json.loads(listed.stdout))
+
+
+def test_a_broken_template_fails_validation(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    path = src / "digital.ipynb"
+    shutil.copy(BUILTIN_DIR / "digital.ipynb", path)
+    nb = nbformat.read(str(path), 4)
+    for cell in nb.cells:
+        if "payoff" in cell.metadata.get("tags", []):
+            # a wrong payoff: pays on the wrong side of the strike
+            cell.source = cell.source.replace("s_T > t.strike", "s_T < t.strike")
+    nbformat.write(nb, str(path))
+    out = tmp_path / "out"
+    proc = otclab("payoffs", "validate", str(path), "--out", str(out))
+    assert proc.returncode == 1
+    assert "FAIL digital" in proc.stdout and "mc_vs_analytic" in proc.stdout
+    log = [json.loads(x) for x in (out / "validations.jsonl").read_text().splitlines()]
+    assert log[-1]["status"] == "fail" and log[-1]["template"] == "digital"
