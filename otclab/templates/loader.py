@@ -56,16 +56,18 @@ class Template:
         return ["mc"] + (["pde"] if self.has_pde else []) + (["analytic"] if self.has_analytic else [])
 
 
-def tagged_sources(nb) -> list[tuple[str, str]]:
+def tagged_sources(nb: dict) -> list[tuple[str, str]]:
     """(tag, source) of the code cells carrying one of ``CODE_TAGS``, in notebook order."""
     out = []
-    for cell in nb.cells:
+    for cell in nb.get("cells", []):
         if cell.get("cell_type") != "code":
             continue
         tags = set(cell.get("metadata", {}).get("tags", []))
+        src = cell.get("source", "")
+        src = "".join(src) if isinstance(src, list) else src
         for tag in CODE_TAGS:
             if tag in tags:
-                out.append((tag, cell.source))
+                out.append((tag, src))
                 break
     return out
 
@@ -108,11 +110,15 @@ def template_from_sources(sources: list[tuple[str, str]], path: Path | None = No
 
 def load_notebook(path) -> Template:
     """Load the template defined by the notebook at ``path``."""
-    import nbformat
+    # Read the notebook's JSON directly (nbformat v4): loading needs no Jupyter stack, so
+    # pricing runs on machines that only have the numerical libraries (GPU nodes).
+    import json
 
     path = Path(path)
     try:
-        nb = nbformat.read(str(path), as_version=4)
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(nb, dict) or nb.get("nbformat") != 4:
+            raise ValueError("not an nbformat 4 notebook")
     except FileNotFoundError:
         raise TemplateError(f"no template notebook at {path}", "template") from None
     except Exception as exc:
