@@ -18,7 +18,8 @@ time.
 Spot already at or beyond the barrier (>= an up barrier, <= a down barrier) is the knocked state:
 a knock-out is worth its rebate now (undiscounted, it is paid at the hit), a knock-in is the
 vanilla option. ``T == 0`` with spot inside gives the payoff: intrinsic value for a knock-out,
-the rebate for a knock-in. Domain: spot, strike, barrier > 0, vol > 0 when T > 0.
+the rebate for a knock-in. Domain: spot, strike, barrier > 0, vol > 0 when T > 0. A non-zero
+rebate on a knock-out with a negative rate so low that ``mu**2 + 2*r_eff/vol**2 < 0`` gives NaN.
 """
 from __future__ import annotations
 
@@ -82,7 +83,10 @@ def barrier_price(option_type, barrier_type, spot, strike, barrier, rebate, T, r
     sd = vol_ * xp.sqrt(T_)
     var = vol_ * vol_
     mu = (b - 0.5 * var) / var
-    lam = xp.sqrt(mu * mu + 2.0 * r_eff / var)
+    # lambda^2 < 0 only for negative rates (r_eff < -mu^2 vol^2 / 2); the rebate-at-hit term
+    # then needs complex arithmetic and is returned as NaN (a zero rebate still prices).
+    lam_sq = mu * mu + 2.0 * r_eff / var
+    lam = xp.sqrt(xp.maximum(lam_sq, 0.0))
     df = xp.exp(-r_eff * T_)
     carry_pv = S_ * xp.exp((b - r_eff) * T_)
     h_s = H / S_
@@ -103,6 +107,7 @@ def barrier_price(option_type, barrier_type, spot, strike, barrier, rebate, T, r
          - phi * K * df * h_s_2mu * ncdf(eta * (y2 - sd)))
     E = R * df * (ncdf(eta * (x2 - sd)) - h_s_2mu * ncdf(eta * (y2 - sd)))
     F = R * (h_s ** (mu + lam) * ncdf(eta * z) + h_s ** (mu - lam) * ncdf(eta * (z - 2.0 * lam * sd)))
+    F = xp.where(R == 0, 0.0, xp.where(lam_sq >= 0, F, xp.nan))
 
     table = xp.asarray(_ABCD)
     coef = table[code, (phi < 0).astype(xp.int64), (K <= H).astype(xp.int64)]
