@@ -114,7 +114,8 @@ def test_seasoned_discrete_asian_matches_monte_carlo():
     past_logs = np.log([98.0, 104.0])
     steps = np.diff(np.r_[0.0, times])
     z = rng.standard_normal((400_000, times.size))
-    log_paths = np.log(S0) + np.cumsum((r - q - 0.5 * vol**2) * steps + vol * np.sqrt(steps) * z, axis=1)
+    increments = (r - q - 0.5 * vol**2) * steps + vol * np.sqrt(steps) * z
+    log_paths = np.log(S0) + np.cumsum(increments, axis=1)
     geo = np.exp((past_logs.sum() + log_paths.sum(axis=1)) / (times.size + 2))
     payoff = np.exp(-r * T) * np.maximum(geo - K, 0.0)
     mc, se = payoff.mean(), payoff.std() / np.sqrt(payoff.size)
@@ -167,6 +168,18 @@ def test_bad_option_type_names_the_field(bad):
     with pytest.raises(TermsError) as info:
         bs_price(bad, 100.0, 100.0, 1.0, 0.03, 0.0, 0.2)
     assert info.value.field == "option_type"
+
+
+def test_results_have_the_full_broadcast_shape():
+    greeks = bs_greeks(["call", "put"], 100.0, 100.0, 1.0, 0.03, 0.0, 0.2)
+    assert {name: value.shape for name, value in greeks.items()} == dict.fromkeys(greeks, (2,))
+    np.testing.assert_array_equal(greeks["gamma"][0], greeks["gamma"][1])
+    price = barrier_price(np.array([True, False]), "up_out", 100.0, 100.0, 120.0, 0.0, 1.0,
+                          0.03, 0.0, 0.2)
+    assert price.shape == (2,) and price[0] != price[1]
+    grid = bs_price("call", np.linspace(80, 120, 5)[:, None], STRIKES[None, :], 1.0, 0.03, 0.0,
+                    0.2)
+    assert grid.shape == (5, 3)
 
 
 def test_bad_barrier_type_names_the_field_and_choices():

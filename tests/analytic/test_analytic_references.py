@@ -1,4 +1,7 @@
-"""The analytic formulas reproduce published reference tables (tests/data/pricing_references.json)."""
+"""The analytic formulas reproduce published reference tables.
+
+The tables are tests/data/pricing_references.json (a copy of the project's shared examples).
+"""
 import json
 from pathlib import Path
 

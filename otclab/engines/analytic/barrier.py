@@ -32,7 +32,8 @@ from .normal import ncdf
 BGK_BETA = 0.5826  # -zeta(1/2)/sqrt(2*pi), Broadie–Glasserman–Kou (1997)
 
 # Coefficients of Haug's terms (A, B, C, D), indexed
-# [barrier type (inputs.BARRIER_TYPES order), call 0 / put 1, strike > barrier 0 / strike <= barrier 1].
+# [barrier type (inputs.BARRIER_TYPES order), call 0 / put 1,
+#  strike > barrier 0 / strike <= barrier 1].
 # Knock-ins add the rebate term E, knock-outs the rebate term F. At strike == barrier both columns
 # agree (A = B and C = D there).
 _ABCD = np.array([
@@ -106,7 +107,8 @@ def barrier_price(option_type, barrier_type, spot, strike, barrier, rebate, T, r
     D = (phi * carry_pv * h_s_2mu2 * ncdf(eta * y2)
          - phi * K * df * h_s_2mu * ncdf(eta * (y2 - sd)))
     E = R * df * (ncdf(eta * (x2 - sd)) - h_s_2mu * ncdf(eta * (y2 - sd)))
-    F = R * (h_s ** (mu + lam) * ncdf(eta * z) + h_s ** (mu - lam) * ncdf(eta * (z - 2.0 * lam * sd)))
+    F = R * (h_s ** (mu + lam) * ncdf(eta * z)
+             + h_s ** (mu - lam) * ncdf(eta * (z - 2.0 * lam * sd)))
     F = xp.where(R == 0, 0.0, xp.where(lam_sq >= 0, F, xp.nan))
 
     table = xp.asarray(_ABCD)

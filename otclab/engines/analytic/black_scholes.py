@@ -76,7 +76,8 @@ def bs_price(option_type, spot, strike, T, rate, div_yield, vol, T_disc=None):
     See the module docstring for the T / T_disc convention.
     """
     m = black_inputs(spot, strike, T, rate, div_yield, vol, T_disc)
-    return black_formula(m.xp, option_sign(m.xp, option_type), m.forward, m.strike, m.sd, m.discount)
+    phi = option_sign(m.xp, option_type)
+    return black_formula(m.xp, phi, m.forward, m.strike, m.sd, m.discount)
 
 
 def bs_greeks(option_type, spot, strike, T, rate, div_yield, vol, T_disc=None):
@@ -96,9 +97,12 @@ def bs_greeks(option_type, spot, strike, T, rate, div_yield, vol, T_disc=None):
       parts itself: dV = theta_diffusion * dT_elapsed + theta_discount * dT_disc_elapsed.
 
     At ``T == 0`` or ``vol == 0`` the limits are returned: delta the discounted exercise
-    indicator, gamma and vega zero.
+    indicator, gamma and vega zero; exactly at the money (forward == strike), where theta and
+    gamma diverge as T -> 0, delta is half the indicator's jump and the divergent terms are
+    left out.
     """
-    xp, S, K, T, r, q, vol, Td, F, D, sd = black_inputs(spot, strike, T, rate, div_yield, vol, T_disc)
+    xp, S, K, T, r, q, vol, Td, F, D, sd = black_inputs(
+        spot, strike, T, rate, div_yield, vol, T_disc)
     phi = option_sign(xp, option_type)
     d1, d2 = black_d1_d2(xp, F, K, sd)
     n1 = npdf(d1)  # 0 at the sd == 0 limits (d1 = +-inf); at F == K, sd == 0 it multiplies 0
@@ -111,10 +115,11 @@ def bs_greeks(option_type, spot, strike, T, rate, div_yield, vol, T_disc=None):
     gamma = xp.where(pos, carry_pv * n1 / (S * S * sd_safe), 0.0)
     vega = carry_pv * n1 * xp.sqrt(T)
     # dV/dT: the forward grows at b over T, and the variance vol^2*T grows (dsd/dT = vol^2/(2 sd)).
-    dv_dT = phi * (r - q) * carry_pv * Nd1 + xp.where(pos, carry_pv * n1 * vol * vol / (2.0 * sd_safe), 0.0)
+    dv_dT = (phi * (r - q) * carry_pv * Nd1
+             + xp.where(pos, carry_pv * n1 * vol * vol / (2.0 * sd_safe), 0.0))
     dv_dTd = -r * price
     rho = -Td * price + phi * T * carry_pv * Nd1
-    return {
+    greeks = {
         "price": price,
         "delta": delta,
         "gamma": gamma,
@@ -124,6 +129,9 @@ def bs_greeks(option_type, spot, strike, T, rate, div_yield, vol, T_disc=None):
         "theta_discount": -dv_dTd,
         "rho": rho,
     }
+    # gamma and vega do not depend on call/put: give every entry the full broadcast shape
+    full = xp.zeros_like(price)
+    return {name: value + full for name, value in greeks.items()}
 
 
 def implied_vol(price, option_type, spot, strike, T, rate, div_yield, T_disc=None, tol=1e-10,
@@ -143,7 +151,8 @@ def implied_vol(price, option_type, spot, strike, T, rate, div_yield, T_disc=Non
     """
     xp, (c, S, K, T, r, q, Td) = as_float_arrays(
         price, spot, strike, T, rate, div_yield, disc_time(T, T_disc))
-    phi, c, S, K, T, r, q, Td = xp.broadcast_arrays(option_sign(xp, option_type), c, S, K, T, r, q, Td)
+    phi, c, S, K, T, r, q, Td = xp.broadcast_arrays(
+        option_sign(xp, option_type), c, S, K, T, r, q, Td)
     F = S * xp.exp((r - q) * T)
     D = xp.exp(-r * Td)
     target = c / D  # undiscounted price
