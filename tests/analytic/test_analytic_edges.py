@@ -145,6 +145,11 @@ def test_implied_vol_nan_where_no_vol_fits():
     assert np.isnan(below_intrinsic)
 
 
+def test_implied_vol_nan_when_not_converged_within_max_iter():
+    assert np.isnan(implied_vol(5.0, "call", 100.0, 100.0, 1.0, 0.0, 0.0, max_iter=2))
+    assert abs(float(implied_vol(5.0, "call", 100.0, 100.0, 1.0, 0.0, 0.0)) - 0.12541356) < 1e-8
+
+
 def test_implied_vol_extreme_but_fitting_prices():
     vols = np.array([0.01, 0.05, 1.0, 3.0, 6.0])
     prices = bs_price("put", 100.0, 70.0, 0.5, 0.02, 0.0, vols, T_disc=0.52)
