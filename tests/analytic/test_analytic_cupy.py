@@ -26,7 +26,7 @@ ASIAN = BS + ["fixing_times", "past_log_sum", "n_past"]
 
 def _on_both(cp, func, book, names, **extra):
     """``func`` on the NumPy book and on the same book moved to the GPU (strings stay on host)."""
-    args = {k: book[k] for k in names} | extra
+    args = {("option_type" if k == "is_call" else k): book[k] for k in names} | extra
     on_gpu = {k: v if v.dtype.kind == "U" else cp.asarray(v) for k, v in args.items()}
     return func(**args), func(**on_gpu)
 
