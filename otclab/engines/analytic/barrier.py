@@ -18,7 +18,8 @@ time.
 Spot already at or beyond the barrier (>= an up barrier, <= a down barrier) is the knocked state:
 a knock-out is worth its rebate now (undiscounted, it is paid at the hit), a knock-in is the
 vanilla option. ``T == 0`` with spot inside gives the payoff: intrinsic value for a knock-out,
-the rebate for a knock-in. Domain: spot, strike, barrier > 0, vol > 0 when T > 0.
+the rebate for a knock-in. Domain: spot, strike, barrier > 0, vol > 0 when T > 0. A non-zero
+rebate on a knock-out with a negative rate so low that ``mu**2 + 2*r_eff/vol**2 < 0`` gives NaN.
 """
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ from .normal import ncdf
 BGK_BETA = 0.5826  # -zeta(1/2)/sqrt(2*pi), Broadie–Glasserman–Kou (1997)
 
 # Coefficients of Haug's terms (A, B, C, D), indexed
-# [barrier type (inputs.BARRIER_TYPES order), call 0 / put 1, strike > barrier 0 / strike <= barrier 1].
+# [barrier type (inputs.BARRIER_TYPES order), call 0 / put 1,
+#  strike > barrier 0 / strike <= barrier 1].
 # Knock-ins add the rebate term E, knock-outs the rebate term F. At strike == barrier both columns
 # agree (A = B and C = D there).
 _ABCD = np.array([
@@ -82,7 +84,10 @@ def barrier_price(option_type, barrier_type, spot, strike, barrier, rebate, T, r
     sd = vol_ * xp.sqrt(T_)
     var = vol_ * vol_
     mu = (b - 0.5 * var) / var
-    lam = xp.sqrt(mu * mu + 2.0 * r_eff / var)
+    # lambda^2 < 0 only for negative rates (r_eff < -mu^2 vol^2 / 2); the rebate-at-hit term
+    # then needs complex arithmetic and is returned as NaN (a zero rebate still prices).
+    lam_sq = mu * mu + 2.0 * r_eff / var
+    lam = xp.sqrt(xp.maximum(lam_sq, 0.0))
     df = xp.exp(-r_eff * T_)
     carry_pv = S_ * xp.exp((b - r_eff) * T_)
     h_s = H / S_
@@ -102,7 +107,9 @@ def barrier_price(option_type, barrier_type, spot, strike, barrier, rebate, T, r
     D = (phi * carry_pv * h_s_2mu2 * ncdf(eta * y2)
          - phi * K * df * h_s_2mu * ncdf(eta * (y2 - sd)))
     E = R * df * (ncdf(eta * (x2 - sd)) - h_s_2mu * ncdf(eta * (y2 - sd)))
-    F = R * (h_s ** (mu + lam) * ncdf(eta * z) + h_s ** (mu - lam) * ncdf(eta * (z - 2.0 * lam * sd)))
+    F = R * (h_s ** (mu + lam) * ncdf(eta * z)
+             + h_s ** (mu - lam) * ncdf(eta * (z - 2.0 * lam * sd)))
+    F = xp.where(R == 0, 0.0, xp.where(lam_sq >= 0, F, xp.nan))
 
     table = xp.asarray(_ABCD)
     coef = table[code, (phi < 0).astype(xp.int64), (K <= H).astype(xp.int64)]

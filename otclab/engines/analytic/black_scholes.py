@@ -76,7 +76,8 @@ def bs_price(option_type, spot, strike, T, rate, div_yield, vol, T_disc=None):
     See the module docstring for the T / T_disc convention.
     """
     m = black_inputs(spot, strike, T, rate, div_yield, vol, T_disc)
-    return black_formula(m.xp, option_sign(m.xp, option_type), m.forward, m.strike, m.sd, m.discount)
+    phi = option_sign(m.xp, option_type)
+    return black_formula(m.xp, phi, m.forward, m.strike, m.sd, m.discount)
 
 
 def bs_greeks(option_type, spot, strike, T, rate, div_yield, vol, T_disc=None):
@@ -96,9 +97,12 @@ def bs_greeks(option_type, spot, strike, T, rate, div_yield, vol, T_disc=None):
       parts itself: dV = theta_diffusion * dT_elapsed + theta_discount * dT_disc_elapsed.
 
     At ``T == 0`` or ``vol == 0`` the limits are returned: delta the discounted exercise
-    indicator, gamma and vega zero.
+    indicator, gamma and vega zero; exactly at the money (forward == strike), where theta and
+    gamma diverge as T -> 0, delta is half the indicator's jump and the divergent terms are
+    left out.
     """
-    xp, S, K, T, r, q, vol, Td, F, D, sd = black_inputs(spot, strike, T, rate, div_yield, vol, T_disc)
+    xp, S, K, T, r, q, vol, Td, F, D, sd = black_inputs(
+        spot, strike, T, rate, div_yield, vol, T_disc)
     phi = option_sign(xp, option_type)
     d1, d2 = black_d1_d2(xp, F, K, sd)
     n1 = npdf(d1)  # 0 at the sd == 0 limits (d1 = +-inf); at F == K, sd == 0 it multiplies 0
@@ -111,10 +115,11 @@ def bs_greeks(option_type, spot, strike, T, rate, div_yield, vol, T_disc=None):
     gamma = xp.where(pos, carry_pv * n1 / (S * S * sd_safe), 0.0)
     vega = carry_pv * n1 * xp.sqrt(T)
     # dV/dT: the forward grows at b over T, and the variance vol^2*T grows (dsd/dT = vol^2/(2 sd)).
-    dv_dT = phi * (r - q) * carry_pv * Nd1 + xp.where(pos, carry_pv * n1 * vol * vol / (2.0 * sd_safe), 0.0)
+    dv_dT = (phi * (r - q) * carry_pv * Nd1
+             + xp.where(pos, carry_pv * n1 * vol * vol / (2.0 * sd_safe), 0.0))
     dv_dTd = -r * price
     rho = -Td * price + phi * T * carry_pv * Nd1
-    return {
+    greeks = {
         "price": price,
         "delta": delta,
         "gamma": gamma,
@@ -124,6 +129,9 @@ def bs_greeks(option_type, spot, strike, T, rate, div_yield, vol, T_disc=None):
         "theta_discount": -dv_dTd,
         "rho": rho,
     }
+    # gamma and vega do not depend on call/put: give every entry the full broadcast shape
+    full = xp.zeros_like(price)
+    return {name: value + full for name, value in greeks.items()}
 
 
 def implied_vol(price, option_type, spot, strike, T, rate, div_yield, T_disc=None, tol=1e-10,
@@ -134,68 +142,74 @@ def implied_vol(price, option_type, spot, strike, T, rate, div_yield, T_disc=Non
     safeguarded Newton iteration (Newton steps inside a shrinking bracket, bisection when a step
     leaves the bracket or does not shrink fast enough, as in Numerical Recipes' rtsafe), started
     at the Manaster–Koehler point s = sqrt(2|ln(F/K)|) from which Newton converges monotonically.
-    ``tol`` is the absolute tolerance on vol.
+    ``tol`` is the absolute tolerance on vol; elements leave the iteration as they converge.
 
     Returns NaN (no exception) where no vol fits: price below the discounted forward intrinsic
     value or not below the no-arbitrage upper bound (the discounted forward for a call, the
-    discounted strike for a put), ``T <= 0``, or a non-finite input. A price equal to the
-    intrinsic value returns 0.
+    discounted strike for a put), ``T <= 0``, a non-finite input, or no convergence within
+    ``max_iter`` steps. A price equal to the intrinsic value (to rounding) returns 0: deep in the
+    money at short expiry the price carries no information on the vol.
     """
     xp, (c, S, K, T, r, q, Td) = as_float_arrays(
         price, spot, strike, T, rate, div_yield, disc_time(T, T_disc))
-    phi, c, S, K, T, r, q, Td = xp.broadcast_arrays(option_sign(xp, option_type), c, S, K, T, r, q, Td)
+    phi, c, S, K, T, r, q, Td = xp.broadcast_arrays(
+        option_sign(xp, option_type), c, S, K, T, r, q, Td)
     F = S * xp.exp((r - q) * T)
-    D = xp.exp(-r * Td)
-    target = c / D  # undiscounted price
+    target = c * xp.exp(r * Td)  # undiscounted price
     lower = xp.maximum(phi * (F - K), 0.0)
     upper = xp.where(phi > 0, F, K)
     slack = 4.0 * xp.finfo(xp.float64).eps * xp.maximum(F, K)  # rounding in the given price
     finite = xp.isfinite(target) & xp.isfinite(F) & xp.isfinite(K)
     at_intrinsic = finite & (T > 0) & (target <= lower) & (target >= lower - slack)
     solvable = finite & (T > 0) & (target > lower) & (target < upper) & (K > 0) & (F > 0)
-    # Harmless stand-ins where there is nothing to solve, so the iteration raises no warnings.
-    F = xp.where(solvable, F, 1.0)
-    K = xp.where(solvable, K, 1.0)
-    target = xp.where(solvable, target, 0.2)
-    upper = xp.where(solvable, upper, 1.0)
-    sqrtT = xp.where(solvable, xp.sqrt(xp.where(T > 0, T, 1.0)), 1.0)
 
-    def excess(s):
-        return black_formula(xp, phi, F, K, s, 1.0) - target
+    result = xp.where(at_intrinsic, 0.0, xp.nan).ravel()
+    idx = xp.nonzero(solvable.ravel())[0]
+    sqrt_t = xp.sqrt(T.ravel()[idx])
+    sd = _solve_black_sd(xp, phi.ravel()[idx], F.ravel()[idx], K.ravel()[idx],
+                         target.ravel()[idx], tol * sqrt_t, max_iter)
+    result[idx] = sd / sqrt_t
+    return result.reshape(c.shape)
 
-    # Bracket [lo, hi] of s: the Black price is increasing in s, equal to the intrinsic value at
-    # s = 0 (below target) and tending to the upper bound as s grows.
-    lo = xp.zeros_like(target)
+
+def _solve_black_sd(xp, phi, F, K, target, tol_sd, max_iter):
+    """Total standard deviation s with ``black_formula(phi, F, K, s, 1) == target`` (1-D arrays,
+    target strictly between the intrinsic value and the upper bound); NaN where not converged."""
+
+    def excess_and_vega(s, phi, F, K, target):
+        d1, d2 = black_d1_d2(xp, F, K, s)
+        value = phi * (F * ncdf(phi * d1) - K * ncdf(phi * d2))
+        return value - target, F * npdf(d1)
+
+    # Bracket [lo, hi]: the Black price rises with s from the intrinsic value (below target at
+    # s = 0) to the upper bound; double hi until it prices above target.
     hi = xp.ones_like(target)
     for _ in range(64):
-        short = excess(hi) <= 0
-        if not bool(xp.any(short)):
+        short = xp.nonzero(excess_and_vega(hi, phi, F, K, target)[0] <= 0)[0]
+        if short.size == 0:
             break
-        hi = xp.where(short, 2.0 * hi, hi)
-    bracketed = excess(hi) > 0
-
-    s = xp.minimum(xp.maximum(xp.sqrt(2.0 * xp.abs(xp.log(F / K))), lo), hi)
+        hi[short] *= 2.0
+    out = xp.full(target.shape, xp.nan)
+    pos = xp.nonzero(excess_and_vega(hi, phi, F, K, target)[0] > 0)[0]  # NaN if never bracketed
+    phi, F, K, target, tol_sd, hi = phi[pos], F[pos], K[pos], target[pos], tol_sd[pos], hi[pos]
+    lo = xp.zeros_like(target)
+    s = xp.minimum(xp.sqrt(2.0 * xp.abs(xp.log(F / K))), hi)
     step_before = hi - lo
-    tol_s = tol * sqrtT
-    done = ~(solvable & bracketed)
+    # ``pos``: where each still-active element goes in ``out``; converged ones leave the arrays
     for _ in range(max_iter):
-        f = excess(s)
-        d1, _d2 = black_d1_d2(xp, F, K, s)
-        vega = F * npdf(d1)
+        if pos.size == 0:
+            break
+        f, vega = excess_and_vega(s, phi, F, K, target)
         lo = xp.where(f < 0, s, lo)
         hi = xp.where(f > 0, s, hi)
         newton = s - f / xp.where(vega > 0, vega, 1.0)
         use_newton = ((vega > 0) & (newton > lo) & (newton < hi)
                       & (xp.abs(2.0 * f) <= xp.abs(step_before * vega)))
         s_next = xp.where(use_newton, newton, 0.5 * (lo + hi))
-        step = xp.abs(s_next - s)
-        converged = (f == 0) | (step < tol_s) | (hi - lo < tol_s)
-        s = xp.where(done | (f == 0), s, s_next)
-        step_before = xp.where(done, step_before, step)
-        done = done | converged
-        if bool(xp.all(done)):
-            break
-
-    vol = s / sqrtT
-    ok = solvable & bracketed & done
-    return xp.where(ok, vol, xp.where(at_intrinsic, 0.0, xp.nan))
+        step_before = xp.abs(s_next - s)
+        converged = (f == 0) | (step_before < tol_sd) | (hi - lo < tol_sd)
+        out[pos[converged]] = xp.where(f == 0, s, s_next)[converged]
+        keep = xp.nonzero(~converged)[0]
+        pos, s, lo, hi, step_before = pos[keep], s_next[keep], lo[keep], hi[keep], step_before[keep]
+        phi, F, K, target, tol_sd = phi[keep], F[keep], K[keep], target[keep], tol_sd[keep]
+    return out
