@@ -20,7 +20,7 @@ def test_quickstart(tmp_path):
     outs = _outputs(out)
     assert not [o for o in outs if o["output_type"] == "error"]
     assert any("image/png" in o.get("data", {}) for o in outs)           # the convergence plot
-    text = "".join(o.get("text", "") for o in outs if o.get("name") == "stdout")
+    text = "".join("".join(o["text"]) for o in outs if o.get("name") == "stdout")
     assert "fair coupon" in text
 
 
