@@ -72,15 +72,17 @@ def run_pde(ctx: PricingContext, n_x: int = 801, steps_per_day: float = 2.0):
     cont = tpl.get("pde_continuous")
     continuous = (lambda V, dt: np.asarray(cont(s, V, ctx, dt), dtype=float)) if callable(cont) else None
     res = solve_backward(x, V, intervals, continuous)
+    # The starting state: an index, or (index, weight) pairs for a state between grid rows.
     init = tpl.get("pde_initial_state")
-    k = int(init(ctx)) if callable(init) else 0
+    k = init(ctx) if callable(init) else 0
+    weights = [(int(k), 1.0)] if isinstance(k, (int, np.integer)) else [(int(i), float(w)) for i, w in k]
     j = int(np.argmin(np.abs(x - math.log(ctx.spot_rel))))
-    v = res.values[k]
+    v = sum(w * res.values[i] for i, w in weights)
     dx = x[1] - x[0]
     vx = (v[j + 1] - v[j - 1]) / (2 * dx)
     vxx = (v[j + 1] - 2 * v[j] + v[j - 1]) / dx**2
     sj = s[j]
     grid_greeks = {"delta_rel": vx / sj, "gamma_rel": (vxx - vx) / sj**2}
     if "tomorrow" in res.recorded:
-        grid_greeks["theta_rel"] = res.recorded["tomorrow"][k][j] - v[j]
+        grid_greeks["theta_rel"] = sum(w * res.recorded["tomorrow"][i][j] for i, w in weights) - v[j]
     return float(v[j]), grid_greeks, res
