@@ -50,13 +50,15 @@ def register(root: typer.Typer) -> None:
         paths: int = typer.Option(100_000, help="Monte Carlo paths"),
         seed: int = typer.Option(20240101, help="random seed (same seed = same paths)"),
         greeks: bool = typer.Option(False, "--greeks", help="add delta, gamma, vega, theta, rho"),
+        antithetic: bool = typer.Option(True, "--antithetic/--no-antithetic", help="MC antithetic pairs"),
         device: Optional[str] = typer.Option(None, help="cpu | gpu (default: OTCLAB_DEVICE or cpu)"),
         as_json: bool = typer.Option(False, "--json", help="print JSON"),
     ) -> None:
         """Price REQUEST = {"template", "terms", "market", "state"?, "fixings"?}."""
         from ..pricing import price
 
-        result = price(_read(request), engine=engine, paths=paths, seed=seed, greeks=greeks, device=device)
+        result = price(_read(request), engine=engine, paths=paths, seed=seed, greeks=greeks, device=device,
+                       antithetic=antithetic)
         _show(result.to_dict(), as_json)
 
     @root.command("solve")

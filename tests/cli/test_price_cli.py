@@ -98,6 +98,7 @@ def test_bad_input_one_line_exit_2(tmp_path, capsys, label, req, message):
     (["--engine", "fourier"], "engine: unknown engine 'fourier'; allowed: analytic, mc, pde"),
     (["--engine", "analytic"], "template 'snowball' has no analytic formula"),
     (["--device", "tpu"], "device: unknown device 'tpu'; allowed: cpu, gpu"),
+    (["--paths", "1"], "paths: paths must be at least 2"),
 ])
 def test_bad_engine_options(tmp_path, capsys, args, message, snowball_request):
     code, _, err = run(capsys, ["price", write(tmp_path, snowball_request), *args])
@@ -109,3 +110,26 @@ def test_missing_file_and_real_process_exit_code(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: request: cannot read") and "Traceback" not in proc.stderr
+
+
+def test_gpu_requested_without_cupy_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_cupy(name, *a, **kw):
+        if name == "cupy":
+            raise ImportError("No module named 'cupy'")
+        return real_import(name, *a, **kw)
+
+    monkeypatch.setattr(builtins, "__import__", no_cupy)
+    code, _, err = run(capsys, ["price", write(tmp_path, GOOD), "--device", "gpu"])
+    assert code == 2 and "device: device 'gpu' needs CuPy and an NVIDIA GPU" in err
+
+
+def test_seed_reproduces_and_antithetic_can_be_switched_off(tmp_path, capsys):
+    args = ["price", write(tmp_path, GOOD), "--paths", "4000", "--seed", "11", "--json"]
+    a = json.loads(run(capsys, args)[1])
+    b = json.loads(run(capsys, args)[1])
+    c = json.loads(run(capsys, args + ["--no-antithetic"])[1])
+    assert a["value"] == b["value"] and c["value"] != a["value"]
