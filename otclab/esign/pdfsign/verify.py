@@ -20,13 +20,16 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from asn1crypto import cms
 from asn1crypto import crl as asn1_crl
 from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from ..errors import InputError
 from ..pki.checks import TrustStore
 from ..pki.tsa import to_asn1_cert
 from .sign import open_pdf
@@ -56,6 +59,17 @@ def _timestamp(ts) -> dict[str, Any]:
     }
 
 
+def _padding_clean(sig) -> bool:
+    """True if /Contents holds exactly the DER CMS object followed by zero padding.
+
+    /Contents is excluded from the signed byte range (it holds the signature), and DER parsers
+    ignore what follows the CMS object, so a change in the padding would otherwise go unnoticed.
+    """
+    raw = bytes(sig.pkcs7_content)
+    der = cms.ContentInfo.load(raw).dump()
+    return raw.startswith(der) and not raw[len(der):].strip(b"\x00")
+
+
 def _one(sig, trust: TrustStore) -> dict[str, Any]:
     entry: dict[str, Any] = {"field": sig.field_name}
     try:
@@ -74,6 +88,8 @@ def _one(sig, trust: TrustStore) -> dict[str, Any]:
     )
     ts = _timestamp(status.timestamp_validity)
     problems = []
+    if not _padding_clean(sig):
+        problems.append("signature container altered: non-zero bytes after the CMS object in /Contents")
     if not status.intact:
         problems.append("document bytes changed after signing (digest mismatch)")
     if status.intact and not status.valid:
@@ -108,7 +124,10 @@ def _one(sig, trust: TrustStore) -> dict[str, Any]:
 def verify_pdf(data: bytes, trust: TrustStore) -> dict[str, Any]:
     """Validation report of all signatures in ``data`` (see module docstring); raises on unreadable PDFs."""
     reader = open_pdf(data)
-    sigs = list(reader.embedded_signatures)
+    try:
+        sigs = list(reader.embedded_signatures)
+    except (PdfError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise InputError(f"corrupt PDF: cannot read its signature fields ({type(exc).__name__}: {exc})", field="pdf") from None
     report = [_one(s, trust) for s in sigs]
     return {
         "sha256": hashlib.sha256(data).hexdigest(),

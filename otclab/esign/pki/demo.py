@@ -132,7 +132,7 @@ def build_demo_pki(now: dt.datetime | None = None) -> DemoPki:
         .issuer_name(root_name)
         .public_key(root_key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_before(now - dt.timedelta(days=1000))  # older than every certificate it issued
         .not_valid_after(now + dt.timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_ku(key_cert_sign=True, crl_sign=True, digital_signature=True), critical=True)
