@@ -116,4 +116,6 @@ class Checkpoint:
             verify_signature(cert, self.algorithm, self.body, self.signature)
         except OtcError as exc:
             raise EvidenceError(f"checkpoint signature invalid: {exc.message}", field="checkpoint") from None
+        except Exception as exc:  # noqa: BLE001 - a damaged certificate/key fails lazily inside cryptography
+            raise EvidenceError(f"checkpoint certificate unusable ({type(exc).__name__})", field="checkpoint") from None
         return cert

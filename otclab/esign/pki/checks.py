@@ -169,7 +169,15 @@ def check_certificate(
     ``extra_chain`` holds intermediates sent along with the certificate (never trusted by
     themselves). Raises ``CertificateError`` naming the first reason for refusal.
     """
-    at = _utc(at)
+    try:
+        return _check(cert, purpose, store, _utc(at), extra_chain)
+    except CertificateError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - cryptography parses lazily: damaged input fails on access
+        raise CertificateError(f"malformed certificate ({type(exc).__name__}: {exc})", field="certificate") from None
+
+
+def _check(cert, purpose, store, at, extra_chain) -> list[x509.Certificate]:
     check_purpose(cert, purpose)
     pool = TrustStore(store.roots, [*store.intermediates, *(extra_chain or [])], store.crls, store.require_crl)
     path = [cert]
