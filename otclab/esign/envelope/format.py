@@ -11,8 +11,9 @@
      "iv": b64 (12 bytes), "sender_chain": [b64 DER, ...], "signature": b64,
      "wrapped_key": b64}
 
-The sender signs canonical JSON of {ciphertext, header, iv, wrapped_key}; the chain is bound to
-the signature through the sender fingerprint in the header.
+The sender signs canonical JSON of {ciphertext, header, iv, sender_chain, wrapped_key}: every
+byte but the signature itself is covered, the chain included (its first certificate must also
+match the sender fingerprint in the header).
 """
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def fingerprint(cert: x509.Certificate) -> str:
 
 def signed_part(env: dict[str, Any]) -> bytes:
     """Bytes covered by the sender's signature."""
-    return canonical_json({k: env[k] for k in ("ciphertext", "header", "iv", "wrapped_key")})
+    return canonical_json({k: env[k] for k in ("ciphertext", "header", "iv", "sender_chain", "wrapped_key")})
 
 
 def aad(header: dict[str, Any]) -> bytes:

@@ -72,8 +72,8 @@ def seal_envelope(
         "iv": b64e(iv),
         "wrapped_key": b64e(pub.encrypt(key, OAEP)),
     }
-    env["signature"] = b64e(sender.sign(signed_part(env)))
     env["sender_chain"] = [b64e(c.public_bytes(serialization.Encoding.DER)) for c in sender.certificate_chain]
+    env["signature"] = b64e(sender.sign(signed_part(env)))
     data = canonical_json(env)
     if evidence is not None:
         evidence.append("envelope.sealed", {"envelope_sha256": hashlib.sha256(data).hexdigest(), **header})
