@@ -95,4 +95,4 @@ def verify(
         )
     emit(report, as_json, lines)
     if not report["ok"]:
-        raise typer.Exit(1)
+        raise SystemExit(1)  # main() maps SystemExit to the exit code (typer.Exit is swallowed there)

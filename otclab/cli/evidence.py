@@ -117,7 +117,7 @@ def verify(
                  *result["problems"]]
     emit(result, as_json, lines)
     if not result["ok"]:
-        raise typer.Exit(1)
+        raise SystemExit(1)  # main() maps SystemExit to the exit code (typer.Exit is swallowed there)
 
 
 @app.command("checkpoint")

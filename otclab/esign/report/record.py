@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ..errors import ReportError
@@ -58,7 +59,8 @@ def _date(v: Any, field: str) -> str:
 def _money(v: Any, field: str) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
         raise ReportError(f"must be a non-negative amount, got {v!r}", field=field)
-    return round(float(v), 2)
+    # commercial rounding to cents (half up), not float round()'s half-even on binary values
+    return float(Decimal(str(v)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def build_report(booking: dict[str, Any]) -> dict[str, Any]:
@@ -116,7 +118,7 @@ def build_report(booking: dict[str, Any]) -> dict[str, Any]:
         "trade_date": trade_date,
         "effective_date": ts["start"].isoformat(),
         "maturity_date": ts["maturity"].isoformat(),
-        "notional": {"amount": round(ts["notional"], 2), "currency": ts["currency"]},
+        "notional": {"amount": _money(ts["notional"], "term_sheet.notional"), "currency": ts["currency"]},
         "underlying": {"id": ts["underlying"], "kind": ts["underlying_kind"], "initial_price": ts["initial_price"]},
         "option_type": ts["option_type"] if ts["template"] in FPML_EQUITY_OPTION else None,
         "strike": ts["levels"].get("strike"),
