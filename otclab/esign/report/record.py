@@ -9,7 +9,7 @@ A booking is a mapping::
      "event": {"type": new|amend|correct|terminate|knock_out|knock_in|exercise|expire, "date"}}
 
 Each party needs a USCC (Chinese entities) or an LEI, or both; both are check-digit validated.
-The record is plain JSON data; ``schema/trade_report.schema.json`` describes it.
+The record is plain JSON data; ``trade_report.schema.json`` describes it.
 """
 from __future__ import annotations
 

@@ -42,7 +42,7 @@ PRODUCT = {
 @lru_cache(maxsize=1)
 def report_schema() -> dict[str, Any]:
     """The shipped JSON Schema of report records."""
-    text = resources.files("otclab.esign.report").joinpath("schema/trade_report.schema.json").read_text("utf-8")
+    text = resources.files("otclab.esign.report").joinpath("trade_report.schema.json").read_text("utf-8")
     return json.loads(text)
 
 
