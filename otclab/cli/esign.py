@@ -47,10 +47,9 @@ def sign(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Sign PDF with a visible seal (and timestamp with --tsa-key); the signature is logged as evidence."""
-    import hashlib
-
     from ..esign.cli_support import credentials, emit, open_log, read_bytes, trust_store, write_bytes
     from ..esign.pdfsign import SealSpec, sign_pdf
+    from ..esign.pdfsign.sign import next_field_name, signed_record
     from ..esign.pki.tsa import LocalTimestampAuthority
 
     data = read_bytes(pdf, "pdf")
@@ -58,15 +57,16 @@ def sign(
     trust = trust_store(trust_root, crl) if trust_root else None
     tsa = LocalTimestampAuthority(credentials(tsa_key, tsa_cert, tsa_password), trust) if tsa_key else None
     seal = SealSpec(lines=list(seal_text)) if seal_text else None
-    signed = sign_pdf(data, cred.signer(), field_name=field, later_fields=later_field or (), seal=seal,
+    signer = cred.signer()
+    field = field or next_field_name(data)
+    signed = sign_pdf(data, signer, field_name=field, later_fields=later_field or (), seal=seal,
                       timestamper=tsa, certify=certify, reason=reason, location=location, trust=trust)
     write_bytes(out, signed)
-    record = {"input_sha256": hashlib.sha256(data).hexdigest(), "output_sha256": hashlib.sha256(signed).hexdigest(),
-              "signer": cred.chain[0].subject.rfc4514_string(), "field": field, "certify": certify,
-              "timestamped": tsa is not None, "output": str(out)}
+    # the same record sign_pdf(..., evidence=log) appends; appended here to get the receipt back
+    record = signed_record(data, signed, signer, field, certify, tsa is not None)
     with open_log(evidence) as log:
         receipt = log.append("pdf.signed", record)
-    emit({**record, "evidence": receipt.to_dict()}, as_json,
+    emit({**record, "output": str(out), "evidence": receipt.to_dict()}, as_json,
          [f"signed {pdf} -> {out} by {record['signer']}", f"evidence entry {receipt.index} (tree size {receipt.size})"])
 
 

@@ -113,7 +113,7 @@ def verify(
     else:
         with open_log(log) as lg:
             result = lg.audit(trust)
-        lines = [f"log of {result['size']} entries, {result['checkpoints']} checkpoint(s): {'OK' if result['ok'] else 'ALTERED'}",
+        lines = [f"log of {result['size']} entries, {result['checkpoints']} checkpoint(s): {'OK' if result['ok'] else 'PROBLEMS FOUND'}",
                  *result["problems"]]
     emit(result, as_json, lines)
     if not result["ok"]:

@@ -128,3 +128,18 @@ def test_already_signed_field_is_refused(both_signed, pki):
 def test_unsigned_pdf_is_not_ok(document, trust):
     report = verify_pdf(document, trust)
     assert not report["ok"] and report["count"] == 0
+
+
+def test_signing_appends_evidence(pki, trust, document, tmp_path):
+    from otclab.esign.evidence import EvidenceLog
+    import hashlib
+    import json
+
+    with EvidenceLog(tmp_path / "ev.sqlite") as log:
+        signed = sign_pdf(document, pki.parties["dealer"].signer(), trust=trust, evidence=log)
+        kind, data, _ = log.entry(0)
+        rec = json.loads(data)
+        assert kind == "pdf.signed" and rec["field"] == "Signature1" and not rec["timestamped"]
+        assert rec["input_sha256"] == hashlib.sha256(document).hexdigest()
+        assert rec["output_sha256"] == hashlib.sha256(signed).hexdigest()
+    assert verify_pdf(signed, trust)["ok"]

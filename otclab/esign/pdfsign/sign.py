@@ -8,9 +8,11 @@ when signed; later revisions may only add signatures.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
@@ -26,6 +28,9 @@ from .font import seal_font_path
 
 # fontTools reports every table it does not subset (harmless for the seal font); keep stderr clean
 logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
+
+if TYPE_CHECKING:
+    from ..evidence import EvidenceLog
 
 SEAL_WIDTH, SEAL_HEIGHT, SEAL_GAP = 180, 90, 10  # PDF points (1/72 inch)
 
@@ -55,6 +60,11 @@ def open_pdf(data: bytes, field_name: str = "pdf") -> PdfFileReader:
         raise InputError(f"corrupt or truncated PDF ({type(exc).__name__}: {exc})", field=field_name) from None
 
 
+def next_field_name(data: bytes) -> str:
+    """Name given to a new signature field when none is chosen: Signature<n+1>."""
+    return f"Signature{len(list(fields.enumerate_sig_fields(open_pdf(data)))) + 1}"
+
+
 def _next_box(reader: PdfFileReader) -> tuple[int, int, int, int]:
     """Lower-left seal slot not used by an existing signature field (slots run left to right)."""
     used = len(list(fields.enumerate_sig_fields(reader)))
@@ -75,6 +85,7 @@ def sign_pdf(
     location: str | None = None,
     trust: TrustStore | None = None,
     at: dt.datetime | None = None,
+    evidence: "EvidenceLog | None" = None,
 ) -> bytes:
     """Signed PDF bytes: ``data`` plus one incremental update holding the new signature.
 
@@ -83,6 +94,8 @@ def sign_pdf(
     timestamp token (PAdES-B-T). ``certify`` makes this a certification signature allowing only
     form filling and further signatures afterwards; ``later_fields`` then names the empty seal
     fields created for the later signers (they sign with ``field_name`` set to one of them).
+    With ``evidence``, the signature (``signed_record``: SHA-256 of input and output, signer,
+    field) is appended to the evidence log.
     """
     if trust is not None:
         check_certificate(signer.certificate, "document", trust, at=at, extra_chain=signer.certificate_chain[1:])
@@ -138,5 +151,23 @@ def sign_pdf(
         stamp_style=style,
         new_field_spec=spec,
     )
-    out = pdf_signer.sign_pdf(writer)
-    return out.getvalue()
+    signed = pdf_signer.sign_pdf(writer).getvalue()
+    if evidence is not None:
+        evidence.append("pdf.signed", signed_record(data, signed, signer, name, certify, timestamper is not None))
+    return signed
+
+
+def signed_record(data: bytes, signed: bytes, signer: Signer, field_name: str, certify: bool, timestamped: bool) -> dict:
+    """Evidence record of one PDF signature: hashes of the document before/after, signer, field."""
+    from cryptography.hazmat.primitives import serialization
+
+    return {
+        "input_sha256": hashlib.sha256(data).hexdigest(),
+        "output_sha256": hashlib.sha256(signed).hexdigest(),
+        "signer": signer.certificate.subject.rfc4514_string(),
+        "signer_cert_sha256": hashlib.sha256(signer.certificate.public_bytes(serialization.Encoding.DER)).hexdigest(),
+        "algorithm": signer.algorithm_id,
+        "field": field_name,
+        "certify": certify,
+        "timestamped": timestamped,
+    }
