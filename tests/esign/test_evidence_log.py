@@ -110,6 +110,9 @@ def test_every_flipped_byte_in_a_checkpoint_is_detected(log, pki, trust):
         bad[pos] ^= 0x01
         with pytest.raises(OtcError):
             log.verify_checkpoint(Checkpoint.from_json(bytes(bad)), trust)
+        # even without a trust store: the body names the certificate by hash and is signed
+        with pytest.raises(OtcError):
+            Checkpoint.from_json(bytes(bad)).verify(None)
 
 
 def test_flipped_byte_in_a_logged_entry_is_detected(log, pki, trust):

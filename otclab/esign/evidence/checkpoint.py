@@ -6,13 +6,16 @@ The signed body is a short text note in the spirit of C2SP tlog-checkpoint::
     <size>
     <base64 root hash>
     <time, ISO 8601 UTC>
+    signer <SHA-256 of the signer certificate DER, hex>
 
 A checkpoint file is canonical JSON ``{"algorithm", "body", "certificate", "signature"}``; parsing is
-strict (exact keys, canonical base64), so any change to the file is refused or fails verification.
+strict (exact keys, canonical base64), and the body names the signer certificate by its SHA-256,
+so any change to the file (certificate included) is refused or fails verification.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass
 
@@ -40,21 +43,22 @@ class Checkpoint:
     certificate: bytes  # DER of the signer certificate
 
     @staticmethod
-    def body_for(size: int, root: bytes, time: str) -> bytes:
+    def body_for(size: int, root: bytes, time: str, certificate: bytes) -> bytes:
         """The exact bytes that are signed."""
-        return f"{ORIGIN}\n{size}\n{b64e(root)}\n{time}\n".encode("ascii")
+        fp = hashlib.sha256(certificate).hexdigest()
+        return f"{ORIGIN}\n{size}\n{b64e(root)}\n{time}\nsigner {fp}\n".encode("ascii")
 
     @property
     def body(self) -> bytes:
-        return self.body_for(self.size, self.root, self.time)
+        return self.body_for(self.size, self.root, self.time, self.certificate)
 
     @classmethod
     def create(cls, size: int, root: bytes, signer: Signer, now: dt.datetime | None = None) -> "Checkpoint":
         """Sign a new checkpoint for ``size``/``root`` at ``now`` (UTC, second precision)."""
         now = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(microsecond=0)
         time = now.isoformat().replace("+00:00", "Z")
-        sig = signer.sign(cls.body_for(size, root, time))
         der = signer.certificate.public_bytes(serialization.Encoding.DER)
+        sig = signer.sign(cls.body_for(size, root, time, der))
         return cls(size, root, time, signer.algorithm_id, sig, der)
 
     def to_json(self) -> str:
@@ -81,7 +85,7 @@ class Checkpoint:
             raise EvidenceError("checkpoint file is not in canonical form (altered?)", field="checkpoint")
         try:
             lines = obj["body"].split("\n")
-            if len(lines) != 5 or lines[0] != ORIGIN or lines[4] != "":
+            if len(lines) != 6 or lines[0] != ORIGIN or lines[5] != "":
                 raise ValueError("unexpected layout")
             size = int(lines[1])
             if str(size) != lines[1] or size < 0:
@@ -97,7 +101,9 @@ class Checkpoint:
             raise EvidenceError(f"malformed checkpoint body ({exc})", field="checkpoint") from None
         cp = cls(size, root, time, str(obj["algorithm"]), sig, cert)
         if cp.body.decode("ascii") != obj["body"]:
-            raise EvidenceError("checkpoint body is not canonical", field="checkpoint")
+            raise EvidenceError(
+                "checkpoint body is not canonical or names another signer certificate", field="checkpoint"
+            )
         return cp
 
     def cert(self) -> x509.Certificate:
