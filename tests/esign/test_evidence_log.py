@@ -176,3 +176,33 @@ def test_postgresql_backend(pki, trust):
         cp = lg.checkpoint(pki.parties["dealer"].signer())
         assert lg.verify_checkpoint(Checkpoint.from_json(cp.to_json()), trust)["signature_ok"]
         assert json.loads(cp.to_json())["algorithm"] == "rsa-pss-sha256"
+
+
+def test_concurrent_writers_are_serialised(tmp_path):
+    """Two writers with their own connections: every entry lands once and the tree stays consistent."""
+    import threading
+
+    path = tmp_path / "shared.sqlite"
+    EvidenceLog(path).close()
+    errors = []
+
+    def writer(tag):
+        try:
+            with EvidenceLog(path) as lg:
+                for b in range(20):
+                    lg.append_many([("w", {"tag": tag, "b": b, "i": i}) for i in range(10)])
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(t,)) for t in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    with EvidenceLog(path) as lg:
+        assert lg.size() == 400
+        assert lg.audit()["ok"]
+        stored = [lg.entry(i)[1] for i in range(400)]
+        assert lg.root() == ref_root(stored)
+        assert len({json.loads(d)["tag"] + str(json.loads(d)["b"]) + str(json.loads(d)["i"]) for d in stored}) == 400

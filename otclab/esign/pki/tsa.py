@@ -52,7 +52,7 @@ class LocalTimestampAuthority(DummyTimeStamper):
         """DER ``TimeStampResp`` for a DER ``TimeStampReq`` (RFC 3161 section 2.4)."""
         try:
             req = tsp.TimeStampReq.load(request_der)
-            req.native  # force a full parse so garbage is refused here
+            req.native  # noqa: B018 - force a full parse so garbage is refused here
         except ValueError as exc:
             raise InputError(f"not an RFC 3161 TimeStampReq ({exc})", field="request") from None
         if req["message_imprint"]["hash_algorithm"]["algorithm"].native not in ("sha256", "sha384", "sha512"):
