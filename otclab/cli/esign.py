@@ -81,9 +81,14 @@ def verify(
 
     Exit code 0 when all signatures are fine, 1 when any is not (the report says which and why).
     """
+    import logging
+
     from ..esign.cli_support import emit, read_bytes, trust_store
     from ..esign.pdfsign import verify_pdf
 
+    # pyHanko logs each failed check with a traceback; the report below already names the problem
+    for name in ("pyhanko", "pyhanko_certvalidator"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     report = verify_pdf(read_bytes(pdf, "pdf"), trust_store(trust_root, crl))
     lines = [f"{pdf}: {'OK' if report['ok'] else 'NOT OK'} ({report['count']} signature(s))", *report["problems"]]
     for s in report["signatures"]:

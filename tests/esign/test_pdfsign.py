@@ -143,3 +143,18 @@ def test_signing_appends_evidence(pki, trust, document, tmp_path):
         assert rec["input_sha256"] == hashlib.sha256(document).hexdigest()
         assert rec["output_sha256"] == hashlib.sha256(signed).hexdigest()
     assert verify_pdf(signed, trust)["ok"]
+
+
+@pytest.mark.parametrize("party,flag", [("revoked", "revoked"), ("expired", "trusted")])
+def test_validation_flags_revoked_or_expired_signers(pki, trust, document, party, flag):
+    """Signed without the pre-check (e.g. by another tool): validation still refuses to trust it."""
+    signed = sign_pdf(document, pki.parties[party].signer())
+    sig = verify_pdf(signed, trust)["signatures"][0]
+    assert sig["intact"] and sig["valid"] and not sig["trusted"] and not sig["ok"]
+    if flag == "revoked":
+        assert sig["revoked"] and "revoked" in sig["problems"][0]
+
+
+def test_signing_a_truncated_pdf_is_a_clear_error(pki, document):
+    with pytest.raises(InputError, match="corrupt or truncated PDF"):
+        sign_pdf(document[:-40], pki.parties["dealer"].signer())

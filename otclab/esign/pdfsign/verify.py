@@ -5,8 +5,9 @@ signature we report:
 
 - ``intact``: the signed byte ranges hash to the digest in the CMS signed attributes;
 - ``valid``: the CMS signature verifies with the signer certificate's key;
-- ``trusted``: the signer certificate chains to a trusted root, is in its validity period and not
-  revoked by the CRLs we hold;
+- ``trusted``: pyHanko's path validation succeeds AND our own policy (``check_certificate`` for
+  document signing, at the timestamp time or else the claimed signing time) accepts the signer:
+  chains to a trusted root, valid then, not revoked by the CRLs we hold, right key usage;
 - ``coverage``: ``entire_file`` (nothing after it), or ``entire_revision`` plus the level of the
   later modifications pyHanko's difference analysis allows (only signatures/form filling);
 - ``timestamp``: the RFC 3161 signature timestamp, its validity and trust (TSA EKU timeStamping).
@@ -22,6 +23,7 @@ from typing import Any
 
 from asn1crypto import cms
 from asn1crypto import crl as asn1_crl
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign.diff_analysis import ModificationLevel
@@ -29,8 +31,8 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from ..errors import InputError
-from ..pki.checks import TrustStore
+from ..errors import InputError, OtcError
+from ..pki.checks import TrustStore, check_certificate
 from ..pki.tsa import to_asn1_cert
 from .sign import open_pdf
 
@@ -94,9 +96,26 @@ def _one(sig, trust: TrustStore) -> dict[str, Any]:
         problems.append("document bytes changed after signing (digest mismatch)")
     if status.intact and not status.valid:
         problems.append("cryptographic signature does not verify")
-    if not status.trusted:
-        reason = "revoked" if status.revoked else "not trusted (unknown root, expired or wrong purpose)"
-        problems.append(f"signer certificate {reason}")
+    # our own certificate policy at signing time (timestamp if trusted, else the claimed time):
+    # path, validity, CRL (also for certificates that declare no CRL distribution point) and purpose
+    when = None
+    if ts["present"] and ts.get("trusted"):
+        when = status.timestamp_validity.timestamp
+    elif status.signer_reported_dt is not None:
+        when = status.signer_reported_dt
+    refused = None
+    try:
+        cert = x509.load_der_x509_certificate(status.signing_cert.dump())
+        check_certificate(cert, "document", trust, at=when)
+    except OtcError as exc:
+        refused = exc.message
+    revoked = bool(status.revoked) or (refused is not None and " was revoked on " in refused)
+    trusted = bool(status.trusted) and refused is None
+    if not trusted:
+        if refused:
+            problems.append(f"signer certificate refused: {refused}")
+        else:
+            problems.append("signer certificate not trusted (unknown root, expired or wrong purpose)")
     if not whole:
         problems.append(f"signature does not cover the whole document (coverage {cov.name}, later changes {getattr(mod, 'name', mod)})")
     if ts["present"] and not (ts["intact"] and ts["valid"] and ts["trusted"]):
@@ -107,8 +126,8 @@ def _one(sig, trust: TrustStore) -> dict[str, Any]:
         algorithm=status.md_algorithm,
         intact=bool(status.intact),
         valid=bool(status.valid),
-        trusted=bool(status.trusted),
-        revoked=bool(status.revoked),
+        trusted=trusted,
+        revoked=revoked,
         coverage=cov.name.lower(),
         later_modifications=getattr(mod, "name", None) and mod.name.lower(),
         docmdp_ok=status.docmdp_ok,

@@ -27,6 +27,7 @@ from .checks import DOCUMENT_SIGNING, TrustStore
 from .load import Credentials
 
 DEMO_PASSWORD = "demo"
+CRL_URL = "http://pki.otclab.invalid/demo-root.crl"  # .invalid: never resolvable, nothing is fetched
 KEY_BITS = 2048  # demo keys; production keys come from the signing platform or an HSM
 
 # party -> (common name, organisation)
@@ -168,6 +169,12 @@ def build_demo_pki(now: dt.datetime | None = None) -> DemoPki:
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False
+            )
+            .add_extension(  # where relying parties would fetch the CRL; we hand it over as a file
+                x509.CRLDistributionPoints([x509.DistributionPoint(
+                    full_name=[x509.UniformResourceIdentifier(CRL_URL)], relative_name=None, reasons=None,
+                    crl_issuer=None)]),
+                critical=False,
             )
             .sign(root_key, hashes.SHA256())
         )
