@@ -109,6 +109,10 @@ def build_requests(norm: Normalized, mentions: list[Mention]) -> list[QuoteReque
                 leading.append(m)
             else:
                 current.mentions.append(m)
+        # a question closing a line with several groups ('A 1年 和 B 2年 票息多少') asks for all
+        line_groups = [g for g in groups if g.line == li]
+        if len(line_groups) > 1 and line_groups[-1].mentions[-1].label == "SOLVE":
+            leading.append(line_groups[-1].mentions.pop())
         if current is None:
             shared.extend(leading)
         else:

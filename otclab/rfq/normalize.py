@@ -37,7 +37,7 @@ _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 # A run of Chinese numerals is converted only when a unit of time, money or percent follows (or
 # 百分之 precedes), so words such as 一个 / 统一 / 五粮液 are left alone.
 _CN_NUM_RE = re.compile(
-    r"(百分之)?([零〇一二两俩三四五六七八九十百千]+)(?=(?:个半?月|个亿|个w|个点|年|亿|万|千万|周|%|倍|bp))"
+    r"(百分之)?((?:(?<![\d.])[十百千]|[零〇一二两俩三四五六七八九])[零〇一二两俩三四五六七八九十百千]*)(?=(?:个半?月|个亿|个w|个点|年|亿|万|千万|周|%|倍|bp))"
     r"|(百分之)([零〇一二两俩三四五六七八九十百千]+)"
 )
 
@@ -106,7 +106,9 @@ def _cn_number(m: re.Match) -> str | None:
     value = cn_to_int(digits)
     if value is None:
         return None
-    return f"{value}%" if pct else str(value)
+    # keep a converted number apart from digits before it ('敲入75一年' -> '敲入75 1年')
+    lead = " " if m.start() and m.string[m.start() - 1].isdigit() else ""
+    return lead + (f"{value}%" if pct else str(value))
 
 
 def normalize(original: str) -> Normalized:

@@ -90,8 +90,10 @@ def parse_value(label: str, text: str, table: UnderlyingTable):
         return V.rate(text, upper=5.0)
     if label == "NOTIONAL":
         return V.amount(text)
-    if label in ("TENOR", "LOCKUP"):
+    if label == "TENOR":
         return V.months(text)
+    if label == "LOCKUP":  # '锁3' counts months
+        return V.months(text) or V.bare_months(text)
     if label == "STEP_DOWN":
         return V.step_down(text)
     if label == "STRUCTURE":

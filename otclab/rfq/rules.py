@@ -29,12 +29,13 @@ _NB = r"(?<![a-z])"  # latin keyword starts a word
 _KO = r"(?:敲出|" + _NB + r"ko|" + _NB + r"k\.o\.|knock[\s-]?out|up[\s-]?and[\s-]?out)"
 _KI = r"(?:敲入|" + _NB + r"ki|" + _NB + r"k\.i\.|knock[\s-]?in|down[\s-]?and[\s-]?in)"
 _LVWORD = r"\s*(?:价格|价位|价|线|水平|界限|障碍|level|barrier|lvl)?"
-_ASK = r"\s*(?:分别|各自|各|大概|大约|能|可以|最高|最多|一般)?\s*(?:能)?\s*(?:给|报|到|做到|有|是|为|做)?\s*(?:多少|几个点|几|多高|\?|how\s?much|what)"
+_ASK = r"[^\d,;\n。%:]{0,6}?(?:多少|几个点|几|多高|\?|how\s?much)"
 _REPORT = r"(?:报|给|出|来|求|问)\s*(?:个|一下|下|一个|一)?\s*"
 
 # (label, priority, pattern); smaller priority wins an overlap. Group 'v' (if any) is the span.
 _PATTERNS: list[tuple[str, int, str]] = [
     ("SOLVE", 0, r"(?:票息|coupon|cpn|收益率|派息率)" + _ASK),
+    ("SOLVE", 0, r"(?:票息|coupon|cpn)(?=\s*(?:$|[\n,;。!~]))"),
     ("SOLVE", 0, _REPORT + r"(?:票息|coupon)|solve\s*(?:for\s*)?(?:coupon|price|vol|strike|participation)"),
     ("SOLVE", 0, r"(?:参与率|participation(?:\s*rate)?)" + _ASK + r"|" + _REPORT + r"参与率"),
     ("SOLVE", 0, r"(?:" + _NB + r"vol|波动率|隐波|隐含波动率|" + _NB + r"iv)" + _ASK + r"|" + _REPORT + r"(?:vol|波动率|隐波)"),
@@ -42,10 +43,10 @@ _PATTERNS: list[tuple[str, int, str]] = [
     ("SOLVE", 0, r"期权费|权利金|premium|价格\s*(?:分别|各)?\s*(?:多少|几|\?|呢|如何)|多少钱|什么价|"
                  + _REPORT + r"价格?(?!值)|报价|" + _NB + r"pric(?:e|ing)|费率\s*(?:多少|几|\?)"),
     ("LOCKUP", 1, r"(?:锁定期|锁定|锁仓|锁|lock[\s-]?up|lock|封闭期|不敲出期)" + _SEP + NUM + r"\s*(?:个月|月|mos?|months?|m(?![a-z])|年|y(?![a-z]))?(?![\d.])"),
-    ("LOCKUP", 1, NUM + r"\s*(?:个月|月|m)\s*(?:的)?\s*(?:锁定期?|锁|lock(?:[\s-]?up)?|封闭期?)(?!\s*\d)"),
+    ("LOCKUP", 1, NUM + r"\s*(?:个月|月|m)(?:的)?(?:锁定期?|锁|\s?lock(?:[\s-]?up)?|封闭期?)(?![\d期定]|\s*\d)"),
     ("LOCKUP", 1, r"前\s*" + NUM + r"\s*个?月\s*(?:不敲出|不观察|不可敲出|锁定|锁)"),
     ("STEP_DOWN", 1, r"(?:月度降敲|逐月降敲|每月降敲|降敲|逐月降|每月降|每月下调|逐月下调|逐月递减|每月递减|step[\s-]?down)"
-                     r"\s*(?:幅度)?" + _SEP + NUM + r"\s*(?:%|bps?)?"),
+                     r"\s*(?:每月|逐月|按月)?\s*(?:幅度)?" + _SEP + NUM + r"\s*(?:%|bps?)?"),
     ("FREQ", 1, "|".join(FREQ_WORDS.values())),
     ("NOTIONAL", 2, r"(?:名本|名义本金|名义金额|名义|本金|规模|金额|" + _NB + r"notional|" + _NB + r"size|" + _NB + r"notl|" + _NB + r"nominal)"
                     + r"\s*(?:[:=]|为|是|大概|约|大约|共)?\s*" + NUM + r"\s*(?:个亿|亿|kw|千万|百万|mm|mio|million|mn|个w|万|w|m|k)?(?![a-z\d])"),
@@ -81,8 +82,8 @@ _OTHER_STRUCT = re.compile("|".join(STRUCTURE_WORDS[k] for k in ("sharkfin", "va
 # Joint keyword 'ko/ki 100/70', '敲出敲入 103/75'.
 _JOINT = re.compile(_KO + r"\s*[/、和与&]?\s*" + _KI + r"\s*(?:[:=]|为|是|分别|分别为|分别是)?\s*(" + NUM + r")\s*%?\s*[/、和与&,-]\s*(" + NUM + r")\s*%?")
 # A bare index number is an underlying when it stands where an underlying stands.
-_BEFORE_OK = re.compile(r"(?:^|[\n,;/、&+()\[\]:]|和|与|跟|及|还有|以及|或|@\S+|询|报|问|下|个|\d[.、)]|[a-z])\s*$")
-_AFTER_OK = re.compile(r"^\s*(?:[/、和与跟及&+,]\s*(?:\d{2,4}|中证|沪深|上证)|指数|" + "|".join(STRUCTURE_WORDS.values())
+_BEFORE_OK = re.compile(r"(?:^|(?<![\d.])\d{2,4}\s|[\n,;/、&+()\[\]:]|和|与|跟|及|还有|以及|或|@\S+|询|报|问|下|个|\d[.、)]|[a-z])\s*$")
+_AFTER_OK = re.compile(r"^\s*(?:(?:[/、和与跟及&+,]\s*)?(?:\d{2,4}(?![\d.%])|中证|沪深|上证)|指数|" + "|".join(STRUCTURE_WORDS.values())
                        + "|" + "|".join(OPTION_WORDS.values()) + r"|平值|虚值|实值|atm|otm|" + NUM + r"\s*(?:个月|年|m|y)(?![a-z])|敲出|ko)")
 
 
@@ -155,4 +156,31 @@ def find_mentions(text: str, original: str, origin: tuple[int, ...], table: Unde
         for i in range(s, e):
             used[i] = True
         taken.append((label, s, e))
+    taken.extend(_list_values(text, taken, used))
     return sorted(taken, key=lambda t: t[1])
+
+
+# '敲出100和103', '敲入70/75', '参与率80%、100%': more values of the same field.
+_LISTABLE = {"KO", "KI", "BARRIER", "COUPON_BARRIER", "STRIKE", "COUPON", "PARTICIPATION", "REBATE"}
+_MORE = re.compile(r"\s*(?:和|或|、|/|or)\s*(" + NUM + r"\s*%?)(?![\d.]|\s*(?:个|月|年|万|w|亿|k|m|y|/))")
+
+
+def _list_values(text: str, taken: list[tuple[str, int, int]], used: list[bool]) -> list[tuple[str, int, int]]:
+    extra = []
+    for label, s, e in list(taken):
+        if label not in _LISTABLE:
+            continue
+        first = level(text[s:e])
+        while True:
+            m = _MORE.match(text, e)
+            if not m or any(used[m.start(1):m.end(1)]):
+                break
+            nxt = level(m.group(1))
+            # a list holds values of one kind: '103/75' after 敲出 is KO/KI, not two KOs
+            if first is None or nxt is None or abs(nxt - first) > 0.15:
+                break
+            for i in range(m.start(1), m.end(1)):
+                used[i] = True
+            extra.append((label, m.start(1), m.end(1)))
+            e = m.end(1)
+    return extra

@@ -124,6 +124,14 @@ def months(text: str) -> float | int | None:
     return int(v) if float(v).is_integer() else v
 
 
+def bare_months(text: str) -> int | None:
+    """A number of months written without a unit ('锁3' -> 3)."""
+    got = _last_number(text)
+    if got is None or got[1] or not float(got[0]).is_integer() or not 0 < got[0] <= 36:
+        return None
+    return int(got[0])
+
+
 STRUCTURE_WORDS = {
     "snowball": r"雪球|snowball|snow\s?ball|autocall(?:able)?",
     "phoenix": r"凤凰|phoenix",

@@ -1,0 +1,31 @@
+"""Rebuild the RFQ NER shipped in otclab/rfq/model from synthetic data and a seed.
+
+    .venv/bin/python pipelines/rfq_train.py --seed 0 --n 4000 --epochs 12 --out otclab/rfq/model
+
+Same seed, same spaCy version: same model. Runs on CPU in a few minutes (2 cores).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # one thread: reproducible sums
+
+from otclab.rfq.training import train_ner
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--n", type=int, default=4000, help="synthetic messages")
+    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--out", default="otclab/rfq/model")
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    train_ner(args.out, seed=args.seed, n=args.n, epochs=args.epochs)
+    print(f"saved {args.out} in {time.perf_counter() - t0:.0f}s")
+
+
+if __name__ == "__main__":
+    main()

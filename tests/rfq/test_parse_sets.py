@@ -1,0 +1,64 @@
+"""Accuracy on the issue's examples and on the hand-written set (rules + shipped NER)."""
+import pytest
+
+from otclab.rfq import parse
+from otclab.rfq.metrics import Score
+
+
+def test_issue_examples_parse_exactly(examples):
+    for row in examples:
+        got = [r.to_dict() for r in parse(row["text"])]
+        assert Score().add(got, row["requests"]), (row["text"], got, row["requests"])
+
+
+def test_handwritten_set_f1(handwritten):
+    assert len(handwritten) >= 80
+    score = Score()
+    for row in handwritten:
+        score.add([r.to_dict() for r in parse(row["text"])], row["requests"])
+    p, r, f1 = score.overall()
+    assert f1 >= 0.95, score.rows()
+    assert score.accuracy >= 0.85
+
+
+def test_messages_that_ask_nothing_give_no_request():
+    for text in ["谢谢，已收到报价", "好的👌", "今天500跌了不少", "500雪球那单成交了吗", "", "   \n  "]:
+        assert parse(text) == []
+
+
+def test_several_underlyings_tenors_and_shared_lines():
+    got = [r.to_dict() for r in parse("中证500 雪球 103/75\n中证1000 雪球 100/70\n都是1年 锁3个月 票息多少")]
+    assert [g["underlying"] for g in got] == ["000905.SH", "000852.SH"]
+    assert all(g["tenor_months"] == 12 and g["lockup_months"] == 3 and g["solve_for"] == "coupon" for g in got)
+    assert [g["ko_barrier"] for g in got] == [1.03, 1.0]
+    got = parse("300ETF 平值看跌 1M/3M 各报个价，名本5000w")
+    assert [(r.tenor_months, r.notional, r.strike, r.option_type) for r in got] == [(1, 5e7, 1.0, "put"), (3, 5e7, 1.0, "put")]
+
+
+def test_respectively_pairs_values_instead_of_crossing():
+    got = parse("中证500和中证1000雪球 103/75 分别1年和2年 票息多少")
+    assert [(r.underlying, r.tenor_months) for r in got] == [("000905.SH", 12), ("000852.SH", 24)]
+
+
+@pytest.mark.parametrize("text,field,value", [
+    ("500ETF 看跌 虚值5% 1M 报价", "strike", 0.95),
+    ("500ETF 看涨 虚值5% 1M 报价", "strike", 1.05),
+    ("500ETF 看涨 实值5% 1M 报价", "strike", 0.95),
+    ("1000雪球 100/70 两年 月度降敲0.5% 报个票息", "ko_step_down", 0.005),
+    ("中证500 雪球 103/75 1年 名本1个亿 报价", "notional", 1e8),
+    ("中证500 雪球 103/75 1年 名本5kw 报价", "notional", 5e7),
+    ("中证500 雪球 103/75 一年半 票息多少", "tenor_months", 18),
+    ("中证500 雪球 103/75 半年 票息多少", "tenor_months", 6),
+    ("IM 雪球 103/75 1年 票息多少", "underlying", "000852.SH"),
+    ("IH 平值看涨 1M 报价", "underlying", "000016.SH"),
+    ("500ETF 平值看涨 1M 报价", "underlying", "510500.SH"),
+    ("中证1000 看涨鲨鱼鳍 6个月 障碍112 参与率多少", "solve_for", "participation"),
+    ("创业板指 平值看涨 6个月 vol多少", "solve_for", "vol"),
+])
+def test_field_semantics(text, field, value):
+    (r,) = parse(text)
+    assert getattr(r, field) == pytest.approx(value) if isinstance(value, float) else getattr(r, field) == value
+
+
+def test_english_if_is_not_csi300_futures():
+    assert parse("if possible pls call me back") == []
