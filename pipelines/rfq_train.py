@@ -1,6 +1,6 @@
-"""Rebuild the RFQ NER shipped in otclab/rfq/model from synthetic data and a seed.
+"""Rebuild the RFQ NER shipped in otclab/rfq/data/ner from synthetic data and a seed.
 
-    .venv/bin/python pipelines/rfq_train.py --seed 0 --n 4000 --epochs 12 --out otclab/rfq/model
+    .venv/bin/python pipelines/rfq_train.py --seed 0 --n 4000 --epochs 12 --out otclab/rfq/data/ner
 
 Same seed, same spaCy version: same model. Runs on CPU in a few minutes (2 cores).
 """
@@ -20,7 +20,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--n", type=int, default=4000, help="synthetic messages")
     ap.add_argument("--epochs", type=int, default=12)
-    ap.add_argument("--out", default="otclab/rfq/model")
+    ap.add_argument("--out", default="otclab/rfq/data/ner")
     args = ap.parse_args()
     t0 = time.perf_counter()
     train_ner(args.out, seed=args.seed, n=args.n, epochs=args.epochs)

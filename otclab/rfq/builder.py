@@ -18,6 +18,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from ..core.errors import InputError
 from .normalize import Normalized
 from .request import QuoteRequest
 
@@ -46,6 +47,8 @@ class Mention:
     def field(self) -> str:
         return FIELD_OF[self.label]
 
+
+MAX_REQUESTS = 64  # more combinations than this in one message is not a request a desk can quote
 
 _LINE_BREAK = re.compile(r"\n|;|。(?=\s*\S)|(?:(?<=\s)|^)(?:\d{1,2}\s*[.、)]|[①-⑳]|\(\d{1,2}\))(?!\d)")
 _JOIN = re.compile(r"^[\s和与跟及、,/&+]*(?:还有|以及|or|and|或者?)?[\s和与跟及、,/&+]*$")
@@ -131,6 +134,8 @@ def build_requests(norm: Normalized, mentions: list[Mention]) -> list[QuoteReque
         by_field = {f: _distinct(ms) for f, ms in by_field.items()}
         g_text = text[min(m.start for m in g.mentions):max(m.end for m in g.mentions)] if g.mentions else ""
         requests.extend(_expand(norm, by_field, bool(_RESPECTIVE.search(g_text) or _RESPECTIVE.search(text))))
+    if len(requests) > MAX_REQUESTS:
+        raise InputError(f"message asks for {len(requests)} requests; at most {MAX_REQUESTS} per message", field="text")
     out: list[QuoteRequest] = []
     seen = set()
     for r in requests:
@@ -151,6 +156,11 @@ def _expand(norm: Normalized, by_field: dict[str, list[Mention]], respective: bo
         for i in range(n):
             combos.append({f: (by_field[f][i] if f in multi else by_field[f][0]) for f in fields})
     else:
+        size = 1
+        for f in fields:
+            size *= len(by_field[f])
+        if size > MAX_REQUESTS:
+            raise InputError(f"message combines into {size} requests; at most {MAX_REQUESTS} per message", field="text")
         for choice in itertools.product(*(by_field[f] for f in fields)):
             combos.append(dict(zip(fields, choice)))
     out = []

@@ -9,7 +9,7 @@ from .normalize import normalize
 from .request import QuoteRequest
 from .underlyings import load_underlyings
 
-MAX_CHARS = 4000  # a chat message longer than this is not a quote request we can read reliably
+MAX_CHARS = 10_000  # longer than any chat message; bounds the work per call (~1 s at the limit)
 
 
 def parse(text: str | bytes, *, underlyings: list[str | Path] | tuple = (), use_model: bool = True,

@@ -1,7 +1,7 @@
 """The spaCy pipeline: blank Chinese (character segmenter) + rule component + trained NER.
 
 ``rfq_rules`` writes the mentions the rules are sure of into ``doc.ents`` and leaves every other
-character unannotated; the NER shipped in ``otclab/rfq/model`` then labels the rest (spaCy's NER
+character unannotated; the NER shipped in ``otclab/rfq/data/ner`` then labels the rest (spaCy's NER
 keeps preset entities and predicts around them). Model mentions get a confidence from a small
 beam search (the summed probability of the beam parses containing the entity) and are kept only
 if their text parses to a valid value.
@@ -21,6 +21,7 @@ from . import values as V
 
 MODEL_ENV = "OTCLAB_RFQ_MODEL"  # alternative model directory (e.g. a freshly trained one)
 BEAM_WIDTH = 8
+LONG_DOC = 1000  # characters; beyond this the confidence beam narrows to bound the work per message
 MIN_MODEL_CONFIDENCE = 0.5
 
 
@@ -29,7 +30,7 @@ def model_path() -> Path:
     env = os.environ.get(MODEL_ENV)
     if env:
         return Path(env)
-    return Path(str(resources.files("otclab.rfq").joinpath("model")))
+    return Path(str(resources.files("otclab.rfq").joinpath("data/ner")))
 
 
 def _register() -> None:
@@ -122,7 +123,7 @@ def find(norm: Normalized, table: UnderlyingTable, nlp) -> list[Mention]:
         ruled = ner(ruled)
         model_spans = [e for e in ruled.ents if (e.start_char, e.end_char, e.label_) not in rule_keys]
         if model_spans:
-            scores = ner.scored_ents(ner.beam_parse([preset], beam_width=BEAM_WIDTH))[0]
+            scores = ner.scored_ents(ner.beam_parse([preset], beam_width=BEAM_WIDTH if len(preset) <= LONG_DOC else 2))[0]
     for e in ruled.ents if "ner" in nlp.pipe_names else ruled.spans["rfq_rules"]:
         key = (e.start_char, e.end_char, e.label_)
         value = parse_value(e.label_, e.text, table)
