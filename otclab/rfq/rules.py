@@ -30,7 +30,7 @@ _KO = r"(?:敲出|" + _NB + r"ko|" + _NB + r"k\.o\.|knock[\s-]?out|up[\s-]?and[\
 _KI = r"(?:敲入|" + _NB + r"ki|" + _NB + r"k\.i\.|knock[\s-]?in|down[\s-]?and[\s-]?in)"
 _LVWORD = r"\s*(?:价格|价位|价|线|水平|界限|障碍|level|barrier|lvl)?"
 _ASK = r"[^\d,;\n。%:]{0,6}?(?:多少|几个点|几|多高|\?|how\s?much)"
-_REPORT = r"(?:报|给|出|来|求|问)\s*(?:个|一下|下|一个|一)?\s*"
+_REPORT = r"(?:报|给|(?<!敲)出|来|求|问)\s*(?:个|一下|下|一个|一)?\s*"
 
 # (label, priority, pattern); smaller priority wins an overlap. Group 'v' (if any) is the span.
 _PATTERNS: list[tuple[str, int, str]] = [
@@ -42,6 +42,8 @@ _PATTERNS: list[tuple[str, int, str]] = [
     ("SOLVE", 0, r"(?:行权价|strike|执行价)" + _ASK + r"|" + _REPORT + r"(?:行权价|strike)"),
     ("SOLVE", 0, r"期权费|权利金|premium|价格\s*(?:分别|各)?\s*(?:多少|几|\?|呢|如何)|多少钱|什么价|"
                  + _REPORT + r"价格?(?!值)|报价|" + _NB + r"pric(?:e|ing)|费率\s*(?:多少|几|\?)"),
+    ("SOLVE", 0, r"(?:多少|几个点)\s*(?:的)?\s*(?:票息|coupon|参与率|期权费|权利金|vol|波动率)"),
+    ("LOCKUP", 1, r"(?:锁定期|锁定|锁仓|锁|lock[\s-]?up|lock|封闭期|不敲出期)" + _SEP + r"半年"),
     ("LOCKUP", 1, r"(?:锁定期|锁定|锁仓|锁|lock[\s-]?up|lock|封闭期|不敲出期)" + _SEP + NUM + r"\s*(?:个月|月|mos?|months?|m(?![a-z])|年|y(?![a-z]))?(?![\d.])"),
     ("LOCKUP", 1, NUM + r"\s*(?:个月|月|m)(?:的)?(?:锁定期?|锁|\s?lock(?:[\s-]?up)?|封闭期?)(?![\d期定]|\s*\d)"),
     ("LOCKUP", 1, r"前\s*" + NUM + r"\s*个?月\s*(?:不敲出|不观察|不可敲出|锁定|锁)"),
@@ -53,6 +55,9 @@ _PATTERNS: list[tuple[str, int, str]] = [
     ("NOTIONAL", 2, NUM + r"\s*(?:个亿|亿|kw|千万|百万|个w|万|w)(?![a-z])"),
     ("KO", 3, _KO + _LVWORD + _SEP + _LV),
     ("KI", 3, _KI + _LVWORD + _SEP + _LV),
+    # '103敲出，75敲入': number first; the keyword must not introduce a number of its own
+    ("KO", 4, r"(?<![\d.])" + NUM + r"\s*%?\s*(?:的)?\s*" + _KO + r"(?:价|线)?(?!\s*[\d:=]|\s*(?:价|线)?\s*\d)"),
+    ("KI", 4, r"(?<![\d.])" + NUM + r"\s*%?\s*(?:的)?\s*" + _KI + r"(?:价|线)?(?!\s*[\d:=]|\s*(?:价|线)?\s*\d)"),
     ("COUPON_BARRIER", 3, r"(?:派息线|派息障碍|派息界限|派息水平|派息价|付息线|付息障碍|票息障碍|票息线|coupon\s*barrier|派息|付息)" + _SEP + _LV),
     ("BARRIER", 3, r"(?:障碍价格|障碍价|障碍水平|障碍线|障碍|" + _NB + r"barrier|触发价|触发)" + _SEP + _LV),
     ("STRIKE", 3, r"平值|平价|" + _NB + r"atm|at[\s-]the[\s-]money"),
@@ -62,9 +67,9 @@ _PATTERNS: list[tuple[str, int, str]] = [
     ("STRIKE", 4, NUM + r"\s*%\s*(?=看涨|看跌|认购|认沽|call|put)"),
     ("STRIKE", 4, r"(?:(?<=看涨)|(?<=看跌)|(?<=认购)|(?<=认沽)|(?<=call)|(?<=put))\s*" + NUM + r"\s*%(?!\s*参与)"),
     ("COUPON", 4, r"(?:年化票息|票息率|票息|" + _NB + r"coupon|" + _NB + r"cpn|年化收益率?|收益率|票面利率|年化)" + _SEP + _PCT),
-    ("COUPON", 4, NUM + r"\s*%\s*(?:的)?\s*(?:票息|coupon|年化)"),
+    ("COUPON", 4, NUM + r"\s*%\s*(?:的)?\s*(?:票息|coupon|年化)(?!\s*[\d:=])"),
     ("PARTICIPATION", 4, r"(?:参与率|参与度|参与比例|参与|participation(?:\s*rate)?|" + _NB + r"pr)" + _SEP + _PCT),
-    ("PARTICIPATION", 4, NUM + r"\s*%\s*(?:的)?\s*(?:参与率|参与|participation)"),
+    ("PARTICIPATION", 4, NUM + r"\s*%\s*(?:的)?\s*(?:参与率|参与|participation)(?!\s*[\d:=])"),
     ("REBATE", 4, r"(?:敲出补偿|补偿收益|补偿|返息|" + _NB + r"rebate|敲出收益|固定收益|保底收益)" + _SEP + _PCT),
     ("TENOR", 5, r"半年|" + NUM + r"\s*(?:年半|个半月|个月|月期|月|months?|mos?|mths?|m|年期|年|years?|yrs?|y|周|weeks?|wks?|天|days?)(?![a-z])"),
     ("OPTION_TYPE", 6, "|".join(f"(?:{p})" for p in OPTION_WORDS.values())),
@@ -83,7 +88,7 @@ _OTHER_STRUCT = re.compile("|".join(STRUCTURE_WORDS[k] for k in ("sharkfin", "va
 _JOINT = re.compile(_KO + r"\s*[/、和与&]?\s*" + _KI + r"\s*(?:[:=]|为|是|分别|分别为|分别是)?\s*(" + NUM + r")\s*%?\s*[/、和与&,-]\s*(" + NUM + r")\s*%?")
 # A bare index number is an underlying when it stands where an underlying stands.
 _BEFORE_OK = re.compile(r"(?:^|(?<![\d.])\d{2,4}\s|[\n,;/、&+()\[\]:]|和|与|跟|及|还有|以及|或|@\S+|询|报|问|下|个|\d[.、)]|[a-z])\s*$")
-_AFTER_OK = re.compile(r"^\s*(?:(?:[/、和与跟及&+,]\s*)?(?:\d{2,4}(?![\d.%])|中证|沪深|上证)|指数|" + "|".join(STRUCTURE_WORDS.values())
+_AFTER_OK = re.compile(r"^\s*(?:的\s*)?(?:(?:[/、和与跟及&+,]\s*)?(?:\d{2,4}(?![\d.%])|中证|沪深|上证)|指数|" + "|".join(STRUCTURE_WORDS.values())
                        + "|" + "|".join(OPTION_WORDS.values()) + r"|平值|虚值|实值|atm|otm|" + NUM + r"\s*(?:个月|年|m|y)(?![a-z])|敲出|ko)")
 
 

@@ -18,3 +18,9 @@ def examples() -> list[dict]:
 @pytest.fixture(scope="session")
 def handwritten() -> list[dict]:
     return load("handwritten.jsonl")
+
+
+@pytest.fixture(scope="session")
+def heldout() -> list[dict]:
+    """A second hand-written set, first run blind after the parser was built (see docs/rfq.md)."""
+    return load("heldout.jsonl")

@@ -21,6 +21,13 @@ def test_handwritten_set_f1(handwritten):
     assert score.accuracy >= 0.85
 
 
+def test_heldout_set_f1(heldout):
+    score = Score()
+    for row in heldout:
+        score.add([r.to_dict() for r in parse(row["text"])], row["requests"])
+    assert score.overall()[2] >= 0.95, score.rows()
+
+
 def test_messages_that_ask_nothing_give_no_request():
     for text in ["谢谢，已收到报价", "好的👌", "今天500跌了不少", "500雪球那单成交了吗", "", "   \n  "]:
         assert parse(text) == []
