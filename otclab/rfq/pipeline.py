@@ -9,6 +9,7 @@ if their text parses to a valid value.
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -77,8 +78,12 @@ def load_pipeline(path: str | None = None, use_model: bool = True):
     return nlp
 
 
-def parse_value(label: str, text: str, table: UnderlyingTable):
-    """Value of a mention of ``label`` whose normalised text is ``text`` (None if none)."""
+_LIST_UNIT = re.compile(r"^(?:\s*[/、,和]\s*\d+(?:\.\d+)?)*\s*(个月|月|m|年|y)(?![a-z])")
+
+
+def parse_value(label: str, text: str, table: UnderlyingTable, after: str = ""):
+    """Value of a mention of ``label`` whose normalised text is ``text`` (None if none);
+    ``after`` is the text that follows (a tenor list '1/3/6个月' gives its unit to every number)."""
     if label == "UNDERLYING":
         return table.lookup(text)
     if label in ("KO", "KI", "BARRIER", "COUPON_BARRIER"):
@@ -92,7 +97,8 @@ def parse_value(label: str, text: str, table: UnderlyingTable):
     if label == "NOTIONAL":
         return V.amount(text)
     if label == "TENOR":
-        return V.months(text)
+        m = _LIST_UNIT.match(after) if re.fullmatch(r"\d+(?:\.\d+)?", text) else None
+        return V.months(text + m.group(1)) if m else V.months(text)
     if label == "LOCKUP":  # '锁3' counts months
         return V.months(text) or V.bare_months(text)
     if label == "STEP_DOWN":
@@ -126,7 +132,7 @@ def find(norm: Normalized, table: UnderlyingTable, nlp) -> list[Mention]:
             scores = ner.scored_ents(ner.beam_parse([preset], beam_width=BEAM_WIDTH if len(preset) <= LONG_DOC else 2))[0]
     for e in ruled.ents if "ner" in nlp.pipe_names else ruled.spans["rfq_rules"]:
         key = (e.start_char, e.end_char, e.label_)
-        value = parse_value(e.label_, e.text, table)
+        value = parse_value(e.label_, e.text, table, doc.text[e.end_char:e.end_char + 24])
         if value is None:
             continue
         if key in rule_keys:

@@ -47,11 +47,12 @@ _PATTERNS: list[tuple[str, int, str]] = [
     ("LOCKUP", 1, r"(?:锁定期|锁定|锁仓|锁|lock[\s-]?up|lock|封闭期|不敲出期)" + _SEP + NUM + r"\s*(?:个月|月|mos?|months?|m(?![a-z])|年|y(?![a-z]))?(?![\d.])"),
     ("LOCKUP", 1, NUM + r"\s*(?:个月|月|m)(?:的)?(?:锁定期?|锁|\s?lock(?:[\s-]?up)?|封闭期?)(?![\d期定]|\s*\d)"),
     ("LOCKUP", 1, r"前\s*" + NUM + r"\s*个?月\s*(?:不敲出|不观察|不可敲出|锁定|锁)"),
-    ("STEP_DOWN", 1, r"(?:月度降敲|逐月降敲|每月降敲|降敲|逐月降|每月降|每月下调|逐月下调|逐月递减|每月递减|step[\s-]?down)"
+    ("LOCKUP", 1, NUM + r"\s*个?月\s*(?:内)?\s*(?:不敲出|不观察敲出|不可敲出|不能敲出)"),
+    ("STEP_DOWN", 1, r"(?:(?:月度|逐月|每月|按月)?\s*降敲|(?:敲出(?:价格?|线|水平)?\s*)?(?:每月|逐月|按月)\s*(?:降低|下降|下调|递减|降)|step[\s-]?down)"
                      r"\s*(?:每月|逐月|按月)?\s*(?:幅度)?" + _SEP + NUM + r"\s*(?:%|bps?)?"),
     ("FREQ", 1, "|".join(FREQ_WORDS.values())),
     ("NOTIONAL", 2, r"(?:名本|名义本金|名义金额|名义|本金|规模|金额|" + _NB + r"notional|" + _NB + r"size|" + _NB + r"notl|" + _NB + r"nominal)"
-                    + r"\s*(?:[:=]|为|是|大概|约|大约|共)?\s*" + NUM + r"\s*(?:个亿|亿|kw|千万|百万|mm|mio|million|mn|个w|万|w|m|k)?(?![a-z\d])"),
+                    + r"\s*(?:[:=]|为|是|大概|约|大约|共)?\s*(?:cny|rmb|人民币)?\s*" + NUM + r"\s*(?:个亿|亿|kw|千万|百万|mm|mio|million|mn|个w|万|w|m|k)?(?![a-z\d])"),
     ("NOTIONAL", 2, NUM + r"\s*(?:个亿|亿|kw|千万|百万|个w|万|w)(?![a-z])"),
     ("KO", 3, _KO + _LVWORD + _SEP + _LV),
     ("KI", 3, _KI + _LVWORD + _SEP + _LV),
@@ -65,12 +66,14 @@ _PATTERNS: list[tuple[str, int, str]] = [
     ("STRIKE", 3, NUM + r"\s*%\s*(?:虚值|价外|实值|价内|otm|itm)"),
     ("STRIKE", 3, r"(?:行权价格|行权价|行权|执行价格|执行价|执行|strike|" + _NB + r"k)" + _SEP + _LV),
     ("STRIKE", 4, NUM + r"\s*%\s*(?=看涨|看跌|认购|认沽|call|put)"),
+    ("STRIKE", 4, NUM + r"\s*%\s*(?:的)?\s*(?:行权价?|执行价?|strike)(?!\s*[\d:=])"),
     ("STRIKE", 4, r"(?:(?<=看涨)|(?<=看跌)|(?<=认购)|(?<=认沽)|(?<=call)|(?<=put))\s*" + NUM + r"\s*%(?!\s*参与)"),
     ("COUPON", 4, r"(?:年化票息|票息率|票息|" + _NB + r"coupon|" + _NB + r"cpn|年化收益率?|收益率|票面利率|年化)" + _SEP + _PCT),
     ("COUPON", 4, NUM + r"\s*%\s*(?:的)?\s*(?:票息|coupon|年化)(?!\s*[\d:=])"),
     ("PARTICIPATION", 4, r"(?:参与率|参与度|参与比例|参与|participation(?:\s*rate)?|" + _NB + r"pr)" + _SEP + _PCT),
     ("PARTICIPATION", 4, NUM + r"\s*%\s*(?:的)?\s*(?:参与率|参与|participation)(?!\s*[\d:=])"),
     ("REBATE", 4, r"(?:敲出补偿|补偿收益|补偿|返息|" + _NB + r"rebate|敲出收益|固定收益|保底收益)" + _SEP + _PCT),
+    ("TENOR", 5, NUM + r"(?=(?:\s*[/、,]\s*" + NUM + r")+\s*(?:个月|月|m|年|y)(?![a-z]))"),
     ("TENOR", 5, r"半年|" + NUM + r"\s*(?:年半|个半月|个月|月期|月|months?|mos?|mths?|m|年期|年|years?|yrs?|y|周|weeks?|wks?|天|days?)(?![a-z])"),
     ("OPTION_TYPE", 6, "|".join(f"(?:{p})" for p in OPTION_WORDS.values())),
     ("STRUCTURE", 6, "|".join(f"(?:{p})" for p in STRUCTURE_WORDS.values())),
@@ -80,7 +83,7 @@ _COMPILED = [(label, prio, re.compile(pat)) for label, prio, pat in _PATTERNS]
 # 'already received the quote' is not a request for one.
 _NOT_ASKING = re.compile(r"(?:收到|已经?|看到|谢谢)\s*(?:了)?\s*(?:的)?\s*$")
 # Pair of levels '100/70' read as KO/KI in an autocallable context.
-_PAIR = re.compile(r"(?<![\d.a-z/])(" + NUM + r")\s*%?\s*/\s*(" + NUM + r")\s*%?(?![\d.]|\s*(?:个|月|年|万|w|亿|k|m|y|/))")
+_PAIR = re.compile(r"(?<![\d.a-z/-])(" + NUM + r")\s*%?\s*[/-]\s*(" + NUM + r")\s*%?(?![\d.]|\s*(?:个|月|年|万|w|亿|k|m|y|/))")
 _AUTOCALL = re.compile(r"雪球|凤凰|snowball|phoenix|autocall|敲出|敲入|(?<![a-z])k[oi](?![a-z])")
 _OTHER_STRUCT = re.compile("|".join(STRUCTURE_WORDS[k] for k in ("sharkfin", "vanilla", "digital", "asian", "barrier"))
                            + "|" + "|".join(OPTION_WORDS.values()))

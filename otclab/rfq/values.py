@@ -144,8 +144,10 @@ STRUCTURE_WORDS = {
 }
 OPTION_WORDS = {"call": r"看涨|看多|认购|calls?", "put": r"看跌|看空|认沽|puts?"}
 FREQ_WORDS = {
-    "monthly": r"(?:每月|按月|月度|逐月|月)\s*(?:敲出)?\s*(?:观察|obs)|monthly|月敲出观察",
-    "daily": r"(?:每日|每天|逐日|按日|日度|日)\s*(?:敲出)?\s*(?:观察|obs)|daily|日敲出|每日敲出",
+    "monthly": r"(?:每月|按月|月度|逐月|月)\s*(?:敲出)?\s*(?:观察|obs)|monthly|月敲出观察"
+               r"|(?:观察频率|敲出观察(?:频率)?)\s*(?:[:=]|为|是)?\s*(?:每|按)?月",
+    "daily": r"(?:每日|每天|逐日|按日|日度|日)\s*(?:敲出)?\s*(?:观察|obs)|daily|日敲出|每日敲出"
+             r"|(?:观察频率|敲出观察(?:频率)?)\s*(?:[:=]|为|是)?\s*(?:每|按|逐)?[日天]",
 }
 SOLVE_WORDS = {
     "participation": r"参与率|参与|participation|\bpr\b",

@@ -69,3 +69,23 @@ def test_field_semantics(text, field, value):
 
 def test_english_if_is_not_csi300_futures():
     assert parse("if possible pls call me back") == []
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("沪深300 雪球 100-70 1年 票息多少", {"ko_barrier": 1.0, "ki_barrier": 0.7}),
+    ("中证500 雪球 103/75 1年 观察频率：每月 票息多少", {"ko_frequency": "monthly"}),
+    ("中证500 雪球 103/75 1年 敲出每月降低0.5% 3个月不敲出 票息多少", {"ko_step_down": 0.005, "lockup_months": 3}),
+    ("CSI500 3M put 95% strike, notional CNY 50m, price?", {"strike": 0.95, "notional": 5e7, "solve_for": "price"}),
+    ("老板们 帮忙看个中证500的雪球，103敲出，75敲入，期限一年，票息大概多少", {"ko_barrier": 1.03, "ki_barrier": 0.75}),
+    ("中证500 雪球 KO103 KI75 1Y 12M锁", {"lockup_months": 12, "tenor_months": 12}),
+    ("帮忙问一下1000的看跌，平值，1个月", {"underlying": "000852.SH", "strike": 1.0}),
+])
+def test_more_phrasings(text, expected):
+    (r,) = parse(text)
+    d = r.to_dict()
+    assert {k: d.get(k) for k in expected} == expected
+
+
+def test_tenor_list_shares_its_unit():
+    got = parse("中证500 看涨 平值 1/3/6个月 各报个价")
+    assert [r.tenor_months for r in got] == [1, 3, 6]
