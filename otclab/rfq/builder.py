@@ -68,9 +68,14 @@ def _clause_of(text: str, pos: int) -> tuple[int, int]:
     return a, (m.start() if m else len(text))
 
 
+_SAME = re.compile(r"同样|同上|一样|相同|same|ditto")
+
+
 class _Group:
-    def __init__(self, line: int):
+    def __init__(self, line: int, start: int):
         self.line = line
+        self.start = start
+        self.end = start
         self.mentions: list[Mention] = []
 
 
@@ -99,7 +104,9 @@ def build_requests(norm: Normalized, mentions: list[Mention]) -> list[QuoteReque
             if m.label == "UNDERLYING":
                 joined = last_und is not None and current is not None and _JOIN.match(text[last_und.end:m.start])
                 if not joined:
-                    current = _Group(li)
+                    if current is not None:
+                        current.end = m.start
+                    current = _Group(li, m.start)
                     groups.append(current)
                 current.mentions.append(m)
                 last_und = m
@@ -112,6 +119,8 @@ def build_requests(norm: Normalized, mentions: list[Mention]) -> list[QuoteReque
                 leading.append(m)
             else:
                 current.mentions.append(m)
+        if current is not None:
+            current.end = b
         # a question closing a line with several groups ('A 1年 和 B 2年 票息多少') asks for all
         line_groups = [g for g in groups if g.line == li]
         if len(line_groups) > 1 and line_groups[-1].mentions[-1].label == "SOLVE":
@@ -121,10 +130,16 @@ def build_requests(norm: Normalized, mentions: list[Mention]) -> list[QuoteReque
         else:
             line_shared[li] = leading
     requests: list[QuoteRequest] = []
+    previous: dict[str, list[Mention]] = {}
     for g in groups:
         by_field: dict[str, list[Mention]] = {}
         for m in g.mentions:
             by_field.setdefault(m.field, []).append(m)
+        if previous and _SAME.search(text[g.start:g.end]):
+            # '中证1000 同样条件' / '同上': the terms of the previous group, its own ones first
+            for f, ms in previous.items():
+                by_field.setdefault(f, ms)
+        previous = dict(by_field)
         for pool in (line_shared.get(g.line, []), shared):
             inherited: dict[str, list[Mention]] = {}
             for m in pool:

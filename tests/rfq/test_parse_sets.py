@@ -89,3 +89,11 @@ def test_more_phrasings(text, expected):
 def test_tenor_list_shares_its_unit():
     got = parse("中证500 看涨 平值 1/3/6个月 各报个价")
     assert [r.tenor_months for r in got] == [1, 3, 6]
+
+
+def test_same_terms_as_the_previous_underlying():
+    got = parse("中证500 雪球 103/75 1年 票息多少\n中证1000 一样 但是2年")
+    assert [(r.underlying, r.tenor_months, r.ko_barrier, r.solve_for) for r in got] == [
+        ("000905.SH", 12, 1.03, "coupon"), ("000852.SH", 24, 1.03, "coupon")]
+    (r,) = parse("500雪球 敲出102 敲入 70，一年，票息报一下")
+    assert r.solve_for == "coupon"
