@@ -10,7 +10,9 @@ How a message maps to requests:
 - A group with several values of one field ('1M/3M', '1年 和 18个月', '雪球和凤凰') gives one
   request per combination; with 分别 and equal counts of several fields, values pair up instead.
 - Only groups with an underlying and at least one of structure / option type / solve-for and one
-  more term become requests, so chatter ('谢谢，已收到报价') gives nothing.
+  more term become requests, so chatter ('谢谢，已收到报价') gives nothing. A message with no
+  known underlying but a product, a question and a term gives one request without underlying
+  (an unknown name such as 恒生科技 must not make a clear request vanish).
 """
 from __future__ import annotations
 
@@ -129,6 +131,12 @@ def build_requests(norm: Normalized, mentions: list[Mention]) -> list[QuoteReque
             shared.extend(leading)
         else:
             line_shared[li] = leading
+    if not groups and shared:
+        # No known underlying: a clear request still becomes one (underlying unset) instead of
+        # vanishing, so the desk sees it; _request asks more of such a group.
+        orphan = _Group(-1, 0)
+        orphan.mentions, shared = shared, []
+        groups.append(orphan)
     requests: list[QuoteRequest] = []
     previous: dict[str, list[Mention]] = {}
     for g in groups:
@@ -208,11 +216,13 @@ def _request(norm: Normalized, combo: dict[str, Mention]) -> QuoteRequest | None
         else:
             up = (kind == "otm") == (r.option_type == "call")
             r.strike = round(1 + x if up else 1 - x, 6)
-    if r.underlying is None:
-        return None
     kind = [f for f in ("structure", "option_type", "solve_for") if getattr(r, f) is not None]
     terms = [f for f in r.to_dict() if f != "underlying"]
-    if not kind or len(terms) < 2:
+    if r.underlying is None:
+        # without an underlying: a product, a question and at least one term ('恒生科技 雪球 103/75 票息多少')
+        if r.solve_for is None or (r.structure is None and r.option_type is None) or len(terms) < 3:
+            return None
+    elif not kind or len(terms) < 2:
         return None
     return r
 

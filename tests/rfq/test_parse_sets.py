@@ -97,3 +97,10 @@ def test_same_terms_as_the_previous_underlying():
         ("000905.SH", 12, 1.03, "coupon"), ("000852.SH", 24, 1.03, "coupon")]
     (r,) = parse("500雪球 敲出102 敲入 70，一年，票息报一下")
     assert r.solve_for == "coupon"
+
+
+def test_unknown_underlying_keeps_a_clear_request():
+    (r,) = parse("恒生科技 雪球 103/75 1年 票息多少")
+    assert r.underlying is None and "underlying" not in r.to_dict()
+    assert (r.structure, r.ko_barrier, r.ki_barrier, r.tenor_months, r.solve_for) == ("snowball", 1.03, 0.75, 12, "coupon")
+    assert parse("雪球票息多少啊最近") == []
