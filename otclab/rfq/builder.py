@@ -70,7 +70,7 @@ def _clause_of(text: str, pos: int) -> tuple[int, int]:
     return a, (m.start() if m else len(text))
 
 
-_SAME = re.compile(r"同样|同上|一样|相同|same|ditto")
+_SAME = re.compile(r"同样|同上|一样|相同|same|ditto|也(?:要|来|报|做|是)")
 
 
 class _Group:
@@ -170,22 +170,35 @@ def build_requests(norm: Normalized, mentions: list[Mention]) -> list[QuoteReque
 
 
 def _expand(norm: Normalized, by_field: dict[str, list[Mention]], respective: bool) -> list[QuoteRequest]:
-    fields = list(by_field)
-    multi = [f for f in fields if len(by_field[f]) > 1]
+    # Axes of variation: a field each, except KO and KI lists of equal length, which pair up
+    # ('103/75，100/70 各报一个' is two requests, not four).
+    axes: list[list[dict[str, Mention]]] = []
+    linked = ("ko_barrier", "ki_barrier")
+    if all(len(by_field.get(f, [])) > 1 for f in linked) and len(by_field[linked[0]]) == len(by_field[linked[1]]):
+        axes.append([{f: by_field[f][i] for f in linked} for i in range(len(by_field[linked[0]]))])
+        rest = [f for f in by_field if f not in linked]
+    else:
+        rest = list(by_field)
+    axes += [[{f: m} for m in by_field[f]] for f in rest]
+    multi = [a for a in axes if len(a) > 1]
     combos: list[dict[str, Mention]] = []
-    counts = {len(by_field[f]) for f in multi}
-    if respective and len(multi) >= 2 and len(counts) == 1:
-        n = counts.pop()
-        for i in range(n):
-            combos.append({f: (by_field[f][i] if f in multi else by_field[f][0]) for f in fields})
+    if respective and len(multi) >= 2 and len({len(a) for a in multi}) == 1:
+        for i in range(len(multi[0])):  # 分别: the i-th values go together
+            combo: dict[str, Mention] = {}
+            for a in axes:
+                combo.update(a[i] if len(a) > 1 else a[0])
+            combos.append(combo)
     else:
         size = 1
-        for f in fields:
-            size *= len(by_field[f])
+        for a in axes:
+            size *= len(a)
         if size > MAX_REQUESTS:
             raise InputError(f"message combines into {size} requests; at most {MAX_REQUESTS} per message", field="text")
-        for choice in itertools.product(*(by_field[f] for f in fields)):
-            combos.append(dict(zip(fields, choice)))
+        for choice in itertools.product(*axes):
+            combo = {}
+            for part in choice:
+                combo.update(part)
+            combos.append(combo)
     out = []
     for combo in combos:
         r = _request(norm, combo)

@@ -83,6 +83,7 @@ _COMPILED = [(label, prio, re.compile(pat)) for label, prio, pat in _PATTERNS]
 
 # 'already received the quote' is not a request for one.
 _NOT_ASKING = re.compile(r"(?:收到|已经?|看到|谢谢)\s*(?:了)?\s*(?:的)?\s*$")
+_KI_BEFORE = re.compile(r"(?:敲入|(?<![a-z])ki|knock[\s-]?in)\s*(?:价|线)?\s*$")
 # Pair of levels '100/70' read as KO/KI in an autocallable context.
 _PAIR = re.compile(r"(?<![\d.a-z/-])(" + NUM + r")\s*%?\s*[/-]\s*(" + NUM + r")\s*%?(?![\d.]|\s*(?:个|月|年|万|w|亿|k|m|y|/))")
 _AUTOCALL = re.compile(r"雪球|凤凰|snowball|phoenix|autocall|敲出|敲入|(?<![a-z])k[oi](?![a-z])")
@@ -124,6 +125,9 @@ def find_mentions(text: str, original: str, origin: tuple[int, ...], table: Unde
             if m.end() > m.start():
                 if label == "SOLVE" and _NOT_ASKING.search(text[max(0, m.start() - 4):m.start()]):
                     continue
+                if label == "FREQ" and not text.startswith("敲出", m.end()) and (
+                        _KI_BEFORE.search(text[max(0, m.start() - 8):m.start()]) or text.startswith("敲入", m.end())):
+                    continue  # '敲入每日观察' is the knock-in observation, not the knock-out frequency
                 cands.append((prio, m.start(), m.end(), label))
     for m in _JOINT.finditer(text):
         cands.append((2, m.start(1), m.end(1), "KO"))

@@ -104,3 +104,22 @@ def test_unknown_underlying_keeps_a_clear_request():
     assert r.underlying is None and "underlying" not in r.to_dict()
     assert (r.structure, r.ko_barrier, r.ki_barrier, r.tenor_months, r.solve_for) == ("snowball", 1.03, 0.75, 12, "coupon")
     assert parse("雪球票息多少啊最近") == []
+
+
+def test_knock_in_observation_is_not_the_ko_frequency():
+    (r,) = parse("中证500 雪球 103/75 期限12个月 每月敲出观察 敲入每日观察 票息多少")
+    assert r.ko_frequency == "monthly"
+    (r,) = parse("中证500 雪球 103/75 1年 日观察敲入 月观察敲出")
+    assert r.ko_frequency == "monthly"
+
+
+def test_level_pairs_stay_paired():
+    got = parse("中证500 雪球 1年 103/75，100/70 各报一个")
+    assert [(r.ko_barrier, r.ki_barrier) for r in got] == [(1.03, 0.75), (1.0, 0.7)]
+
+
+def test_numbered_list_with_a_shared_question():
+    got = parse("1、中证500 平值看涨 1个月\n2、中证1000 雪球 103/75 1年\n3、茅台 看跌 虚值5% 3个月\n以上都报价")
+    assert [(r.underlying, r.structure, r.solve_for) for r in got] == [
+        ("000905.SH", "vanilla", "price"), ("000852.SH", "snowball", "price"), ("600519.SH", "vanilla", "price")]
+    assert got[2].strike == 0.95
