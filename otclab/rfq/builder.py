@@ -220,8 +220,15 @@ def _request(norm: Normalized, combo: dict[str, Mention]) -> QuoteRequest | None
         r.structure = "vanilla"  # 看涨/看跌 with no structure word is a plain option
         r.spans["structure"] = r.spans["option_type"]
         r.confidence["structure"] = r.confidence["option_type"]
-    if r.structure in ("sharkfin", "barrier") and r.ko_barrier is not None and r.barrier is None:
-        _move(r, "ko_barrier", "barrier")  # 鲨鱼鳍 敲出110: the knock-out level is the barrier
+    if r.structure in ("sharkfin", "barrier") and r.barrier is None:
+        # 鲨鱼鳍 敲出110 / 向下敲入 敲入障碍90: the one knock level of these products is `barrier`
+        for f in ("ko_barrier", "ki_barrier"):
+            if getattr(r, f) is not None:
+                _move(r, f, "barrier")
+                break
+    if r.solve_for in ("coupon", "participation", "strike") and getattr(r, r.solve_for) is not None \
+            and r.confidence.get(r.solve_for, 1.0) < 1.0:
+        _drop(r, r.solve_for)  # a model-found value of the very field asked for is a misreading
     if isinstance(r.strike, tuple):
         kind, x = r.strike
         if r.option_type is None:

@@ -109,8 +109,8 @@ def parse_value(label: str, text: str, table: UnderlyingTable, after: str = ""):
         return V.keyword(text, V.OPTION_WORDS)
     if label == "FREQ":
         return V.keyword(text, V.FREQ_WORDS)
-    if label == "SOLVE":
-        return V.keyword(text, V.SOLVE_WORDS)
+    if label == "SOLVE":  # a question holds no number ('期权费1%' states a premium)
+        return None if re.search(r"\d", text) else V.keyword(text, V.SOLVE_WORDS)
     return None
 
 

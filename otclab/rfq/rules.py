@@ -40,7 +40,7 @@ _PATTERNS: list[tuple[str, int, str]] = [
     ("SOLVE", 0, r"(?:参与率|participation(?:\s*rate)?)" + _ASK + r"|" + _REPORT + r"参与率"),
     ("SOLVE", 0, r"(?:" + _NB + r"vol|波动率|隐波|隐含波动率|" + _NB + r"iv)" + _ASK + r"|" + _REPORT + r"(?:vol|波动率|隐波)"),
     ("SOLVE", 0, r"(?:行权价|strike|执行价)" + _ASK + r"|" + _REPORT + r"(?:行权价|strike)"),
-    ("SOLVE", 0, r"期权费|权利金|premium|价格\s*(?:分别|各)?\s*(?:多少|几|\?|呢|如何)|多少钱|什么价|"
+    ("SOLVE", 0, r"(?:期权费|权利金|premium)(?!\s*(?:[:=]|为|是)?\s*\d)|价格\s*(?:分别|各)?\s*(?:多少|几|\?|呢|如何)|多少钱|什么价|"
                  + _REPORT + r"价格?(?!值)|报价|" + _NB + r"pric(?:e|ing)|费率\s*(?:多少|几|\?)"),
     ("SOLVE", 0, r"(?:票息|coupon|cpn|参与率|vol|波动率|行权价|strike|价格?)\s*(?:报|给|出|问)\s*(?:一下|下|个)"),
     ("SOLVE", 0, r"(?:多少|几个点)\s*(?:的)?\s*(?:票息|coupon|参与率|期权费|权利金|vol|波动率)"),

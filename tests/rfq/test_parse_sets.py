@@ -123,3 +123,10 @@ def test_numbered_list_with_a_shared_question():
     assert [(r.underlying, r.structure, r.solve_for) for r in got] == [
         ("000905.SH", "vanilla", "price"), ("000852.SH", "snowball", "price"), ("600519.SH", "vanilla", "price")]
     assert got[2].strike == 0.95
+
+
+def test_barrier_options_and_stated_premiums():
+    (r,) = parse("沪深300 障碍期权 看跌 向下敲入 障碍90 行权价100% 6个月 多少钱")
+    assert (r.structure, r.barrier, r.strike, r.ki_barrier) == ("barrier", 0.9, 1.0, None)
+    (r,) = parse("中证500 看涨 1个月 期权费1% 行权价多少")
+    assert r.solve_for == "strike"
