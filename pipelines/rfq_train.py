@@ -12,7 +12,7 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # one thread: reproducible sums
 
-from otclab.rfq.training import train_ner
+from otclab.rfq.training import evaluate_ner, train_ner
 
 
 def main() -> None:
@@ -21,10 +21,17 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=4000, help="synthetic messages")
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--out", default="otclab/rfq/data/ner")
+    ap.add_argument("--eval-only", action="store_true", help="only score the model at --out on fresh synthetic data")
     args = ap.parse_args()
-    t0 = time.perf_counter()
-    train_ner(args.out, seed=args.seed, n=args.n, epochs=args.epochs)
-    print(f"saved {args.out} in {time.perf_counter() - t0:.0f}s")
+    if not args.eval_only:
+        t0 = time.perf_counter()
+        train_ner(args.out, seed=args.seed, n=args.n, epochs=args.epochs)
+        print(f"saved {args.out} in {time.perf_counter() - t0:.0f}s")
+    s = evaluate_ner(args.out, seed=args.seed + 1000)
+    print(f"NER alone on 500 fresh synthetic messages (seed {args.seed + 1000}): "
+          f"P {s['ents_p']:.3f} R {s['ents_r']:.3f} F1 {s['ents_f']:.3f}")
+    for label, v in sorted(s["per_type"].items()):
+        print(f"  {label:<16} P {v['p']:.3f} R {v['r']:.3f} F1 {v['f']:.3f}")
 
 
 if __name__ == "__main__":
