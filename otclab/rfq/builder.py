@@ -70,6 +70,9 @@ def _clause_of(text: str, pos: int) -> tuple[int, int]:
     return a, (m.start() if m else len(text))
 
 
+# Talk about a trade already quoted or done ('已成交', '昨天报的 ... 客户嫌低') is not a new request
+# unless it asks for something explicitly.
+_PAST = re.compile(r"成交|已报|报过|报的|上次|昨天|之前|嫌|取消|撤单|不做了|作废")
 _SAME = re.compile(r"同样|同上|一样|相同|same|ditto|也(?:要|来|报|做|是)")
 
 
@@ -236,6 +239,8 @@ def _request(norm: Normalized, combo: dict[str, Mention]) -> QuoteRequest | None
         else:
             up = (kind == "otm") == (r.option_type == "call")
             r.strike = round(1 + x if up else 1 - x, 6)
+    if r.solve_for is None and _PAST.search(norm.text):
+        return None
     kind = [f for f in ("structure", "option_type", "solve_for") if getattr(r, f) is not None]
     terms = [f for f in r.to_dict() if f != "underlying"]
     if r.underlying is None:

@@ -130,3 +130,10 @@ def test_barrier_options_and_stated_premiums():
     assert (r.structure, r.barrier, r.strike, r.ki_barrier) == ("barrier", 0.9, 1.0, None)
     (r,) = parse("中证500 看涨 1个月 期权费1% 行权价多少")
     assert r.solve_for == "strike"
+
+
+def test_talk_about_done_trades_is_not_a_request():
+    assert parse("中证500 雪球 敲出103 敲入75 1年 票息17.5% 已成交") == []
+    assert parse("老师 上次那个 300 平值看涨 1个月 成交了吗") == []
+    (r,) = parse("上次报的500雪球 103/75 1年 再报一下票息")
+    assert (r.underlying, r.solve_for) == ("000905.SH", "coupon")
