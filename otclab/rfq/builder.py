@@ -7,12 +7,16 @@ How a message maps to requests:
   ('500 和 300', '500/1000', '500、300'), which share one group. Mentions after a group's
   underlying belong to it; mentions before the first underlying of a line are shared by the line.
 - A clause (between commas) saying 都/均/统一/全部 holds settings for every request.
+- A question closing a line of several groups ('A 1年 和 B 2年 票息多少') asks for all of them.
+- A group saying 同上/同样/一样/也要 takes the previous group's terms where it states none.
 - A group with several values of one field ('1M/3M', '1年 和 18个月', '雪球和凤凰') gives one
-  request per combination; with 分别 and equal counts of several fields, values pair up instead.
+  request per combination; with 分别 and equal counts of several fields, values pair up instead;
+  KO and KI lists of equal length always pair up ('103/75，100/70').
 - Only groups with an underlying and at least one of structure / option type / solve-for and one
   more term become requests, so chatter ('谢谢，已收到报价') gives nothing. A message with no
   known underlying but a product, a question and a term gives one request without underlying
-  (an unknown name such as 恒生科技 must not make a clear request vanish).
+  (an unknown name such as 恒生科技 must not make a clear request vanish). Talk about a trade
+  already done or quoted (已成交, 昨天报的) gives nothing unless it asks a question.
 """
 from __future__ import annotations
 

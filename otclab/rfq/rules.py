@@ -32,7 +32,7 @@ _LVWORD = r"\s*(?:价格|价位|价|线|水平|界限|障碍|level|barrier|lvl)?
 _ASK = r"[^\d,;\n。%:]{0,6}?(?:多少|几个点|几|多高|\?|how\s?much)"
 _REPORT = r"(?:报|给|(?<!敲)出|来|求|问)\s*(?:个|一下|下|一个|一)?\s*"
 
-# (label, priority, pattern); smaller priority wins an overlap. Group 'v' (if any) is the span.
+# (label, priority, pattern); on an overlap the smaller priority wins, then the longer match.
 _PATTERNS: list[tuple[str, int, str]] = [
     ("SOLVE", 0, r"(?:票息|coupon|cpn|收益率|派息率)" + _ASK),
     ("SOLVE", 0, r"(?:票息|coupon|cpn)(?=\s*(?:$|[\n,;。!~]))"),
