@@ -1,0 +1,269 @@
+"""Request builder: from the mentions of one message to a list of quote requests.
+
+How a message maps to requests:
+- Lines (newline, ';', numbered list items such as '1.' '2、' '①') split the message. A line
+  without an underlying holds shared settings: they apply to every request of the message.
+- Inside a line each underlying starts a group, except underlyings joined by connectors
+  ('500 和 300', '500/1000', '500、300'), which share one group. Mentions after a group's
+  underlying belong to it; mentions before the first underlying of a line are shared by the line.
+- A clause (between commas) saying 都/均/统一/全部 holds settings for every request.
+- A question closing a line of several groups ('A 1年 和 B 2年 票息多少') asks for all of them.
+- A group saying 同上/同样/一样/也要 takes the previous group's terms where it states none.
+- A group with several values of one field ('1M/3M', '1年 和 18个月', '雪球和凤凰') gives one
+  request per combination; with 分别 and equal counts of several fields, values pair up instead;
+  KO and KI lists of equal length always pair up ('103/75，100/70').
+- Only groups with an underlying and at least one of structure / option type / solve-for and one
+  more term become requests, so chatter ('谢谢，已收到报价') gives nothing. A message with no
+  known underlying but a product, a question and a term gives one request without underlying
+  (an unknown name such as 恒生科技 must not make a clear request vanish). Talk about a trade
+  already done or quoted (已成交, 昨天报的) gives nothing unless it asks a question.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+from ..core.errors import InputError
+from .normalize import Normalized
+from .request import QuoteRequest
+
+FIELD_OF = {
+    "UNDERLYING": "underlying", "STRUCTURE": "structure", "OPTION_TYPE": "option_type",
+    "TENOR": "tenor_months", "STRIKE": "strike", "KO": "ko_barrier", "KI": "ki_barrier",
+    "BARRIER": "barrier", "COUPON_BARRIER": "coupon_barrier", "COUPON": "coupon",
+    "PARTICIPATION": "participation", "REBATE": "rebate", "NOTIONAL": "notional",
+    "LOCKUP": "lockup_months", "STEP_DOWN": "ko_step_down", "FREQ": "ko_frequency",
+    "SOLVE": "solve_for",
+}
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A recognised mention with its parsed value; start/end index the normalised text."""
+
+    label: str
+    start: int
+    end: int
+    value: object
+    confidence: float
+    source: str  # "rule" or "model"
+
+    @property
+    def field(self) -> str:
+        return FIELD_OF[self.label]
+
+
+MAX_REQUESTS = 64  # more combinations than this in one message is not a request a desk can quote
+
+_LINE_BREAK = re.compile(r"\n|;|。(?=\s*\S)|(?:(?<=\s)|^)(?:\d{1,2}\s*[.、)]|[①-⑳]|\(\d{1,2}\))(?!\d)")
+_JOIN = re.compile(r"^[\s和与跟及、,/&+]*(?:还有|以及|or|and|或者?)?[\s和与跟及、,/&+]*$")
+_SHARED = re.compile(r"都|均|统一|全部|全都|一律|all\b")
+_CLAUSE = re.compile(r"[,，。!！?？]")
+_RESPECTIVE = re.compile(r"分别|respectively")
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    cuts = sorted({0, len(text), *(m.start() for m in _LINE_BREAK.finditer(text))})
+    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+
+
+def _clause_of(text: str, pos: int) -> tuple[int, int]:
+    a = max((m.end() for m in _CLAUSE.finditer(text, 0, pos)), default=0)
+    m = _CLAUSE.search(text, pos)
+    return a, (m.start() if m else len(text))
+
+
+# Talk about a trade already quoted or done ('已成交', '昨天报的 ... 客户嫌低') is not a new request
+# unless it asks for something explicitly.
+_PAST = re.compile(r"成交|已报|报过|报的|上次|昨天|之前|嫌|取消|撤单|不做了|作废")
+_SAME = re.compile(r"同样|同上|一样|相同|same|ditto|也(?:要|来|报|做|是)")
+
+
+class _Group:
+    def __init__(self, line: int, start: int):
+        self.line = line
+        self.start = start
+        self.end = start
+        self.mentions: list[Mention] = []
+
+
+def _distinct(ms: list[Mention]) -> list[Mention]:
+    seen, out = set(), []
+    for m in ms:
+        if m.value not in seen:
+            seen.add(m.value)
+            out.append(m)
+    return out
+
+
+def build_requests(norm: Normalized, mentions: list[Mention]) -> list[QuoteRequest]:
+    """Turn the mentions of one normalised message into quote requests (see module doc)."""
+    text = norm.text
+    mentions = sorted(mentions, key=lambda m: m.start)
+    groups: list[_Group] = []
+    shared: list[Mention] = []
+    line_shared: dict[int, list[Mention]] = {}
+    for li, (a, b) in enumerate(_lines(text)):
+        in_line = [m for m in mentions if a <= m.start < b]
+        current: _Group | None = None
+        last_und: Mention | None = None
+        leading: list[Mention] = []
+        for m in in_line:
+            if m.label == "UNDERLYING":
+                joined = last_und is not None and current is not None and _JOIN.match(text[last_und.end:m.start])
+                if not joined:
+                    if current is not None:
+                        current.end = m.start
+                    current = _Group(li, m.start)
+                    groups.append(current)
+                current.mentions.append(m)
+                last_und = m
+                continue
+            ca, cb = _clause_of(text, m.start)
+            if current is not None and _SHARED.search(text[ca:cb]) and not any(
+                    u.label == "UNDERLYING" for u in current.mentions if ca <= u.start < cb):
+                shared.append(m)
+            elif current is None:
+                leading.append(m)
+            else:
+                current.mentions.append(m)
+        if current is not None:
+            current.end = b
+        # a question closing a line with several groups ('A 1年 和 B 2年 票息多少') asks for all
+        line_groups = [g for g in groups if g.line == li]
+        if len(line_groups) > 1 and line_groups[-1].mentions[-1].label == "SOLVE":
+            leading.append(line_groups[-1].mentions.pop())
+        if current is None:
+            shared.extend(leading)
+        else:
+            line_shared[li] = leading
+    if not groups and shared:
+        # No known underlying: a clear request still becomes one (underlying unset) instead of
+        # vanishing, so the desk sees it; _request asks more of such a group.
+        orphan = _Group(-1, 0)
+        orphan.mentions, shared = shared, []
+        groups.append(orphan)
+    requests: list[QuoteRequest] = []
+    previous: dict[str, list[Mention]] = {}
+    for g in groups:
+        by_field: dict[str, list[Mention]] = {}
+        for m in g.mentions:
+            by_field.setdefault(m.field, []).append(m)
+        if previous and _SAME.search(text[g.start:g.end]):
+            # '中证1000 同样条件' / '同上': the terms of the previous group, its own ones first
+            for f, ms in previous.items():
+                by_field.setdefault(f, ms)
+        previous = dict(by_field)
+        for pool in (line_shared.get(g.line, []), shared):
+            inherited: dict[str, list[Mention]] = {}
+            for m in pool:
+                if m.field not in by_field:
+                    inherited.setdefault(m.field, []).append(m)
+            by_field.update(inherited)
+        by_field = {f: _distinct(ms) for f, ms in by_field.items()}
+        g_text = text[min(m.start for m in g.mentions):max(m.end for m in g.mentions)] if g.mentions else ""
+        requests.extend(_expand(norm, by_field, bool(_RESPECTIVE.search(g_text) or _RESPECTIVE.search(text))))
+    if len(requests) > MAX_REQUESTS:
+        raise InputError(f"message asks for {len(requests)} requests; at most {MAX_REQUESTS} per message", field="text")
+    out: list[QuoteRequest] = []
+    seen = set()
+    for r in requests:
+        key = tuple(sorted(r.to_dict().items()))
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
+
+
+def _expand(norm: Normalized, by_field: dict[str, list[Mention]], respective: bool) -> list[QuoteRequest]:
+    # Axes of variation: a field each, except KO and KI lists of equal length, which pair up
+    # ('103/75，100/70 各报一个' is two requests, not four).
+    axes: list[list[dict[str, Mention]]] = []
+    linked = ("ko_barrier", "ki_barrier")
+    if all(len(by_field.get(f, [])) > 1 for f in linked) and len(by_field[linked[0]]) == len(by_field[linked[1]]):
+        axes.append([{f: by_field[f][i] for f in linked} for i in range(len(by_field[linked[0]]))])
+        rest = [f for f in by_field if f not in linked]
+    else:
+        rest = list(by_field)
+    axes += [[{f: m} for m in by_field[f]] for f in rest]
+    multi = [a for a in axes if len(a) > 1]
+    combos: list[dict[str, Mention]] = []
+    if respective and len(multi) >= 2 and len({len(a) for a in multi}) == 1:
+        for i in range(len(multi[0])):  # 分别: the i-th values go together
+            combo: dict[str, Mention] = {}
+            for a in axes:
+                combo.update(a[i] if len(a) > 1 else a[0])
+            combos.append(combo)
+    else:
+        size = 1
+        for a in axes:
+            size *= len(a)
+        if size > MAX_REQUESTS:
+            raise InputError(f"message combines into {size} requests; at most {MAX_REQUESTS} per message", field="text")
+        for choice in itertools.product(*axes):
+            combo = {}
+            for part in choice:
+                combo.update(part)
+            combos.append(combo)
+    out = []
+    for combo in combos:
+        r = _request(norm, combo)
+        if r is not None:
+            out.append(r)
+    return out
+
+
+_LEVEL_FIELDS = ("strike", "ko_barrier", "ki_barrier", "barrier", "coupon_barrier")
+
+
+def _request(norm: Normalized, combo: dict[str, Mention]) -> QuoteRequest | None:
+    r = QuoteRequest()
+    for f, m in combo.items():
+        setattr(r, f, m.value)
+        r.spans[f] = list(norm.span_to_original(m.start, m.end))
+        r.confidence[f] = round(float(m.confidence), 4)
+    if r.structure is None and r.option_type is not None:
+        r.structure = "vanilla"  # 看涨/看跌 with no structure word is a plain option
+        r.spans["structure"] = r.spans["option_type"]
+        r.confidence["structure"] = r.confidence["option_type"]
+    if r.structure in ("sharkfin", "barrier") and r.barrier is None:
+        # 鲨鱼鳍 敲出110 / 向下敲入 敲入障碍90: the one knock level of these products is `barrier`
+        for f in ("ko_barrier", "ki_barrier"):
+            if getattr(r, f) is not None:
+                _move(r, f, "barrier")
+                break
+    if r.solve_for in ("coupon", "participation", "strike") and getattr(r, r.solve_for) is not None \
+            and r.confidence.get(r.solve_for, 1.0) < 1.0:
+        _drop(r, r.solve_for)  # a model-found value of the very field asked for is a misreading
+    if isinstance(r.strike, tuple):
+        kind, x = r.strike
+        if r.option_type is None:
+            _drop(r, "strike")  # 虚值5% means 0.95 or 1.05 depending on call/put
+        else:
+            up = (kind == "otm") == (r.option_type == "call")
+            r.strike = round(1 + x if up else 1 - x, 6)
+    if r.solve_for is None and _PAST.search(norm.text):
+        return None
+    kind = [f for f in ("structure", "option_type", "solve_for") if getattr(r, f) is not None]
+    terms = [f for f in r.to_dict() if f != "underlying"]
+    if r.underlying is None:
+        # without an underlying: a product, a question and at least one term ('恒生科技 雪球 103/75 票息多少')
+        if r.solve_for is None or (r.structure is None and r.option_type is None) or len(terms) < 3:
+            return None
+    elif not kind or len(terms) < 2:
+        return None
+    return r
+
+
+def _move(r: QuoteRequest, src: str, dst: str) -> None:
+    setattr(r, dst, getattr(r, src))
+    setattr(r, src, None)
+    r.spans[dst] = r.spans.pop(src)
+    r.confidence[dst] = r.confidence.pop(src)
+
+
+def _drop(r: QuoteRequest, f: str) -> None:
+    setattr(r, f, None)
+    r.spans.pop(f, None)
+    r.confidence.pop(f, None)

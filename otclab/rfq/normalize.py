@@ -1,0 +1,128 @@
+"""Normalisation of chat text before parsing, with a map back to the original characters.
+
+Chat messages arrive with full-width characters (ＫＯ１０３，), upper/lower case mixes, input-method
+typos (雪求 for 雪球) and Chinese numerals (一年, 两千万). The parser works on a normalised copy and
+every character of that copy remembers which character of the original it came from, so spans
+reported to the user always point into the text they sent.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Input-method typos seen on desks (homophones / neighbouring keys) -> intended word.
+TYPOS: dict[str, str] = {
+    "雪求": "雪球", "血球": "雪球", "雪毬": "雪球",
+    "敲处": "敲出", "巧出": "敲出", "悄出": "敲出", "翘出": "敲出",
+    "敲如": "敲入", "巧入": "敲入", "悄入": "敲入", "敲人": "敲入", "翘入": "敲入",
+    "票吸": "票息", "漂息": "票息", "票熄": "票息", "飘息": "票息",
+    "鲨鱼翅": "鲨鱼鳍", "沙鱼鳍": "鲨鱼鳍", "鲨鱼奇": "鲨鱼鳍", "鲨鱼旗": "鲨鱼鳍", "沙鱼": "鲨鱼",
+    "参于率": "参与率", "参预率": "参与率", "餐与率": "参与率",
+    "明本": "名本", "名苯": "名本",
+    "行全价": "行权价", "形权价": "行权价", "行劝价": "行权价",
+    "看胀": "看涨", "看张": "看涨", "看叠": "看跌", "看迭": "看跌",
+    "平直": "平值", "平植": "平值",
+    "锁定其": "锁定期",
+    "中正": "中证", "忠证": "中证", "钟证": "中证",
+    "沪身": "沪深", "呼深": "沪深", "护深": "沪深",
+    "凤皇": "凤凰", "风凰": "凤凰",
+    "派习": "派息",
+    "期权废": "期权费", "期权飞": "期权费",
+}
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4, "五": 5,
+              "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+# A run of Chinese numerals is converted only when a unit of time, money or percent follows (or
+# 百分之 precedes), so words such as 一个 / 统一 / 五粮液 are left alone.
+_CN_NUM_RE = re.compile(
+    r"(百分之)?((?:(?<![\d.])[十百千]|[零〇一二两俩三四五六七八九])[零〇一二两俩三四五六七八九十百千]*)(?=(?:个半?月|个亿|个w|个点|年|亿|万|千万|周|%|倍|bp))"
+    r"|(百分之)([零〇一二两俩三四五六七八九十百千]+)"
+)
+
+
+def cn_to_int(s: str) -> int | None:
+    """Value of a Chinese numeral below 10,000 (十八 = 18, 两千 = 2000, 一五 = 15 digit-wise)."""
+    if not s:
+        return None
+    if all(ch in _CN_DIGITS for ch in s):  # digit-by-digit (一五 -> 15, 三 -> 3)
+        return int("".join(str(_CN_DIGITS[ch]) for ch in s))
+    total, cur = 0, 0
+    for ch in s:
+        if ch in _CN_DIGITS:
+            cur = _CN_DIGITS[ch]
+        elif ch in _CN_UNITS:
+            total += (cur or 1) * _CN_UNITS[ch]
+            cur = 0
+        else:
+            return None
+    return total + cur
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """Normalised text and, for each of its characters, the index of the original character."""
+
+    text: str
+    original: str
+    origin: tuple[int, ...]
+
+    def span_to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map a half-open span [start, end) of the normalised text to the original text."""
+        if start >= end or not self.origin:
+            o = self.origin[start] if start < len(self.origin) else len(self.original)
+            return o, o
+        return self.origin[start], self.origin[end - 1] + 1
+
+
+def _replace(text: str, origin: list[int], pattern: re.Pattern, repl) -> tuple[str, list[int]]:
+    """Apply a regex substitution while keeping the origin map: replaced characters inherit the
+    origins of the matched characters, position by position (the last one repeats)."""
+    out, new_origin, pos = [], [], 0
+    for m in pattern.finditer(text):
+        rep = repl(m)
+        if rep is None:
+            continue
+        out.append(text[pos:m.start()])
+        new_origin.extend(origin[pos:m.start()])
+        src = origin[m.start():m.end()] or [origin[m.start() - 1] if m.start() else 0]
+        out.append(rep)
+        new_origin.extend(src[min(i, len(src) - 1)] for i in range(len(rep)))
+        pos = m.end()
+    out.append(text[pos:])
+    new_origin.extend(origin[pos:])
+    return "".join(out), new_origin
+
+
+_TYPO_RE = re.compile("|".join(sorted(map(re.escape, TYPOS), key=len, reverse=True)))
+_SPACE_RE = re.compile(r"[ \t\u00a0\u3000]+")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\u200b-\u200f\ufeff]+")
+
+
+def _cn_number(m: re.Match) -> str | None:
+    pct = m.group(1) or m.group(3)
+    digits = m.group(2) or m.group(4)
+    value = cn_to_int(digits)
+    if value is None:
+        return None
+    # keep a converted number apart from digits before it ('敲入75一年' -> '敲入75 1年')
+    lead = " " if m.start() and m.string[m.start() - 1].isdigit() else ""
+    return lead + (f"{value}%" if pct else str(value))
+
+
+def normalize(original: str) -> Normalized:
+    """Normalise chat text: NFKC per character (full-width to half-width), ASCII lower case,
+    control characters dropped, runs of spaces collapsed, common typos fixed, Chinese numerals
+    before a unit converted to digits ("两年" -> "2年", "百分之八十" -> "80%")."""
+    chars, origin = [], []
+    for i, ch in enumerate(original):
+        for c in unicodedata.normalize("NFKC", ch):
+            chars.append(c.lower() if c.isascii() else c)
+            origin.append(i)
+    text = "".join(chars)
+    text, origin = _replace(text, origin, _CONTROL_RE, lambda m: "")
+    text, origin = _replace(text, origin, _SPACE_RE, lambda m: " " if len(m.group()) > 1 or m.group() != " " else None)
+    text, origin = _replace(text, origin, _TYPO_RE, lambda m: TYPOS[m.group()])
+    text, origin = _replace(text, origin, _CN_NUM_RE, _cn_number)
+    return Normalized(text=text, original=original, origin=tuple(origin))

@@ -1,0 +1,199 @@
+"""Rule matcher: the mentions the parser is sure about, found with patterns on normalised text.
+
+Rules cover what has an unambiguous surface form: numbers with units (3个月, 5000w, 20%), keyword
+plus number (敲出103, 参与率80%), codes and names of underlyings, structure and option-type words,
+questions (票息多少). Bare numbers whose role depends on context (雪球 103 75) are left to the
+trained NER, which runs after the rules and respects what they found.
+
+A mention is ``(label, start, end)`` in the normalised text; labels are listed in ``LABELS``.
+"""
+from __future__ import annotations
+
+import re
+
+from .underlyings import UnderlyingTable
+from .values import FREQ_WORDS, NUM, OPTION_WORDS, STRUCTURE_WORDS, level
+
+LABELS = (
+    "UNDERLYING", "STRUCTURE", "OPTION_TYPE", "TENOR", "STRIKE", "KO", "KI", "BARRIER",
+    "COUPON_BARRIER", "COUPON", "PARTICIPATION", "REBATE", "NOTIONAL", "LOCKUP", "STEP_DOWN",
+    "FREQ", "SOLVE",
+)
+
+_SEP = r"\s*(?:[:=@]|为|是|在|设为|设|定在|定|给|at)?\s*"
+# A level number must not run on into a unit (敲出 12个月 is a tenor, not a barrier).
+_LV = NUM + r"\s*%?(?![\d.]|个|月|年|万|w|亿|k|bp|y|m|天|周|日)"
+_PCT = NUM + r"\s*(?:%|bps?)?(?![\d.]|个|月|年|万|w|亿|k|y|m|天|周|日)"
+_NB = r"(?<![a-z])"  # latin keyword starts a word
+
+_KO = r"(?:敲出|" + _NB + r"ko|" + _NB + r"k\.o\.|knock[\s-]?out|up[\s-]?and[\s-]?out)"
+_KI = r"(?:敲入|" + _NB + r"ki|" + _NB + r"k\.i\.|knock[\s-]?in|down[\s-]?and[\s-]?in)"
+_LVWORD = r"\s*(?:价格|价位|价|线|水平|界限|障碍|level|barrier|lvl)?"
+_ASK = r"[^\d,;\n。%:]{0,6}?(?:多少|几个点|几|多高|\?|how\s?much)"
+_REPORT = r"(?:报|给|(?<!敲)出|来|求|问)\s*(?:个|一下|下|一个|一)?\s*"
+
+# (label, priority, pattern); on an overlap the smaller priority wins, then the longer match.
+_PATTERNS: list[tuple[str, int, str]] = [
+    ("SOLVE", 0, r"(?:票息|coupon|cpn|收益率|派息率)" + _ASK),
+    ("SOLVE", 0, r"(?:票息|coupon|cpn)(?=\s*(?:$|[\n,;。!~]))"),
+    ("SOLVE", 0, _REPORT + r"(?:票息|coupon)|solve\s*(?:for\s*)?(?:coupon|price|vol|strike|participation)"),
+    ("SOLVE", 0, r"(?:参与率|participation(?:\s*rate)?)" + _ASK + r"|" + _REPORT + r"参与率"),
+    ("SOLVE", 0, r"(?:" + _NB + r"vol|波动率|隐波|隐含波动率|" + _NB + r"iv)" + _ASK + r"|" + _REPORT + r"(?:vol|波动率|隐波)"),
+    ("SOLVE", 0, r"(?:行权价|strike|执行价)" + _ASK + r"|" + _REPORT + r"(?:行权价|strike)"),
+    ("SOLVE", 0, r"(?:期权费|权利金|premium)(?!\s*(?:[:=]|为|是)?\s*\d)|价格\s*(?:分别|各)?\s*(?:多少|几|\?|呢|如何)|多少钱|什么价|"
+                 + _REPORT + r"价格?(?!值)|报价|" + _NB + r"pric(?:e|ing)|费率\s*(?:多少|几|\?)"),
+    ("SOLVE", 0, r"(?:票息|coupon|cpn|参与率|vol|波动率|行权价|strike|价格?)\s*(?:报|给|出|问)\s*(?:一下|下|个)"),
+    ("SOLVE", 0, r"(?:多少|几个点)\s*(?:的)?\s*(?:票息|coupon|参与率|期权费|权利金|vol|波动率)"),
+    ("LOCKUP", 1, r"(?:锁定期|锁定|锁仓|锁|lock[\s-]?up|lock|封闭期|不敲出期)" + _SEP + r"半年"),
+    ("LOCKUP", 1, r"(?:锁定期|锁定|锁仓|锁|lock[\s-]?up|lock|封闭期|不敲出期)" + _SEP + NUM + r"\s*(?:个月|月|mos?|months?|m(?![a-z])|年|y(?![a-z]))?(?![\d.])"),
+    ("LOCKUP", 1, NUM + r"\s*(?:个月|月|m)(?:的)?(?:锁定期?|锁|\s?lock(?:[\s-]?up)?|封闭期?)(?![\d期定]|\s*\d)"),
+    ("LOCKUP", 1, r"前\s*" + NUM + r"\s*个?月\s*(?:不敲出|不观察|不可敲出|锁定|锁)"),
+    ("LOCKUP", 1, NUM + r"\s*个?月\s*(?:内)?\s*(?:不敲出|不观察敲出|不可敲出|不能敲出)"),
+    ("STEP_DOWN", 1, r"(?:(?:月度|逐月|每月|按月)?\s*降敲|(?:敲出(?:价格?|线|水平)?\s*)?(?:每月|逐月|按月)\s*(?:降低|下降|下调|递减|降)|step[\s-]?down)"
+                     r"\s*(?:每月|逐月|按月)?\s*(?:幅度)?" + _SEP + NUM + r"\s*(?:%|bps?)?"),
+    ("FREQ", 1, "|".join(FREQ_WORDS.values())),
+    ("NOTIONAL", 2, r"(?:名本|名义本金|名义金额|名义|本金|规模|金额|" + _NB + r"notional|" + _NB + r"size|" + _NB + r"notl|" + _NB + r"nominal)"
+                    + r"\s*(?:[:=]|为|是|大概|约|大约|共)?\s*(?:cny|rmb|人民币)?\s*" + NUM + r"\s*(?:个亿|亿|kw|千万|百万|mm|mio|million|mn|个w|万|w|m|k)?(?![a-z\d])"),
+    ("NOTIONAL", 2, NUM + r"\s*(?:个亿|亿|kw|千万|百万|个w|万|w)(?![a-z])"),
+    ("KO", 3, _KO + _LVWORD + _SEP + _LV),
+    ("KI", 3, _KI + _LVWORD + _SEP + _LV),
+    # '103敲出，75敲入': number first; the keyword must not introduce a number of its own
+    ("KO", 4, r"(?<![\d.])" + NUM + r"\s*%?\s*(?:的)?\s*" + _KO + r"(?:价|线)?(?!\s*[\d:=]|\s*(?:价|线)?\s*\d)"),
+    ("KI", 4, r"(?<![\d.])" + NUM + r"\s*%?\s*(?:的)?\s*" + _KI + r"(?:价|线)?(?!\s*[\d:=]|\s*(?:价|线)?\s*\d)"),
+    ("COUPON_BARRIER", 3, r"(?:派息线|派息障碍|派息界限|派息水平|派息价|付息线|付息障碍|票息障碍|票息线|coupon\s*barrier|派息|付息)" + _SEP + _LV),
+    ("BARRIER", 3, r"(?:障碍价格|障碍价|障碍水平|障碍线|障碍|" + _NB + r"barrier|触发价|触发)" + _SEP + _LV),
+    ("STRIKE", 3, r"平值|平价|" + _NB + r"atm|at[\s-]the[\s-]money"),
+    ("STRIKE", 3, r"(?:虚值|价外|实值|价内|" + _NB + r"otm|" + _NB + r"itm)" + _SEP + _LV),
+    ("STRIKE", 3, NUM + r"\s*%\s*(?:虚值|价外|实值|价内|otm|itm)"),
+    ("STRIKE", 3, r"(?:行权价格|行权价|行权|执行价格|执行价|执行|strike|" + _NB + r"k)" + _SEP + _LV),
+    ("STRIKE", 4, NUM + r"\s*%\s*(?=看涨|看跌|认购|认沽|call|put)"),
+    ("STRIKE", 4, NUM + r"\s*%\s*(?:的)?\s*(?:行权价?|执行价?|strike)(?!\s*[\d:=])"),
+    ("STRIKE", 4, r"(?:(?<=看涨)|(?<=看跌)|(?<=认购)|(?<=认沽)|(?<=call)|(?<=put))\s*" + NUM + r"\s*%(?!\s*参与)"),
+    ("COUPON", 4, r"(?:年化票息|票息率|票息|" + _NB + r"coupon|" + _NB + r"cpn|年化收益率?|收益率|票面利率|年化)" + _SEP + _PCT),
+    ("COUPON", 4, NUM + r"\s*%\s*(?:的)?\s*(?:票息|coupon|年化)(?!\s*[\d:=])"),
+    ("PARTICIPATION", 4, r"(?:参与率|参与度|参与比例|参与|participation(?:\s*rate)?|" + _NB + r"pr)" + _SEP + _PCT),
+    ("PARTICIPATION", 4, NUM + r"\s*%\s*(?:的)?\s*(?:参与率|参与|participation)(?!\s*[\d:=])"),
+    ("REBATE", 4, r"(?:敲出补偿|补偿收益|补偿|返息|" + _NB + r"rebate|敲出收益|固定收益|保底收益)" + _SEP + _PCT),
+    ("TENOR", 5, NUM + r"(?=(?:\s*[/、,]\s*" + NUM + r")+\s*(?:个月|月|m|年|y)(?![a-z]))"),
+    ("TENOR", 5, r"半年|" + NUM + r"\s*(?:年半|个半月|个月|月期|月|months?|mos?|mths?|m|年期|年|years?|yrs?|y|周|weeks?|wks?|天|days?)(?![a-z])"),
+    ("OPTION_TYPE", 6, "|".join(f"(?:{p})" for p in OPTION_WORDS.values())),
+    ("STRUCTURE", 6, "|".join(f"(?:{p})" for p in STRUCTURE_WORDS.values())),
+]
+_COMPILED = [(label, prio, re.compile(pat)) for label, prio, pat in _PATTERNS]
+
+# 'already received the quote' is not a request for one.
+_NOT_ASKING = re.compile(r"(?:收到|已经?|看到|谢谢)\s*(?:了)?\s*(?:的)?\s*$")
+_KI_BEFORE = re.compile(r"(?:敲入|(?<![a-z])ki|knock[\s-]?in)\s*(?:价|线)?\s*$")
+# Pair of levels '100/70' read as KO/KI in an autocallable context.
+_PAIR = re.compile(r"(?<![\d.a-z/-])(" + NUM + r")\s*%?\s*[/-]\s*(" + NUM + r")\s*%?(?![\d.]|\s*(?:个|月|年|万|w|亿|k|m|y|/))")
+_AUTOCALL = re.compile(r"雪球|凤凰|snowball|phoenix|autocall|敲出|敲入|(?<![a-z])k[oi](?![a-z])")
+_OTHER_STRUCT = re.compile("|".join(STRUCTURE_WORDS[k] for k in ("sharkfin", "vanilla", "digital", "asian", "barrier"))
+                           + "|" + "|".join(OPTION_WORDS.values()))
+# Joint keyword 'ko/ki 100/70', '敲出敲入 103/75'.
+_JOINT = re.compile(_KO + r"\s*[/、和与&]?\s*" + _KI + r"\s*(?:[:=]|为|是|分别|分别为|分别是)?\s*(" + NUM + r")\s*%?\s*[/、和与&,-]\s*(" + NUM + r")\s*%?")
+# A bare index number is an underlying when it stands where an underlying stands.
+_BEFORE_OK = re.compile(r"(?:^|(?<![\d.])\d{2,4}\s|[\n,;/、&+()\[\]:]|和|与|跟|及|还有|以及|或|@\S+|询|报|问|下|个|的|\d[.、)]|[a-z])\s*$")
+_AFTER_OK = re.compile(r"^\s*(?:的\s*)?(?:(?:[/、和与跟及&+,]\s*)?(?:\d{2,4}(?![\d.%])|中证|沪深|上证)|指数|" + "|".join(STRUCTURE_WORDS.values())
+                       + "|" + "|".join(OPTION_WORDS.values()) + r"|平值|虚值|实值|atm|otm|" + NUM + r"\s*(?:个月|年|m|y)(?![a-z])|敲出|ko)")
+
+
+def _alias_pattern(table: UnderlyingTable) -> re.Pattern:
+    forms = sorted(table.forms, key=len, reverse=True)
+    # ASCII/number forms must not be part of a longer word or number ('zz500' is, 'zz5000' not).
+    alts = []
+    for f in forms:
+        esc = re.escape(f).replace(r"\ ", r"\s*")
+        if re.match(r"[a-z0-9]", f):
+            esc = r"(?<![a-z0-9.])" + esc
+        if re.search(r"[a-z0-9]$", f):
+            esc = esc + r"(?![a-z0-9])" if not f[-1].isdigit() else esc + r"(?![0-9.%]|\s*%)"
+        alts.append(esc)
+    return re.compile("|".join(alts))
+
+
+_alias_cache: dict[int, re.Pattern] = {}
+
+
+def find_mentions(text: str, original: str, origin: tuple[int, ...], table: UnderlyingTable) -> list[tuple[str, int, int]]:
+    """All rule mentions of normalised ``text`` as non-overlapping (label, start, end), sorted.
+
+    ``original``/``origin`` give access to the original characters (futures codes such as IC are
+    matched only in upper case there, so the English word 'if' is not CSI 300 futures)."""
+    cands: list[tuple[int, int, int, str]] = []  # (priority, start, end, label)
+    for label, prio, rx in _COMPILED:
+        for m in rx.finditer(text):
+            if m.end() > m.start():
+                if label == "SOLVE" and _NOT_ASKING.search(text[max(0, m.start() - 4):m.start()]):
+                    continue
+                if label == "FREQ" and not text.startswith("敲出", m.end()) and (
+                        _KI_BEFORE.search(text[max(0, m.start() - 8):m.start()]) or text.startswith("敲入", m.end())):
+                    continue  # '敲入每日观察' is the knock-in observation, not the knock-out frequency
+                cands.append((prio, m.start(), m.end(), label))
+    for m in _JOINT.finditer(text):
+        cands.append((2, m.start(1), m.end(1), "KO"))
+        cands.append((2, m.start(2), m.end(2), "KI"))
+    if _AUTOCALL.search(text) and not _OTHER_STRUCT.search(text):
+        for m in _PAIR.finditer(text):
+            a, b = level(m.group(1)), level(m.group(2))
+            if a is not None and b is not None and 0.9 <= a <= 1.3 and 0.4 <= b <= 0.95 and a > b:
+                cands.append((2, m.start(1), m.end(1), "KO"))
+                cands.append((2, m.start(2), m.end(2), "KI"))
+    key = id(table)
+    if key not in _alias_cache:
+        _alias_cache[key] = _alias_pattern(table)
+    for m in _alias_cache[key].finditer(text):
+        cands.append((1, m.start(), m.end(), "UNDERLYING"))
+    for code in table.futures:
+        for m in re.finditer(r"(?<![A-Za-z0-9])" + code + r"(?:\d{4})?(?![A-Za-z0-9])", original):
+            # map original offsets to normalised ones
+            try:
+                s = origin.index(m.start())
+                e = len(origin) - origin[::-1].index(m.end() - 1)
+            except ValueError:
+                continue
+            cands.append((1, s, e, "UNDERLYING"))
+    for bare in table.bare:
+        for m in re.finditer(r"(?<![\d.a-z%])" + bare + r"(?![\d.%]|\s*%|\s*(?:个|月|年|万|w|亿|k|m|y|bp|e))", text):
+            if _BEFORE_OK.search(text[max(0, m.start() - 12):m.start()]) and _AFTER_OK.search(text[m.end():m.end() + 16]):
+                cands.append((5, m.start(), m.end(), "UNDERLYING"))
+    cands.sort(key=lambda c: (c[0], -(c[2] - c[1]), c[1]))
+    taken: list[tuple[int, int, str]] = []
+    used = [False] * len(text)
+    for prio, s, e, label in cands:
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        while s < e and text[s].isspace():
+            s += 1
+        if e <= s or any(used[s:e]):
+            continue
+        for i in range(s, e):
+            used[i] = True
+        taken.append((label, s, e))
+    taken.extend(_list_values(text, taken, used))
+    return sorted(taken, key=lambda t: t[1])
+
+
+# '敲出100和103', '敲入70/75', '参与率80%、100%': more values of the same field.
+_LISTABLE = {"KO", "KI", "BARRIER", "COUPON_BARRIER", "STRIKE", "COUPON", "PARTICIPATION", "REBATE"}
+_MORE = re.compile(r"\s*(?:和|或|、|/|or)\s*(" + NUM + r"\s*%?)(?![\d.]|\s*(?:个|月|年|万|w|亿|k|m|y|/))")
+
+
+def _list_values(text: str, taken: list[tuple[str, int, int]], used: list[bool]) -> list[tuple[str, int, int]]:
+    extra = []
+    for label, s, e in list(taken):
+        if label not in _LISTABLE:
+            continue
+        first = level(text[s:e])
+        while True:
+            m = _MORE.match(text, e)
+            if not m or any(used[m.start(1):m.end(1)]):
+                break
+            nxt = level(m.group(1))
+            # a list holds values of one kind: '103/75' after 敲出 is KO/KI, not two KOs
+            if first is None or nxt is None or abs(nxt - first) > 0.15:
+                break
+            for i in range(m.start(1), m.end(1)):
+                used[i] = True
+            extra.append((label, m.start(1), m.end(1)))
+            e = m.end(1)
+    return extra

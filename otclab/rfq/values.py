@@ -1,0 +1,182 @@
+"""Values of recognised mentions: levels, rates, amounts, tenors, keywords.
+
+Each parser takes the (normalised) text of one mention, with or without its keyword, and returns
+the value in the units of the public contract, or None when the text does not hold one (which is
+how a doubtful model prediction is discarded). Conventions: levels are fractions of the initial
+price (103 / 103% / 1.03 -> 1.03); rates and percentages are fractions (20% -> 0.2); amounts are
+CNY (5000w -> 5e7); tenors are months (1y -> 12).
+"""
+from __future__ import annotations
+
+import re
+
+NUM = r"\d+(?:\.\d+)?"
+_NUM_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(%|bps?|bp)?")
+
+LEVEL_RANGE = (0.2, 3.0)  # fractions of initial price that are plausible strikes/barriers
+
+
+def _last_number(text: str) -> tuple[float, str] | None:
+    found = list(_NUM_RE.finditer(text))
+    if not found:
+        return None
+    m = found[-1]
+    return float(m.group(1)), (m.group(2) or "")
+
+
+def level(text: str) -> float | None:
+    """A level as a fraction of the initial price: '103' / '103%' / '1.03' -> 1.03."""
+    got = _last_number(text)
+    if got is None:
+        return None
+    x, unit = got
+    if unit == "%" or x > LEVEL_RANGE[1]:
+        x = x / 100.0
+    x = round(x, 6)
+    return x if LEVEL_RANGE[0] <= x <= LEVEL_RANGE[1] else None
+
+
+def rate(text: str, upper: float = 5.0) -> float | None:
+    """A rate or ratio as a fraction: '20%' / '20' -> 0.2; '0.2' -> 0.2; '150%' -> 1.5."""
+    got = _last_number(text)
+    if got is None:
+        return None
+    x, unit = got
+    if unit.startswith("bp"):
+        x = x / 1e4
+    elif unit == "%" or x > 1.0:
+        x = x / 100.0
+    x = round(x, 8)
+    return x if 0.0 <= x <= upper else None
+
+
+def step_down(text: str) -> float | None:
+    """Monthly KO step-down as a fraction: '0.5%' -> 0.005, '50bp' -> 0.005; a bare number is
+    read as percent below 5 ('降敲0.5') and as basis points from 5 on ('降敲50')."""
+    got = _last_number(text)
+    if got is None:
+        return None
+    x, unit = got
+    if unit == "%":
+        v = x / 100
+    elif unit.startswith("bp") or x >= 5:
+        v = x / 1e4
+    else:
+        v = x / 100
+    v = round(v, 8)
+    return v if 0 < v <= 0.05 else None
+
+
+_AMOUNT_UNITS = [
+    (r"个亿|亿|e", 1e8), (r"kw|千万|k万", 1e7), (r"百万|mm|mio|million|mn|m", 1e6),
+    (r"个w|万|w", 1e4), (r"k|千", 1e3),
+]
+_AMOUNT_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(个亿|亿|kw|千万|k万|百万|mm|mio|million|mn|个w|万|w|k|千|m|e)?(?![a-z])")
+
+
+def amount(text: str) -> float | None:
+    """A notional in CNY: '5000w' -> 5e7, '5kw' -> 5e7, '1个亿' -> 1e8, '2000万' -> 2e7.
+    A number without a unit counts only from 100,000 on (smaller ones are not notionals)."""
+    found = list(_AMOUNT_RE.finditer(text))
+    if not found:
+        return None
+    m = found[-1]
+    x, unit = float(m.group(1)), m.group(2)
+    if unit:
+        for pat, mult in _AMOUNT_UNITS:
+            if re.fullmatch(pat, unit):
+                x *= mult
+                break
+    elif x < 1e5:
+        return None
+    return float(round(x, 2)) if 1e4 <= x <= 1e11 else None
+
+
+_TENOR_RE = re.compile(
+    r"(半年)|(\d+(?:\.\d+)?)\s*(年半|个半月|个月|月期|月|months?|mos?|mths?|m|年期|年|years?|yrs?|y|周|weeks?|wks?|w|天|days?|d)(?![a-z])"
+)
+
+
+def months(text: str) -> float | int | None:
+    """A tenor in months: '3个月' / '3m' -> 3, '1年' / '1y' -> 12, '1年半' -> 18, '半年' -> 6,
+    '2周' -> 0.46 (weeks and days as fractions of 365/12 days). Needs a unit."""
+    found = list(_TENOR_RE.finditer(text))
+    if not found:
+        return None
+    m = found[-1]
+    if m.group(1):
+        return 6
+    x, unit = float(m.group(2)), m.group(3)
+    if unit == "年半":
+        v = x * 12 + 6
+    elif unit == "个半月":
+        v = x + 0.5
+    elif unit[0] in "年y":
+        v = x * 12
+    elif unit[0] in "周w":
+        v = round(x * 7 / (365 / 12), 2)
+    elif unit[0] in "天d":
+        v = round(x / (365 / 12), 2)
+    else:
+        v = x
+    if not 0 < v <= 120:
+        return None
+    return int(v) if float(v).is_integer() else v
+
+
+def bare_months(text: str) -> int | None:
+    """A number of months written without a unit ('锁3' -> 3)."""
+    got = _last_number(text)
+    if got is None or got[1] or not float(got[0]).is_integer() or not 0 < got[0] <= 36:
+        return None
+    return int(got[0])
+
+
+STRUCTURE_WORDS = {
+    "snowball": r"雪球|snowball|snow\s?ball|autocall(?:able)?",
+    "phoenix": r"凤凰|phoenix",
+    "sharkfin": r"鲨鱼鳍|鲨鱼|单鲨|双鲨|shark\s?fin|shark",
+    "vanilla": r"香草|vanilla|欧式期权|欧式|普通期权|european",
+    "digital": r"二元期权|二元|数字期权|digital|binary",
+    "asian": r"亚式期权|亚式|亚洲期权|asian",
+    "barrier": r"障碍期权|barrier\s?option|敲出期权|敲入期权|向上敲出|向下敲入|向上敲入|向下敲出"
+               r"|up[\s-]?and[\s-]?out|down[\s-]?and[\s-]?in|up[\s-]?and[\s-]?in|down[\s-]?and[\s-]?out",
+}
+OPTION_WORDS = {"call": r"看涨|看多|认购|calls?", "put": r"看跌|看空|认沽|puts?"}
+FREQ_WORDS = {
+    "monthly": r"(?:每月|按月|月度|逐月|月)\s*(?:敲出)?\s*(?:观察|obs)|monthly|月敲出观察"
+               r"|(?:观察频率|敲出观察(?:频率)?)\s*(?:[:=]|为|是)?\s*(?:每|按)?月",
+    "daily": r"(?:每日|每天|逐日|按日|日度|日)\s*(?:敲出)?\s*(?:观察|obs)|daily|日敲出|每日敲出"
+             r"|(?:观察频率|敲出观察(?:频率)?)\s*(?:[:=]|为|是)?\s*(?:每|按|逐)?[日天]",
+}
+SOLVE_WORDS = {
+    "participation": r"参与率|参与|participation|\bpr\b",
+    "vol": r"vol|波动率|隐波|\biv\b|波动",
+    "strike": r"行权价|行权|执行价|strike",
+    "coupon": r"票息|coupon|cpn|收益",
+    "price": r"期权费|权利金|premium|价|钱|price|费|pricing",
+}
+
+
+def keyword(text: str, table: dict[str, str]) -> str | None:
+    """The key of ``table`` whose pattern occurs in ``text`` (first key wins)."""
+    for key, pat in table.items():
+        if re.search(pat, text):
+            return key
+    return None
+
+
+def strike(text: str) -> float | tuple[str, float] | None:
+    """A strike: '平值'/'atm' -> 1.0; '103%' -> 1.03; '虚值5%' -> ('otm', 0.05) and '实值5%' ->
+    ('itm', 0.05), which the request builder turns into a level once the option type is known."""
+    if re.search(r"平值|平价|atm|at[\s-]the[\s-]money", text):
+        return 1.0
+    kind = "otm" if re.search(r"虚值|价外|虚|otm|out[\s-]of", text) else (
+        "itm" if re.search(r"实值|价内|实|itm|in[\s-]the", text) else None)
+    if kind:
+        got = _last_number(text)
+        if got is None:
+            return None
+        x = got[0] / 100 if (got[1] == "%" or got[0] >= 1) else got[0]
+        return (kind, round(x, 6)) if 0 < x < 1 else None
+    return level(text)
