@@ -24,7 +24,7 @@ from ..core.errors import TemplateError
 from .common import COMMON_FIELDS, check_common
 from .schema import Schema
 
-CODE_TAGS = ("schema", "state", "payoff", "pde", "analytic")
+CODE_TAGS = ("schema", "state", "payoff", "pde", "analytic", "fused")
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "payoffs"
 
 

@@ -1,0 +1,161 @@
+"""The fused kernel on NVIDIA GPUs (CuPy RawKernel): one thread per antithetic pair of paths.
+
+Each thread simulates its pair through one row's steps in float32 registers (log-levels; exp
+only at the end), draws its normals with Philox4x32-10 from (seed, underlying, pair, step),
+evaluates the row's program, and adds the pair's average and its square to the row's float64
+accumulators (block reduction, then one atomic add per block). Grid = (pair blocks, rows).
+Semantics and random numbers are those of ``reference.py``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .program import COL, SCALARS, ProgramBatch
+
+_SRC = r"""
+#define NS %(NS)d
+struct St { float x; bool alive; bool ki; float acc_from; double fsum; double flog; double pv; };
+
+__device__ __forceinline__ void philox(unsigned int c[4], unsigned int k0, unsigned int k1) {
+    #pragma unroll
+    for (int i = 0; i < 10; ++i) {
+        unsigned int hi0 = __umulhi(0xD2511F53u, c[0]), lo0 = 0xD2511F53u * c[0];
+        unsigned int hi1 = __umulhi(0xCD9E8D57u, c[2]), lo1 = 0xCD9E8D57u * c[2];
+        unsigned int n0 = hi1 ^ c[1] ^ k0, n2 = hi0 ^ c[3] ^ k1;
+        c[0] = n0; c[1] = lo1; c[2] = n2; c[3] = lo0;
+        k0 += 0x9E3779B9u; k1 += 0xBB67AE85u;
+    }
+}
+
+__device__ __forceinline__ void box_muller(unsigned int a, unsigned int b, float &z0, float &z1) {
+    float u1 = ((float)a + 0.5f) * 2.3283064365386963e-10f;
+    float u2 = ((float)b + 0.5f) * 2.3283064365386963e-10f;
+    float r = sqrtf(-2.0f * logf(u1));
+    float s, c; sincosf(6.2831853071795865f * u2, &s, &c);
+    z0 = r * c; z1 = r * s;
+}
+
+__device__ __forceinline__ void step(St &p, float z, float drift, float vsd, unsigned int f, float lvl,
+                                     float cash, float acc, float dfk, const double *sc) {
+    p.x = p.x + drift + vsd * z;
+    if (!f) return;
+    if ((f & 2u) && p.x <= (float)sc[%(log_ki)d]) p.ki = true;
+    if (f & 4u) {
+        bool paid = p.alive && p.x >= (float)sc[%(log_cb)d];
+        if (paid) p.pv += sc[%(cpn_rate)d] * (double)(acc - p.acc_from) * (double)dfk;
+        if (paid || sc[%(memory)d] == 0.0) p.acc_from = acc;
+    }
+    if (f & 8u) { p.fsum += exp((double)p.x); p.flog += (double)p.x; }
+    if ((f & 1u) && p.alive && p.x >= lvl) { p.pv += (double)cash; p.alive = false; }
+    if (f & 16u) {
+        bool h = sc[%(bar_up)d] > 0.0 ? (p.x >= lvl) : (p.x <= lvl);
+        if (sc[%(bar_out)d] > 0.0) { if (p.alive && h) { p.pv += (double)cash; p.alive = false; } }
+        else if (h) p.ki = true;
+    }
+}
+
+__device__ __forceinline__ double terminal(const St &p, int fam, const double *sc) {
+    if (!p.alive) return p.pv;
+    double s = exp((double)p.x), end;
+    if (fam == 2) {
+        double loss = fmax(sc[%(ki_strike)d] - s, 0.0) - fmax(sc[%(loss_floor)d] - s, 0.0);
+        end = p.ki ? sc[%(principal_T)d] - loss * sc[%(df_T)d] : sc[%(end_cash)d];
+    } else {
+        double x = s;
+        if (fam == 3) x = sc[%(geo)d] > 0.0 ? exp(p.flog / sc[%(n_total)d]) : p.fsum / sc[%(n_total)d];
+        double d = sc[%(phi)d] * (x - sc[%(strike)d]);
+        double euro = sc[%(principal_T)d] + (sc[%(part)d] * fmax(d, 0.0) + (d > 0.0 ? sc[%(payout)d] : 0.0)) * sc[%(df_T)d];
+        end = (fam == 1 && sc[%(bar_out)d] == 0.0 && !p.ki) ? sc[%(principal_T)d] + sc[%(rebate_T)d] : euro;
+    }
+    return p.pv + end;
+}
+
+extern "C" __global__ void fused_mc(
+    const int *fam, const int *n_steps, const int *zoff, const unsigned int *key, const double *log_s0,
+    const float *drift, const float *vsd, const unsigned char *flags, const float *lvl, const float *cash,
+    const float *acc, const float *dfk, const double *scal, int S, int n_pairs, unsigned int seed,
+    double *sum, double *sumsq)
+{
+    const int r = blockIdx.y;
+    const int p = blockIdx.x * blockDim.x + threadIdx.x;
+    const double *sc = scal + (size_t)r * NS;
+    double v = 0.0;
+    if (p < n_pairs) {
+        St a, b;
+        a.x = b.x = (float)log_s0[r];
+        a.alive = b.alive = true;
+        a.ki = b.ki = sc[%(init_ki)d] > 0.0;
+        a.acc_from = b.acc_from = (float)sc[%(acc_from0)d];
+        a.fsum = b.fsum = sc[%(past_sum)d];
+        a.flog = b.flog = sc[%(past_logsum)d];
+        a.pv = b.pv = sc[%(pv_offset)d];
+        const size_t base = (size_t)r * S;
+        const int n = n_steps[r], z0 = zoff[r];
+        float zs[4];
+        int group = -1;
+        for (int k = 0; k < n && (a.alive || b.alive); ++k) {
+            int zi = z0 + k;
+            if ((zi >> 2) != group) {
+                group = zi >> 2;
+                unsigned int c[4] = {(unsigned int)group, (unsigned int)p, 0u, 0u};
+                philox(c, seed, key[r]);
+                box_muller(c[0], c[1], zs[0], zs[1]);
+                box_muller(c[2], c[3], zs[2], zs[3]);
+            }
+            int lane = zi & 3;
+            float z = lane == 0 ? zs[0] : lane == 1 ? zs[1] : lane == 2 ? zs[2] : zs[3];
+            size_t i = base + k;
+            unsigned int f = flags[i];
+            float d = drift[i], s = vsd[i], l = lvl[i], c = cash[i], ac = acc[i], df = dfk[i];
+            if (a.alive) step(a, z, d, s, f, l, c, ac, df, sc);
+            if (b.alive) step(b, -z, d, s, f, l, c, ac, df, sc);
+        }
+        v = 0.5 * (terminal(a, fam[r], sc) + terminal(b, fam[r], sc));
+        if (sc[%(dead)d] > 0.0) v = sc[%(pv_offset)d];
+    }
+    __shared__ double s1[256], s2[256];
+    s1[threadIdx.x] = v; s2[threadIdx.x] = v * v;
+    __syncthreads();
+    for (int w = blockDim.x / 2; w > 0; w >>= 1) {
+        if (threadIdx.x < w) { s1[threadIdx.x] += s1[threadIdx.x + w]; s2[threadIdx.x] += s2[threadIdx.x + w]; }
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) { atomicAdd(&sum[r], s1[0]); atomicAdd(&sumsq[r], s2[0]); }
+}
+"""
+
+_KERNEL = None
+
+
+def _kernel():
+    global _KERNEL
+    if _KERNEL is None:
+        import cupy as cp
+
+        src = _SRC % {"NS": len(SCALARS), **COL}
+        _KERNEL = cp.RawKernel(src, "fused_mc", options=("-std=c++14",))
+    return _KERNEL
+
+
+def run_cuda(b: ProgramBatch, n_paths: int, seed: int, block: int = 256, max_rows: int = 65535):
+    """(mean, stderr) per row on the current GPU; rows go in launches of at most ``max_rows``."""
+    import cupy as cp
+
+    pairs = max(1, n_paths // 2)
+    k = _kernel()
+    R, S = b.fam.shape[0], b.drift.shape[1]
+    dev = {name: cp.asarray(getattr(b, name)) for name in
+           ("fam", "n_steps", "zoff", "key", "log_s0", "drift", "vsd", "flags", "lvl", "cash", "acc", "dfk", "scal")}
+    sums = cp.zeros(R, cp.float64)
+    sq = cp.zeros(R, cp.float64)
+    blocks = (pairs + block - 1) // block
+    for lo in range(0, R, max_rows):
+        hi = min(R, lo + max_rows)
+        args = [dev[n][lo:hi] for n in ("fam", "n_steps", "zoff", "key", "log_s0", "drift", "vsd", "flags", "lvl",
+                                        "cash", "acc", "dfk", "scal")]
+        k((blocks, hi - lo), (block,), (*args, np.int32(S), np.int32(pairs), np.uint32(seed & 0xFFFFFFFF),
+                                        sums[lo:hi], sq[lo:hi]))
+    mean = sums / pairs
+    var = cp.maximum(sq / pairs - mean * mean, 0.0)
+    se = cp.sqrt(var / max(pairs - 1, 1))
+    return cp.asnumpy(mean), cp.asnumpy(se)

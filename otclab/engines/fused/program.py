@@ -1,0 +1,190 @@
+"""Programs: contracts reduced to arrays the fused kernels run, with bump scenarios as rows.
+
+A template's ``fused(ctx)`` cell returns its family and *undiscounted* per-date data on the
+context's grid; ``build_batch`` adds the market (drift, vol·√dτ, discount factors) and derives
+the rows of each scenario from it without rebuilding contexts: a spot bump shifts the starting
+log-level, a vol bump the per-step vols, a rate bump the carry and discounting, and theta drops
+the first grid date (its observation made at today's spot) or shortens the first step.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+FAMILIES = {"european": 0, "barrier": 1, "autocall": 2, "asian": 3}
+KO, KI, CPN, FIX, BAR = 1, 2, 4, 8, 16
+SCALARS = ("log_ki", "log_cb", "cpn_rate", "memory", "acc_from0", "principal_T", "ki_strike", "loss_floor",
+           "end_cash", "df_T", "phi", "strike", "part", "payout", "bar_up", "bar_out", "rebate_T", "init_ki",
+           "n_total", "past_sum", "past_logsum", "geo", "pv_offset", "dead")
+COL = {name: i for i, name in enumerate(SCALARS)}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A bump of the market for one row: spot (relative), vol (absolute), rate (absolute), theta."""
+
+    name: str
+    spot_rel: float = 0.0
+    vol_abs: float = 0.0
+    rate_abs: float = 0.0
+    theta: bool = False
+
+
+BASE = Scenario("base")
+
+
+@dataclass
+class ProgramBatch:
+    fam: np.ndarray          # (R,) int32
+    n_steps: np.ndarray      # (R,) int32
+    zoff: np.ndarray         # (R,) int32: first random-number step
+    key: np.ndarray          # (R,) uint32: underlying key (shared paths)
+    log_s0: np.ndarray       # (R,) float64
+    drift: np.ndarray        # (R, S) float32
+    vsd: np.ndarray          # (R, S) float32
+    flags: np.ndarray        # (R, S) uint8
+    lvl: np.ndarray          # (R, S) float32: log of the KO level / barrier at the step
+    cash: np.ndarray         # (R, S) float32: discounted cash if knocked out at the step
+    acc: np.ndarray          # (R, S) float32: coupon accrual (ACT/365F from start)
+    dfk: np.ndarray          # (R, S) float32: discount factor of the step's date
+    scal: np.ndarray         # (R, len(SCALARS)) float64
+    rows: list = field(default_factory=list)   # (contract index, scenario name) per row
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.fam.shape[0])
+
+
+def _underlying_key(code: str) -> int:
+    import zlib
+
+    return zlib.crc32(code.encode()) & 0xFFFFFFFF
+
+
+def _row(ctx, prog: dict, sc: Scenario):
+    """Arrays and scalars of one (contract, scenario) row."""
+    n = len(ctx.dates)
+    dtau, dcal, vols, carry, r_f = ctx.step_params()
+    t_disc = ctx.t_disc.copy()
+    zoff = 0
+    log_s0 = math.log(ctx.spot_rel) + math.log1p(sc.spot_rel)
+    vols = np.maximum(vols + sc.vol_abs, 1e-6)
+    carry = carry + sc.rate_abs
+    curve_df = ctx.rate_curve.discount(t_disc) * np.exp(-sc.rate_abs * t_disc)
+    s = {k: 0.0 for k in SCALARS}
+    fam = prog["family"]
+    flags = np.zeros(n, np.uint8)
+    lvl = np.zeros(n)
+    cash_u = np.zeros(n)                       # undiscounted cash if knocked out at the step
+    at_maturity = bool(prog.get("cash_at_maturity", False))
+    if fam == "autocall":
+        ko = np.asarray(prog["ko_level"], float)
+        flags |= np.where(np.isfinite(ko), KO, 0).astype(np.uint8)
+        lvl = np.log(np.where(np.isfinite(ko), ko, 1.0))
+        cash_u = np.asarray(prog["ko_cash"], float)
+        flags |= np.where(np.asarray(prog.get("ki_obs", np.zeros(n, bool))), KI, 0).astype(np.uint8)
+        flags |= np.where(np.asarray(prog.get("cpn_obs", np.zeros(n, bool))), CPN, 0).astype(np.uint8)
+        ki = prog.get("ki_level")
+        s["log_ki"] = math.log(ki) if ki else -1e30
+        cb = prog.get("cb_level")
+        s["log_cb"] = math.log(cb) if cb else 1e30
+        s.update(cpn_rate=prog.get("cpn_rate", 0.0), memory=float(prog.get("memory", False)),
+                 acc_from0=prog.get("acc_from0", 0.0), ki_strike=prog.get("ki_strike", 1.0),
+                 loss_floor=prog.get("loss_floor", 0.0), init_ki=float(prog.get("init_ki", False)))
+        end_cash_u, principal_u = prog["end_cash"], prog["principal"]
+    elif fam == "barrier":
+        obs = np.asarray(prog["bar_obs"], bool)
+        flags |= np.where(obs, BAR, 0).astype(np.uint8)
+        lvl[:] = math.log(prog["barrier"])
+        cash_u[:] = prog["ko_cash"]
+        s.update(bar_up=float(prog["up"]), bar_out=float(prog["out"]), init_ki=float(prog.get("init_hit", False)))
+        end_cash_u, principal_u = 0.0, prog.get("principal", 0.0)
+    elif fam == "asian":
+        flags |= np.where(np.asarray(prog["fix_obs"], bool), FIX, 0).astype(np.uint8)
+        s.update(n_total=prog["n_total"], past_sum=prog.get("past_sum", 0.0), past_logsum=prog.get("past_logsum", 0.0),
+                 geo=float(prog.get("geometric", False)))
+        end_cash_u, principal_u = 0.0, prog.get("principal", 0.0)
+    else:
+        end_cash_u, principal_u = 0.0, prog.get("principal", 0.0)
+    s.update(phi=prog.get("phi", 1.0), strike=prog.get("strike", 0.0), part=prog.get("part", 0.0),
+             payout=prog.get("payout", 0.0))
+    rebate_T_u = prog.get("rebate_T", 0.0)
+    acc = np.asarray(prog.get("acc", np.zeros(n)), float)
+
+    if sc.theta:
+        tomorrow = ctx.cal.add_trading_days(ctx.valuation_date, 1)
+        if tomorrow >= ctx.maturity:
+            return None
+        dt_tau = float(ctx.market.diffusion_time([tomorrow])[0])
+        dt_cal = float(ctx.market.discount_time([tomorrow])[0])
+        df_tom = float(ctx.rate_curve.discount(dt_cal)) * math.exp(-sc.rate_abs * dt_cal)
+        curve_df = curve_df / df_tom
+        if ctx.dates[0] == tomorrow:
+            # Tomorrow's close is observed at today's spot and becomes the past.
+            f0 = int(flags[0])
+            x0 = log_s0
+            if f0 & KI and x0 <= s["log_ki"]:
+                s["init_ki"] = 1.0
+            if f0 & CPN and x0 >= s["log_cb"]:
+                s["pv_offset"] += s["cpn_rate"] * (acc[0] - s["acc_from0"])
+                s["acc_from0"] = acc[0]
+            elif f0 & CPN and not s["memory"]:
+                s["acc_from0"] = acc[0]
+            if f0 & FIX:
+                s["past_sum"] += math.exp(x0)
+                s["past_logsum"] += x0
+            knocked = (f0 & KO and x0 >= lvl[0]) or (
+                f0 & BAR and s["bar_out"] and ((x0 >= lvl[0]) if s["bar_up"] else (x0 <= lvl[0])))
+            if f0 & BAR and not s["bar_out"] and ((x0 >= lvl[0]) if s["bar_up"] else (x0 <= lvl[0])):
+                s["init_ki"] = 1.0
+            if knocked:
+                s["dead"] = 1.0
+                s["pv_offset"] += cash_u[0] * (curve_df[-1] if at_maturity else curve_df[0])
+            sl = slice(1, None)
+            dtau, vols, carry, flags, lvl, cash_u, acc, curve_df = (
+                a[sl] for a in (dtau, vols, carry, flags, lvl, cash_u, acc, curve_df))
+            zoff = 1
+        else:
+            dtau = dtau.copy()
+            dtau[0] -= dt_tau
+    df_T = float(curve_df[-1])
+    cash = cash_u * (df_T if at_maturity else curve_df)
+    s.update(df_T=df_T, end_cash=end_cash_u * df_T, principal_T=principal_u * df_T, rebate_T=rebate_T_u * df_T)
+    drift = (carry - 0.5 * vols**2) * dtau
+    vsd = vols * np.sqrt(np.maximum(dtau, 0.0))
+    return dict(fam=FAMILIES[fam], zoff=zoff, key=_underlying_key(ctx.underlying), log_s0=log_s0, drift=drift,
+                vsd=vsd, flags=flags, lvl=lvl, cash=cash, acc=acc, dfk=curve_df,
+                scal=np.array([s[k] for k in SCALARS]))
+
+
+def build_batch(items, scenarios=(BASE,)) -> ProgramBatch:
+    """Rows for every (context, program) in ``items`` × every scenario (theta rows may be absent)."""
+    rows, ids = [], []
+    for i, (ctx, prog) in enumerate(items):
+        for sc in scenarios:
+            r = _row(ctx, prog, sc)
+            if r is not None:
+                rows.append(r)
+                ids.append((i, sc.name))
+    R = len(rows)
+    S = max((len(r["drift"]) for r in rows), default=1)
+    S = max(S, 1)
+
+    def pad(name, dtype):
+        out = np.zeros((R, S), dtype)
+        for j, r in enumerate(rows):
+            out[j, : len(r[name])] = r[name]
+        return out
+
+    return ProgramBatch(
+        fam=np.array([r["fam"] for r in rows], np.int32),
+        n_steps=np.array([len(r["drift"]) for r in rows], np.int32),
+        zoff=np.array([r["zoff"] for r in rows], np.int32),
+        key=np.array([r["key"] for r in rows], np.uint32),
+        log_s0=np.array([r["log_s0"] for r in rows], np.float64),
+        drift=pad("drift", np.float32), vsd=pad("vsd", np.float32), flags=pad("flags", np.uint8),
+        lvl=pad("lvl", np.float32), cash=pad("cash", np.float32), acc=pad("acc", np.float32),
+        dfk=pad("dfk", np.float32), scal=np.stack([r["scal"] for r in rows]) if rows else np.zeros((0, len(SCALARS))),
+        rows=ids)
