@@ -111,9 +111,15 @@ def price_book(contracts, market, paths: int = 100_000, seed: int = 20240101, gr
     else:
         t_build = t_run = 0.0
     for i, req in generic:
-        r = price(req, engine="pde" if req.template.has_pde else "mc", paths=paths, seed=seed,
-                  greeks=greeks and not scenarios, device=device)
+        engine = "pde" if req.template.has_pde else "mc"
+        r = price(req, engine=engine, paths=paths, seed=seed, greeks=greeks and not scenarios, device=device)
         out[i] = {"value": r.value, "stderr": r.stderr, "engine": r.engine, **r.greeks}
+        for sc in scenarios or ():
+            if sc.theta:
+                continue
+            bumped = req.with_market(req.market.bumped(spot_rel=sc.spot_rel, vol_abs=sc.vol_abs, rate_abs=sc.rate_abs,
+                                                       underlying=req.terms.underlying))
+            out[i][f"value[{sc.name}]"] = price(bumped, engine=engine, paths=paths, seed=seed, device=device).value
     df = pd.DataFrame(out)
     df.insert(0, "template", [c["template"] for c in contracts])
     df.insert(0, "id", [c.get("id", i) for i, c in enumerate(contracts)])

@@ -95,10 +95,12 @@ def _greeks(req: PricingRequest, st: EngineSettings, v0: float, grid: dict, ctx)
         if tomorrow >= ctx.maturity:
             g["theta"] = None
         else:
+            # Tomorrow's observation passes at today's spot with today's state (an average
+            # fixing takes today's spot); tomorrow's paths reuse today's normals after tomorrow.
             fix = {**req.fixings, tomorrow.isoformat(): spot}
-            # Common random numbers: tomorrow's paths reuse today's normals after tomorrow.
             shifted = EngineSettings(**{**quiet.__dict__, "z_offset": int(ctx.dates[0] == tomorrow)})
-            g["theta"] = N * (_value(req, shifted, market=m.bumped(valuation_date=tomorrow), fixings=fix)[0] - v0)
+            req_t = PricingRequest(req.template, req.terms, req.market, {**req.state, **ctx.state}, fix, req.raw_terms)
+            g["theta"] = N * (_value(req_t, shifted, market=m.bumped(valuation_date=tomorrow))[0] - v0)
     return g
 
 

@@ -4,7 +4,8 @@ A template's ``fused(ctx)`` cell returns its family and *undiscounted* per-date 
 context's grid; ``build_batch`` adds the market (drift, vol·√dτ, discount factors) and derives
 the rows of each scenario from it without rebuilding contexts: a spot bump shifts the starting
 log-level, a vol bump the per-step vols, a rate bump the carry and discounting, and theta drops
-the first grid date (its observation made at today's spot) or shortens the first step.
+the first grid date (its observation passing at today's spot, state unchanged) or shortens the
+first step.
 """
 from __future__ import annotations
 
@@ -122,26 +123,11 @@ def _row(ctx, prog: dict, sc: Scenario):
         df_tom = float(ctx.rate_curve.discount(dt_cal)) * math.exp(-sc.rate_abs * dt_cal)
         curve_df = curve_df / df_tom
         if ctx.dates[0] == tomorrow:
-            # Tomorrow's close is observed at today's spot and becomes the past.
-            f0 = int(flags[0])
-            x0 = log_s0
-            if f0 & KI and x0 <= s["log_ki"]:
-                s["init_ki"] = 1.0
-            if f0 & CPN and x0 >= s["log_cb"]:
-                s["pv_offset"] += s["cpn_rate"] * (acc[0] - s["acc_from0"])
-                s["acc_from0"] = acc[0]
-            elif f0 & CPN and not s["memory"]:
-                s["acc_from0"] = acc[0]
-            if f0 & FIX:
-                s["past_sum"] += math.exp(x0)
-                s["past_logsum"] += x0
-            knocked = (f0 & KO and x0 >= lvl[0]) or (
-                f0 & BAR and s["bar_out"] and ((x0 >= lvl[0]) if s["bar_up"] else (x0 <= lvl[0])))
-            if f0 & BAR and not s["bar_out"] and ((x0 >= lvl[0]) if s["bar_up"] else (x0 <= lvl[0])):
-                s["init_ki"] = 1.0
-            if knocked:
-                s["dead"] = 1.0
-                s["pv_offset"] += cash_u[0] * (curve_df[-1] if at_maturity else curve_df[0])
+            # Tomorrow's observation passes at today's spot with the state unchanged, as in the
+            # generic engines' theta; an average fixing takes today's spot.
+            if int(flags[0]) & FIX:
+                s["past_sum"] += math.exp(log_s0)
+                s["past_logsum"] += log_s0
             sl = slice(1, None)
             dtau, vols, carry, flags, lvl, cash_u, acc, curve_df = (
                 a[sl] for a in (dtau, vols, carry, flags, lvl, cash_u, acc, curve_df))
