@@ -97,7 +97,7 @@ def price_book(contracts, market, paths: int = 100_000, seed: int = 20240101, gr
         mean, se = run_batch(batch, paths, seed, device)
         t_run = time.perf_counter() - t1 - t_build
         per: dict = {}
-        for (j, name), m, s in zip(batch.rows, mean, se):
+        for (j, name), m, s in zip(batch.tasks, mean, se):
             per.setdefault(j, {})[name] = (m, s)
         for j, (i, ctx, _) in enumerate(fused):
             vals = {k: v[0] for k, v in per[j].items()}

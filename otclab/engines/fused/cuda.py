@@ -1,9 +1,10 @@
 """The fused kernel on NVIDIA GPUs (CuPy RawKernel): one thread per antithetic pair of paths.
 
-Each thread simulates its pair through one row's steps in float32 registers (log-levels; exp
-only at the end), draws its normals with Philox4x32-10 from (seed, underlying, pair, step),
-evaluates the row's program, and adds the pair's average and its square to the row's float64
-accumulators (block reduction, then one atomic add per block). Grid = (pair blocks, rows).
+Each thread simulates its pair through one task's steps — a contract's row under a scenario
+(spot, vol and rate shifts applied in the kernel) — in float32 registers (log-levels; exp only
+at the end), draws its normals with Philox4x32-10 from (seed, underlying, pair, step),
+evaluates the row's program, and adds the pair's average and its square to the task's float64
+accumulators (block reduction, then one atomic add per block). Grid = (pair blocks, tasks).
 Semantics and random numbers are those of ``reference.py``.
 """
 from __future__ import annotations
@@ -36,9 +37,10 @@ __device__ __forceinline__ void box_muller(unsigned int a, unsigned int b, float
 }
 
 __device__ __forceinline__ void step(St &p, float z, float drift, float vsd, unsigned int f, float lvl,
-                                     float cash, float acc, float dfk, const double *sc) {
+                                     float cash, float acc, float dfk, const double *sc, double bump, double bump_T) {
     p.x = p.x + drift + vsd * z;
     if (!f) return;
+    dfk = (float)(dfk * bump);
     if ((f & 2u) && p.x <= (float)sc[%(log_ki)d]) p.ki = true;
     if (f & 4u) {
         bool paid = p.alive && p.x >= (float)sc[%(log_cb)d];
@@ -46,49 +48,57 @@ __device__ __forceinline__ void step(St &p, float z, float drift, float vsd, uns
         if (paid || sc[%(memory)d] == 0.0) p.acc_from = acc;
     }
     if (f & 8u) { p.fsum += exp((double)p.x); p.flog += (double)p.x; }
-    if ((f & 1u) && p.alive && p.x >= lvl) { p.pv += (double)cash; p.alive = false; }
+    if ((f & 1u) && p.alive && p.x >= lvl) { p.pv += (double)cash * bump; p.alive = false; }
     if (f & 16u) {
         bool h = sc[%(bar_up)d] > 0.0 ? (p.x >= lvl) : (p.x <= lvl);
-        if (sc[%(bar_out)d] > 0.0) { if (p.alive && h) { p.pv += (double)cash; p.alive = false; } }
+        if (sc[%(bar_out)d] > 0.0) {
+            if (p.alive && h) { p.pv += (double)cash * (sc[%(cash_T)d] > 0.0 ? bump_T : bump); p.alive = false; }
+        }
         else if (h) p.ki = true;
     }
 }
 
-__device__ __forceinline__ double terminal(const St &p, int fam, const double *sc) {
+__device__ __forceinline__ double terminal(const St &p, int fam, const double *sc, double bT) {
     if (!p.alive) return p.pv;
     double s = exp((double)p.x), end;
+    double df_T = sc[%(df_T)d] * bT, principal_T = sc[%(principal_T)d] * bT;
     if (fam == 2) {
         double loss = fmax(sc[%(ki_strike)d] - s, 0.0) - fmax(sc[%(loss_floor)d] - s, 0.0);
-        end = p.ki ? sc[%(principal_T)d] - loss * sc[%(df_T)d] : sc[%(end_cash)d];
+        end = p.ki ? principal_T - loss * df_T : sc[%(end_cash)d] * bT;
     } else {
         double x = s;
         if (fam == 3) x = sc[%(geo)d] > 0.0 ? exp(p.flog / sc[%(n_total)d]) : p.fsum / sc[%(n_total)d];
         double d = sc[%(phi)d] * (x - sc[%(strike)d]);
-        double euro = sc[%(principal_T)d] + (sc[%(part)d] * fmax(d, 0.0) + (d > 0.0 ? sc[%(payout)d] : 0.0)) * sc[%(df_T)d];
-        end = (fam == 1 && sc[%(bar_out)d] == 0.0 && !p.ki) ? sc[%(principal_T)d] + sc[%(rebate_T)d] : euro;
+        double euro = principal_T + (sc[%(part)d] * fmax(d, 0.0) + (d > 0.0 ? sc[%(payout)d] : 0.0)) * df_T;
+        end = (fam == 1 && sc[%(bar_out)d] == 0.0 && !p.ki) ? principal_T + sc[%(rebate_T)d] * bT : euro;
     }
     return p.pv + end;
 }
 
 extern "C" __global__ void fused_mc(
     const int *fam, const int *n_steps, const int *zoff, const unsigned int *key, const double *log_s0,
-    const float *drift, const float *vsd, const unsigned char *flags, const float *lvl, const float *cash,
-    const float *acc, const float *dfk, const double *scal, int S, int n_pairs, unsigned int seed,
+    const float *dtau, const float *vol, const float *carry, const float *tdisc, const unsigned char *flags,
+    const float *lvl, const float *cash, const float *acc, const float *dfk, const double *scal,
+    const double *scen, const int *task_row, const int *task_scen, int S, int n_pairs, unsigned int seed,
     double *sum, double *sumsq)
 {
-    const int r = blockIdx.y;
+    const int t = blockIdx.y;
+    const int r = task_row[t], j = task_scen[t];
     const int p = blockIdx.x * blockDim.x + threadIdx.x;
     const double *sc = scal + (size_t)r * NS;
+    const float dv = (float)scen[3 * j + 1], dr = (float)scen[3 * j + 2];
+    const double ddr = scen[3 * j + 2];
+    const double bT = exp(-ddr * sc[%(t_T)d]);
     double v = 0.0;
     if (p < n_pairs) {
         St a, b;
-        a.x = b.x = (float)log_s0[r];
+        a.x = b.x = (float)(log_s0[r] + scen[3 * j]);
         a.alive = b.alive = true;
         a.ki = b.ki = sc[%(init_ki)d] > 0.0;
         a.acc_from = b.acc_from = (float)sc[%(acc_from0)d];
         a.fsum = b.fsum = sc[%(past_sum)d];
         a.flog = b.flog = sc[%(past_logsum)d];
-        a.pv = b.pv = sc[%(pv_offset)d];
+        a.pv = b.pv = 0.0;
         const size_t base = (size_t)r * S;
         const int n = n_steps[r], z0 = zoff[r];
         float zs[4];
@@ -105,13 +115,19 @@ extern "C" __global__ void fused_mc(
             int lane = zi & 3;
             float z = lane == 0 ? zs[0] : lane == 1 ? zs[1] : lane == 2 ? zs[2] : zs[3];
             size_t i = base + k;
+            float sg = vol[i] + dv, dt = dtau[i];
+            float d = (carry[i] + dr - 0.5f * sg * sg) * dt, s = sg * sqrtf(dt);
             unsigned int f = flags[i];
-            float d = drift[i], s = vsd[i], l = lvl[i], c = cash[i], ac = acc[i], df = dfk[i];
-            if (a.alive) step(a, z, d, s, f, l, c, ac, df, sc);
-            if (b.alive) step(b, -z, d, s, f, l, c, ac, df, sc);
+            double bump = 1.0;
+            float l = 0.f, c = 0.f, ac = 0.f, df = 0.f;
+            if (f) {
+                l = lvl[i]; c = cash[i]; ac = acc[i]; df = dfk[i];
+                if (ddr != 0.0) bump = exp(-ddr * (double)tdisc[i]);
+            }
+            if (a.alive) step(a, z, d, s, f, l, c, ac, df, sc, bump, bT);
+            if (b.alive) step(b, -z, d, s, f, l, c, ac, df, sc, bump, bT);
         }
-        v = 0.5 * (terminal(a, fam[r], sc) + terminal(b, fam[r], sc));
-        if (sc[%(dead)d] > 0.0) v = sc[%(pv_offset)d];
+        v = 0.5 * (terminal(a, fam[r], sc, bT) + terminal(b, fam[r], sc, bT));
     }
     __shared__ double s1[256], s2[256];
     s1[threadIdx.x] = v; s2[threadIdx.x] = v * v;
@@ -120,7 +136,7 @@ extern "C" __global__ void fused_mc(
         if (threadIdx.x < w) { s1[threadIdx.x] += s1[threadIdx.x + w]; s2[threadIdx.x] += s2[threadIdx.x + w]; }
         __syncthreads();
     }
-    if (threadIdx.x == 0) { atomicAdd(&sum[r], s1[0]); atomicAdd(&sumsq[r], s2[0]); }
+    if (threadIdx.x == 0) { atomicAdd(&sum[t], s1[0]); atomicAdd(&sumsq[t], s2[0]); }
 }
 """
 
@@ -137,24 +153,24 @@ def _kernel():
     return _KERNEL
 
 
-def run_cuda(b: ProgramBatch, n_paths: int, seed: int, block: int = 256, max_rows: int = 65535):
-    """(mean, stderr) per row on the current GPU; rows go in launches of at most ``max_rows``."""
+def run_cuda(b: ProgramBatch, n_paths: int, seed: int, block: int = 256, max_tasks: int = 65535):
+    """(mean, stderr) per task on the current GPU; tasks go in launches of at most ``max_tasks``."""
     import cupy as cp
 
     pairs = max(1, n_paths // 2)
     k = _kernel()
-    R, S = b.fam.shape[0], b.drift.shape[1]
-    dev = {name: cp.asarray(getattr(b, name)) for name in
-           ("fam", "n_steps", "zoff", "key", "log_s0", "drift", "vsd", "flags", "lvl", "cash", "acc", "dfk", "scal")}
-    sums = cp.zeros(R, cp.float64)
-    sq = cp.zeros(R, cp.float64)
+    names = ("fam", "n_steps", "zoff", "key", "log_s0", "dtau", "vol", "carry", "tdisc", "flags", "lvl", "cash",
+             "acc", "dfk", "scal", "scen")
+    dev = {name: cp.asarray(getattr(b, name)) for name in names}
+    T, S = b.n_tasks, b.dtau.shape[1]
+    rows, scen = cp.asarray(b.task_row), cp.asarray(b.task_scen)
+    sums = cp.zeros(T, cp.float64)
+    sq = cp.zeros(T, cp.float64)
     blocks = (pairs + block - 1) // block
-    for lo in range(0, R, max_rows):
-        hi = min(R, lo + max_rows)
-        args = [dev[n][lo:hi] for n in ("fam", "n_steps", "zoff", "key", "log_s0", "drift", "vsd", "flags", "lvl",
-                                        "cash", "acc", "dfk", "scal")]
-        k((blocks, hi - lo), (block,), (*args, np.int32(S), np.int32(pairs), np.uint32(seed & 0xFFFFFFFF),
-                                        sums[lo:hi], sq[lo:hi]))
+    for lo in range(0, T, max_tasks):
+        hi = min(T, lo + max_tasks)
+        k((blocks, hi - lo), (block,), (*[dev[n] for n in names], rows[lo:hi], scen[lo:hi], np.int32(S),
+                                        np.int32(pairs), np.uint32(seed & 0xFFFFFFFF), sums[lo:hi], sq[lo:hi]))
     mean = sums / pairs
     var = cp.maximum(sq / pairs - mean * mean, 0.0)
     se = cp.sqrt(var / max(pairs - 1, 1))

@@ -1,11 +1,12 @@
 """Programs: contracts reduced to arrays the fused kernels run, with bump scenarios as rows.
 
 A template's ``fused(ctx)`` cell returns its family and *undiscounted* per-date data on the
-context's grid; ``build_batch`` adds the market (drift, vol·√dτ, discount factors) and derives
-the rows of each scenario from it without rebuilding contexts: a spot bump shifts the starting
-log-level, a vol bump the per-step vols, a rate bump the carry and discounting, and theta drops
-the first grid date (its observation passing at today's spot, state unchanged) or shortens the
-first step.
+context's grid; ``build_batch`` adds the market (diffusion steps, vols, carry, discount factors)
+as one row per contract. Scenarios do not copy rows: a kernel task is a (row, scenario) pair and
+the kernel applies the scenario itself: a spot bump shifts the starting log-level, a vol bump
+the per-step vols, a rate bump the carry and discounting (by exp(−Δr·t) of each cash date).
+Theta needs another grid, so it gets a row of its own: the first grid date dropped (its
+observation passing at today's spot, state unchanged) or the first step shortened.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ FAMILIES = {"european": 0, "barrier": 1, "autocall": 2, "asian": 3}
 KO, KI, CPN, FIX, BAR = 1, 2, 4, 8, 16
 SCALARS = ("log_ki", "log_cb", "cpn_rate", "memory", "acc_from0", "principal_T", "ki_strike", "loss_floor",
            "end_cash", "df_T", "phi", "strike", "part", "payout", "bar_up", "bar_out", "rebate_T", "init_ki",
-           "n_total", "past_sum", "past_logsum", "geo", "pv_offset", "dead")
+           "n_total", "past_sum", "past_logsum", "geo", "t_T", "cash_T")
 COL = {name: i for i, name in enumerate(SCALARS)}
 
 
@@ -43,19 +44,31 @@ class ProgramBatch:
     zoff: np.ndarray         # (R,) int32: first random-number step
     key: np.ndarray          # (R,) uint32: underlying key (shared paths)
     log_s0: np.ndarray       # (R,) float64
-    drift: np.ndarray        # (R, S) float32
-    vsd: np.ndarray          # (R, S) float32
+    dtau: np.ndarray         # (R, S) float32: diffusion years of each step
+    vol: np.ndarray          # (R, S) float32: vol of each step
+    carry: np.ndarray        # (R, S) float32: r − q of each step
+    tdisc: np.ndarray        # (R, S) float32: ACT/365F years to each date (rate bumps)
     flags: np.ndarray        # (R, S) uint8
     lvl: np.ndarray          # (R, S) float32: log of the KO level / barrier at the step
     cash: np.ndarray         # (R, S) float32: discounted cash if knocked out at the step
     acc: np.ndarray          # (R, S) float32: coupon accrual (ACT/365F from start)
     dfk: np.ndarray          # (R, S) float32: discount factor of the step's date
     scal: np.ndarray         # (R, len(SCALARS)) float64
-    rows: list = field(default_factory=list)   # (contract index, scenario name) per row
+    scen: np.ndarray         # (n_scenarios, 3) float64: log spot shift, vol shift, rate shift
+    task_row: np.ndarray     # (T,) int32: row of each kernel task
+    task_scen: np.ndarray    # (T,) int32: scenario of each kernel task
+    tasks: list = field(default_factory=list)   # (contract index, scenario name) per task
 
     @property
     def n_rows(self) -> int:
         return int(self.fam.shape[0])
+
+    @property
+    def n_tasks(self) -> int:
+        return int(self.task_row.shape[0])
+
+    def path_steps(self, paths: int) -> float:
+        return float(self.n_steps[self.task_row].sum()) * paths
 
 
 def _underlying_key(code: str) -> int:
@@ -64,16 +77,14 @@ def _underlying_key(code: str) -> int:
     return zlib.crc32(code.encode()) & 0xFFFFFFFF
 
 
-def _row(ctx, prog: dict, sc: Scenario):
-    """Arrays and scalars of one (contract, scenario) row."""
+def _row(ctx, prog: dict, theta: bool = False):
+    """Arrays and scalars of one contract's row (today's grid, or tomorrow's for theta)."""
     n = len(ctx.dates)
     dtau, dcal, vols, carry, r_f = ctx.step_params()
     t_disc = ctx.t_disc.copy()
     zoff = 0
-    log_s0 = math.log(ctx.spot_rel) + math.log1p(sc.spot_rel)
-    vols = np.maximum(vols + sc.vol_abs, 1e-6)
-    carry = carry + sc.rate_abs
-    curve_df = ctx.rate_curve.discount(t_disc) * np.exp(-sc.rate_abs * t_disc)
+    log_s0 = math.log(ctx.spot_rel)
+    curve_df = ctx.rate_curve.discount(t_disc)
     s = {k: 0.0 for k in SCALARS}
     fam = prog["family"]
     flags = np.zeros(n, np.uint8)
@@ -114,14 +125,14 @@ def _row(ctx, prog: dict, sc: Scenario):
     rebate_T_u = prog.get("rebate_T", 0.0)
     acc = np.asarray(prog.get("acc", np.zeros(n)), float)
 
-    if sc.theta:
+    if theta:
         tomorrow = ctx.cal.add_trading_days(ctx.valuation_date, 1)
         if tomorrow >= ctx.maturity:
             return None
         dt_tau = float(ctx.market.diffusion_time([tomorrow])[0])
         dt_cal = float(ctx.market.discount_time([tomorrow])[0])
-        df_tom = float(ctx.rate_curve.discount(dt_cal)) * math.exp(-sc.rate_abs * dt_cal)
-        curve_df = curve_df / df_tom
+        curve_df = curve_df / float(ctx.rate_curve.discount(dt_cal))
+        t_disc = t_disc - dt_cal
         if ctx.dates[0] == tomorrow:
             # Tomorrow's observation passes at today's spot with the state unchanged, as in the
             # generic engines' theta; an average fixing takes today's spot.
@@ -129,34 +140,44 @@ def _row(ctx, prog: dict, sc: Scenario):
                 s["past_sum"] += math.exp(log_s0)
                 s["past_logsum"] += log_s0
             sl = slice(1, None)
-            dtau, vols, carry, flags, lvl, cash_u, acc, curve_df = (
-                a[sl] for a in (dtau, vols, carry, flags, lvl, cash_u, acc, curve_df))
+            dtau, vols, carry, flags, lvl, cash_u, acc, curve_df, t_disc = (
+                a[sl] for a in (dtau, vols, carry, flags, lvl, cash_u, acc, curve_df, t_disc))
             zoff = 1
         else:
             dtau = dtau.copy()
             dtau[0] -= dt_tau
     df_T = float(curve_df[-1])
     cash = cash_u * (df_T if at_maturity else curve_df)
-    s.update(df_T=df_T, end_cash=end_cash_u * df_T, principal_T=principal_u * df_T, rebate_T=rebate_T_u * df_T)
-    drift = (carry - 0.5 * vols**2) * dtau
-    vsd = vols * np.sqrt(np.maximum(dtau, 0.0))
-    return dict(fam=FAMILIES[fam], zoff=zoff, key=_underlying_key(ctx.underlying), log_s0=log_s0, drift=drift,
-                vsd=vsd, flags=flags, lvl=lvl, cash=cash, acc=acc, dfk=curve_df,
-                scal=np.array([s[k] for k in SCALARS]))
+    s.update(df_T=df_T, end_cash=end_cash_u * df_T, principal_T=principal_u * df_T, rebate_T=rebate_T_u * df_T,
+             t_T=float(t_disc[-1]), cash_T=float(at_maturity))
+    return dict(fam=FAMILIES[fam], zoff=zoff, key=_underlying_key(ctx.underlying), log_s0=log_s0,
+                dtau=np.maximum(dtau, 0.0), vol=vols, carry=carry, tdisc=t_disc, flags=flags, lvl=lvl, cash=cash,
+                acc=acc, dfk=curve_df, scal=np.array([s[k] for k in SCALARS]))
 
 
 def build_batch(items, scenarios=(BASE,)) -> ProgramBatch:
-    """Rows for every (context, program) in ``items`` × every scenario (theta rows may be absent)."""
-    rows, ids = [], []
+    """One row per (context, program) in ``items`` (plus a theta row where a scenario asks for
+    theta) and one kernel task per (contract, scenario)."""
+    plain = [sc for sc in scenarios if not sc.theta]
+    want_theta = any(sc.theta for sc in scenarios)
+    rows, task_row, task_scen, tasks = [], [], [], []
+    scen = [(math.log1p(sc.spot_rel), sc.vol_abs, sc.rate_abs) for sc in plain] + [(0.0, 0.0, 0.0)]
     for i, (ctx, prog) in enumerate(items):
-        for sc in scenarios:
-            r = _row(ctx, prog, sc)
-            if r is not None:
-                rows.append(r)
-                ids.append((i, sc.name))
+        rows.append(_row(ctx, prog))
+        r = len(rows) - 1
+        for j, sc in enumerate(plain):
+            task_row.append(r)
+            task_scen.append(j)
+            tasks.append((i, sc.name))
+        if want_theta:
+            th = _row(ctx, prog, theta=True)
+            if th is not None:
+                rows.append(th)
+                task_row.append(len(rows) - 1)
+                task_scen.append(len(scen) - 1)
+                tasks.append((i, next(sc.name for sc in scenarios if sc.theta)))
     R = len(rows)
-    S = max((len(r["drift"]) for r in rows), default=1)
-    S = max(S, 1)
+    S = max([len(r["dtau"]) for r in rows] + [1])
 
     def pad(name, dtype):
         out = np.zeros((R, S), dtype)
@@ -166,11 +187,13 @@ def build_batch(items, scenarios=(BASE,)) -> ProgramBatch:
 
     return ProgramBatch(
         fam=np.array([r["fam"] for r in rows], np.int32),
-        n_steps=np.array([len(r["drift"]) for r in rows], np.int32),
+        n_steps=np.array([len(r["dtau"]) for r in rows], np.int32),
         zoff=np.array([r["zoff"] for r in rows], np.int32),
         key=np.array([r["key"] for r in rows], np.uint32),
         log_s0=np.array([r["log_s0"] for r in rows], np.float64),
-        drift=pad("drift", np.float32), vsd=pad("vsd", np.float32), flags=pad("flags", np.uint8),
-        lvl=pad("lvl", np.float32), cash=pad("cash", np.float32), acc=pad("acc", np.float32),
-        dfk=pad("dfk", np.float32), scal=np.stack([r["scal"] for r in rows]) if rows else np.zeros((0, len(SCALARS))),
-        rows=ids)
+        dtau=pad("dtau", np.float32), vol=pad("vol", np.float32), carry=pad("carry", np.float32),
+        tdisc=pad("tdisc", np.float32), flags=pad("flags", np.uint8), lvl=pad("lvl", np.float32),
+        cash=pad("cash", np.float32), acc=pad("acc", np.float32), dfk=pad("dfk", np.float32),
+        scal=np.stack([r["scal"] for r in rows]) if rows else np.zeros((0, len(SCALARS))),
+        scen=np.array(scen, np.float64), task_row=np.array(task_row, np.int32),
+        task_scen=np.array(task_scen, np.int32), tasks=tasks)

@@ -11,15 +11,32 @@ from .philox import normals
 from .program import BAR, COL, CPN, FIX, KI, KO, ProgramBatch
 
 
-def _path_values(b: ProgramBatch, r: int, z: np.ndarray) -> np.ndarray:
-    """Present values (float64) of row ``r`` along the paths driven by normals ``z`` (P, n)."""
-    sc = b.scal[r]
+def step_arrays(b: ProgramBatch, r: int, j: int):
+    """Per-step drift, vol·√dτ and rate-bump discount factor of row ``r`` under scenario ``j``
+    (float32, computed as the kernel computes them)."""
+    f32 = np.float32
+    n = int(b.n_steps[r])
+    _, dv, dr = (f32(x) for x in b.scen[j])
+    vol = b.vol[r, :n] + dv
+    drift = (b.carry[r, :n] + dr - f32(0.5) * vol * vol) * b.dtau[r, :n]
+    vsd = vol * np.sqrt(b.dtau[r, :n])
+    bump = np.exp(-np.float64(b.scen[j][2]) * b.tdisc[r, :n].astype(np.float64))
+    return drift, vsd, bump
+
+
+def _path_values(b: ProgramBatch, r: int, j: int, z: np.ndarray) -> np.ndarray:
+    """Present values (float64) of row ``r``, scenario ``j``, along the paths of normals ``z``."""
+    sc = b.scal[r].copy()
     g = lambda name: sc[COL[name]]  # noqa: E731
     P, n = z.shape[0], int(b.n_steps[r])
+    drift, vsd, bump = step_arrays(b, r, j)
+    bump_T = np.exp(-b.scen[j][2] * g("t_T"))
+    for name in ("df_T", "end_cash", "principal_T", "rebate_T"):
+        sc[COL[name]] *= bump_T
     f32 = np.float32
-    logs = np.full(P, b.log_s0[r], dtype=f32)
+    logs = np.full(P, f32(b.log_s0[r] + b.scen[j][0]), dtype=f32)
     alive = np.ones(P, bool)
-    pv = np.full(P, g("pv_offset"))
+    pv = np.zeros(P)
     ki = np.full(P, g("init_ki") > 0)
     acc_from = np.full(P, g("acc_from0"), dtype=f32)
     fsum = np.full(P, g("past_sum"))
@@ -27,7 +44,7 @@ def _path_values(b: ProgramBatch, r: int, z: np.ndarray) -> np.ndarray:
     log_ki, log_cb = f32(max(g("log_ki"), -1e30)), f32(min(g("log_cb"), 1e30))
     up, out, memory = g("bar_up") > 0, g("bar_out") > 0, g("memory") > 0
     for k in range(n):
-        logs = logs + b.drift[r, k] + b.vsd[r, k] * z[:, k]
+        logs = logs + drift[k] + vsd[k] * z[:, k]
         f = int(b.flags[r, k])
         if not f:
             continue
@@ -35,20 +52,20 @@ def _path_values(b: ProgramBatch, r: int, z: np.ndarray) -> np.ndarray:
             ki |= logs <= log_ki
         if f & CPN:
             paid = alive & (logs >= log_cb)
-            pv += np.where(paid, g("cpn_rate") * (b.acc[r, k] - acc_from) * b.dfk[r, k], 0.0)
+            pv += np.where(paid, g("cpn_rate") * (b.acc[r, k] - acc_from) * b.dfk[r, k] * bump[k], 0.0)
             acc_from = np.where(paid | (not memory), b.acc[r, k], acc_from)
         if f & FIX:
             fsum += np.exp(logs.astype(np.float64))
             flog += logs
         if f & KO:
             ko = alive & (logs >= b.lvl[r, k])
-            pv += np.where(ko, b.cash[r, k], 0.0)
+            pv += np.where(ko, b.cash[r, k] * bump[k], 0.0)
             alive &= ~ko
         if f & BAR:
             h = (logs >= b.lvl[r, k]) if up else (logs <= b.lvl[r, k])
             if out:
                 ko = alive & h
-                pv += np.where(ko, b.cash[r, k], 0.0)
+                pv += np.where(ko, b.cash[r, k] * (bump_T if g("cash_T") > 0 else bump[k]), 0.0)
                 alive &= ~ko
             else:
                 ki |= h
@@ -69,24 +86,22 @@ def _path_values(b: ProgramBatch, r: int, z: np.ndarray) -> np.ndarray:
 
 
 def run_numpy(b: ProgramBatch, n_paths: int, seed: int, progress=None):
-    """(mean, stderr) per row over ``n_paths`` paths in antithetic pairs."""
+    """(mean, stderr) per task over ``n_paths`` paths in antithetic pairs."""
     pairs = max(1, n_paths // 2)
-    mean = np.zeros(b.n_rows)
-    se = np.zeros(b.n_rows)
+    mean = np.zeros(b.n_tasks)
+    se = np.zeros(b.n_tasks)
     cache: dict = {}
-    for r in range(b.n_rows):
-        if b.scal[r, COL["dead"]] > 0:
-            mean[r] = b.scal[r, COL["pv_offset"]]
-            continue
+    for t in range(b.n_tasks):
+        r, j = int(b.task_row[t]), int(b.task_scen[t])
         key = int(b.key[r])
         need = int(b.zoff[r] + b.n_steps[r])
         if key not in cache or cache[key].shape[1] < need:
-            need_all = int(max(b.zoff[j] + b.n_steps[j] for j in range(b.n_rows) if int(b.key[j]) == key))
+            need_all = int(max(b.zoff[i] + b.n_steps[i] for i in range(b.n_rows) if int(b.key[i]) == key))
             cache[key] = normals(seed, key, pairs, need_all)
         z = cache[key][:, int(b.zoff[r]): need]
-        v = 0.5 * (_path_values(b, r, z) + _path_values(b, r, -z))
-        mean[r] = v.mean()
-        se[r] = v.std(ddof=1) / np.sqrt(pairs) if pairs > 1 else 0.0
+        v = 0.5 * (_path_values(b, r, j, z) + _path_values(b, r, j, -z))
+        mean[t] = v.mean()
+        se[t] = v.std(ddof=1) / np.sqrt(pairs) if pairs > 1 else 0.0
         if progress:
-            progress(r + 1, b.n_rows)
+            progress(t + 1, b.n_tasks)
     return mean, se

@@ -1,0 +1,146 @@
+"""Book-scale benchmark: a reproducible synthetic book priced with Greeks and scenario grids.
+
+    python benchmarks/book.py --contracts 2000 --paths 100000 --device gpu --greeks --scenarios
+    python benchmarks/book.py --contracts 50 --paths 20000 --device cpu --greeks
+
+Prints one table: stage, contracts, paths, device, seconds, path-steps per second; then, in the
+same run, the CPU baseline (NumPy reference of the same fused program, --cpu-contracts ×
+--cpu-paths) and the GPU/CPU ratio of path-steps per second. Stages:
+  compile     contexts and programs of every contract (once per book and day: terms, dates)
+  rows        market data into per-contract arrays (every refresh; a theta row too with Greeks)
+  value       the fused pass for the base rows
+  greeks      base + 7 bumped tasks (spot ±1%, vol ±1pt, rate ±10bp, theta), one pass
+  scenarios   spot −30%…+30% (41) × vol ±5pt (9) for the whole book, one pass
+  snowball    one 1-year snowball, 1M paths: value and fair coupon (two rows, one pass)
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from otclab.book.pricing import GREEK_SCENARIOS, compile_book  # noqa: E402
+from otclab.book.scenarios import grid_scenarios  # noqa: E402
+from otclab.book.synthetic import synthetic_book, synthetic_market  # noqa: E402
+from otclab.engines.fused.program import BASE, build_batch  # noqa: E402
+
+
+def runner(device):
+    if device == "gpu":
+        import cupy
+
+        from otclab.engines.fused.cuda import run_cuda
+
+        def run(batch, paths, seed):
+            out = run_cuda(batch, paths, seed)
+            cupy.cuda.Device().synchronize()
+            return out
+        return run
+    from otclab.engines.fused.reference import run_numpy
+    return run_numpy
+
+
+def timed(fn, *a):
+    t0 = time.perf_counter()
+    out = fn(*a)
+    return out, time.perf_counter() - t0
+
+
+def steps(batch, paths):
+    return batch.path_steps(paths)
+
+
+def bench(n, paths, device, greeks, scenarios, scen_paths, seed=7, quiet=False):
+    run = runner(device)
+    mkt = synthetic_market()
+    book = synthetic_book(n, seed=seed)
+    rows = []
+    (fused, generic), t = timed(compile_book, book, mkt)
+    items = [(ctx, prog) for _, ctx, prog in fused]
+    rows.append(("compile", len(book), None, t, None))
+    if device == "gpu":   # compile the kernel and touch the GPU outside the timings
+        run(build_batch(items[:2]), 2048, 1)
+    b1, tb = timed(build_batch, items, (BASE,))
+    rows.append(("rows (value)", len(items), None, tb, None))
+    _, tv = timed(run, b1, paths, seed)
+    rows.append(("value", len(items), paths, tv, steps(b1, paths) / tv))
+    if greeks:
+        b8, tb8 = timed(build_batch, items, GREEK_SCENARIOS)
+        rows.append(("rows (greeks)", len(items), None, tb8, None))
+        _, tg = timed(run, b8, paths, seed)
+        rows.append(("greeks", len(items), paths, tg, steps(b8, paths) / tg))
+        rows.append(("value+greeks total", len(items), paths, tb8 + tg, None))
+    if scenarios:
+        sc = grid_scenarios(np.linspace(-0.3, 0.3, 41), np.linspace(-0.05, 0.05, 9))
+        bs, tbs = timed(build_batch, items, sc)
+        rows.append(("rows (scenarios)", len(items), None, tbs, None))
+        _, ts = timed(run, bs, scen_paths, seed)
+        rows.append((f"scenarios 41x9", len(items), scen_paths, ts, steps(bs, scen_paths) / ts))
+    return rows, generic
+
+
+def snowball_stage(device, paths=1_000_000):
+    """One 1Y snowball: value and fair coupon from one pass of two rows (value is linear in coupon)."""
+    from otclab.pricing.request import parse_request
+    from otclab.templates.context import PricingContext
+
+    req = {"template": "snowball", "terms": {"underlying": "000905.SH", "notional": 1e7, "initial_price": 5600.0,
+           "start_date": "2025-06-03", "tenor_months": 12, "ko_barrier": 1.03, "ki_barrier": 0.8, "coupon": 0.12,
+           "lockup_months": 3}, "market": synthetic_market()}
+    run = runner(device)
+
+    def once():
+        items = []
+        for c in (0.0, 1.0):
+            r = parse_request({**req, "terms": {**req["terms"], "coupon": c, "dividend_coupon": c}})
+            ctx = PricingContext(r.template, r.terms, r.market)
+            items.append((ctx, r.template.get("fused")(ctx)))
+        (m, _) = run(build_batch(items), paths, 11)
+        a, b = m[0], m[1] - m[0]                # value = a + b * coupon
+        return a + b * 0.12, (1.0 - a) / b      # note at par
+    once()
+    (value, fair), t = timed(once)
+    return ("snowball 1M value+fair cpn", 1, paths, t, 243 * paths * 2 / t), value, fair
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--contracts", type=int, default=2000)
+    ap.add_argument("--paths", type=int, default=100_000)
+    ap.add_argument("--device", choices=("cpu", "gpu"), default="gpu")
+    ap.add_argument("--greeks", action="store_true")
+    ap.add_argument("--scenarios", action="store_true")
+    ap.add_argument("--scenario-paths", type=int, default=20_000)
+    ap.add_argument("--cpu-contracts", type=int, default=10)
+    ap.add_argument("--cpu-paths", type=int, default=10_000)
+    a = ap.parse_args()
+    where = "CPU (NumPy)"
+    if a.device == "gpu":
+        import cupy
+
+        where = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+    rows, generic = bench(a.contracts, a.paths, a.device, a.greeks, a.scenarios, a.scenario_paths)
+    snow, value, fair = snowball_stage(a.device, 1_000_000 if a.device == "gpu" else 100_000)
+    rows.append(snow)
+    base_rows, _ = bench(a.cpu_contracts, a.cpu_paths, "cpu", True, False, 0)
+    cpu_rate = {r[0]: r[4] for r in base_rows if r[4]}
+    print(f"device: {where}; book: synthetic_book({a.contracts}, seed=7), {len(generic)} contracts on the generic path")
+    print(f"{'stage':<28}{'contracts':>10}{'paths':>12}{'device':>8}{'seconds':>10}{'path-steps/s':>15}{'vs CPU':>9}")
+    for name, n, p, t, rate in rows:
+        base = cpu_rate.get(name.split(" ")[0] if name.startswith("scen") else name, cpu_rate.get("greeks"))
+        ratio = f"{rate / base:8.0f}x" if (rate and base and a.device == "gpu") else ""
+        print(f"{name:<28}{n:>10}{(p or ''):>12}{a.device:>8}{t:>10.3f}{(f'{rate:.3e}' if rate else ''):>15}{ratio:>9}")
+    print(f"snowball value {value:.6f} of notional, fair coupon {fair:.5f}")
+    print(f"CPU baseline (same run, NumPy reference, {a.cpu_contracts} contracts x {a.cpu_paths:,} paths):")
+    for name, n, p, t, rate in base_rows:
+        print(f"  {name:<26}{n:>10}{(p or ''):>12}{'cpu':>8}{t:>10.3f}{(f'{rate:.3e}' if rate else ''):>15}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
