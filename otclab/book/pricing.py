@@ -38,7 +38,7 @@ def compile_book(contracts, market):
     snap = _as_market(market)
     fused, generic = [], []
     for i, c in enumerate(contracts):
-        req = parse_request({"template": c["template"], "terms": c["terms"], "market": snap.to_dict(),
+        req = parse_request({"template": c["template"], "terms": c["terms"], "market": snap,
                              **{k: c[k] for k in ("state", "fixings") if k in c}})
         fn = req.template.get("fused")
         ctx = PricingContext(req.template, req.terms, snap, req.state, req.fixings)

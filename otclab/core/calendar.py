@@ -19,6 +19,14 @@ from .dates import Date, parse_date
 DATA_FILE = Path(__file__).with_name("data") / "sse_holidays.csv"
 
 
+def _as_days(dates) -> np.ndarray:
+    """datetime64[D] array from dates (date objects converted in one call, strings parsed)."""
+    dates = list(dates)
+    if all(type(d) is Date for d in dates):
+        return np.array(dates, dtype="datetime64[D]")
+    return np.array([np.datetime64(parse_date(d), "D") for d in dates], dtype="datetime64[D]")
+
+
 class CalendarWarning(UserWarning):
     """A date falls outside the years whose holidays are known."""
 
@@ -86,7 +94,7 @@ class TradingCalendar:
     def counts(self, a, dates) -> np.ndarray:
         """Trading days in ``(a, d]`` for each of ``dates`` (vectorised ``count``)."""
         a = parse_date(a)
-        ds = np.array([np.datetime64(parse_date(d), "D") for d in dates], dtype="datetime64[D]")
+        ds = _as_days(dates)
         if len(ds):
             self._check(a, ds.max().item())
         one = np.timedelta64(1, "D")

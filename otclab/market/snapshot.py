@@ -16,7 +16,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ..core.calendar import TradingCalendar, sse_calendar
+from ..core.calendar import TradingCalendar, _as_days, sse_calendar
 from ..core.dates import Date, act365, parse_date
 from ..core.errors import MarketError, OtcError
 from .curves import Curve
@@ -144,7 +144,8 @@ class MarketSnapshot:
     # ---- time ---------------------------------------------------------------------------
     def discount_time(self, dates) -> np.ndarray:
         """ACT/365F years from the valuation date to each date."""
-        return np.array([act365(self.valuation_date, parse_date(x)) for x in dates], dtype=float)
+        days = _as_days(dates) - np.datetime64(self.valuation_date, "D")
+        return days.astype(np.int64) / 365.0
 
     def diffusion_time(self, dates) -> np.ndarray:
         """Diffusion years to each date on the snapshot's time basis."""

@@ -58,7 +58,7 @@ def parse_request(obj) -> PricingRequest:
     tpl = get_template(obj["template"])
     raw_terms = obj["terms"]
     terms = tpl.schema.validate(raw_terms)
-    market = MarketSnapshot.from_dict(obj["market"])
+    market = obj["market"] if isinstance(obj["market"], MarketSnapshot) else MarketSnapshot.from_dict(obj["market"])
     state = obj.get("state") or {}
     if not isinstance(state, dict):
         raise TermsError("must be an object such as {\"ki_hit\": true}", "state")

@@ -77,14 +77,55 @@ def _underlying_key(code: str) -> int:
     return zlib.crc32(code.encode()) & 0xFFFFFFFF
 
 
-def _row(ctx, prog: dict, theta: bool = False):
+class MarketGrid:
+    """Diffusion time, discounting, carry and total variance on every trading day of a book.
+
+    Computed once per underlying (and moneyness, for smiles) so that a contract's steps are
+    differences at its own dates: the same numbers as ``PricingContext.step_params``.
+    """
+
+    def __init__(self, market, last_date):
+        self.market = market
+        self.days = [market.valuation_date] + market.calendar.trading_days(market.valuation_date, last_date)
+        self.pos = {d: i for i, d in enumerate(self.days)}
+        self.t_diff = np.concatenate([[0.0], market.diffusion_time(self.days[1:])])
+        self.t_disc = np.concatenate([[0.0], market.discount_time(self.days[1:])])
+        self._cache: dict = {}
+
+    def arrays(self, ctx):
+        """(t_diff, t_disc, discount, carry integral, total variance) at the context's dates."""
+        idx = np.array([self.pos[d] for d in ctx.dates])
+        u = ctx.underlying
+        surf = ctx.vol_surface
+        mkey = None if len(surf.moneyness) == 1 else round(float(ctx.vol_moneyness), 10)
+        key = (u, mkey)
+        if key not in self._cache:
+            carry = ctx.rate_curve.integral(self.t_disc) - ctx.div_curve.integral(self.t_disc)
+            w = np.concatenate([[0.0], np.atleast_1d(surf.total_variance(self.t_diff[1:], ctx.vol_moneyness))])
+            self._cache[key] = (ctx.rate_curve.discount(self.t_disc), carry, w)
+        df, carry, w = self._cache[key]
+        idx0 = np.concatenate([[0], idx])
+        return idx0, df, carry, w
+
+
+def _row(ctx, prog: dict, theta: bool = False, grid: MarketGrid | None = None):
     """Arrays and scalars of one contract's row (today's grid, or tomorrow's for theta)."""
     n = len(ctx.dates)
-    dtau, dcal, vols, carry, r_f = ctx.step_params()
-    t_disc = ctx.t_disc.copy()
+    if grid is None:
+        dtau, dcal, vols, carry, r_f = ctx.step_params()
+        t_disc = ctx.t_disc.copy()
+        curve_df = ctx.rate_curve.discount(t_disc)
+    else:
+        idx0, df_all, carry_all, w_all = grid.arrays(ctx)
+        td, tc = grid.t_diff[idx0], grid.t_disc[idx0]
+        dtau, dcal = np.diff(td), np.diff(tc)
+        safe_t, safe_c = np.where(dtau > 0, dtau, 1.0), np.where(dcal > 0, dcal, 1.0)
+        vols = np.sqrt(np.maximum(np.diff(w_all[idx0]), 0.0) / safe_t)
+        carry = np.diff(carry_all[idx0]) / safe_c
+        t_disc = tc[1:].copy()
+        curve_df = df_all[idx0[1:]]
     zoff = 0
     log_s0 = math.log(ctx.spot_rel)
-    curve_df = ctx.rate_curve.discount(t_disc)
     s = {k: 0.0 for k in SCALARS}
     fam = prog["family"]
     flags = np.zeros(n, np.uint8)
@@ -162,15 +203,20 @@ def build_batch(items, scenarios=(BASE,)) -> ProgramBatch:
     want_theta = any(sc.theta for sc in scenarios)
     rows, task_row, task_scen, tasks = [], [], [], []
     scen = [(math.log1p(sc.spot_rel), sc.vol_abs, sc.rate_abs) for sc in plain] + [(0.0, 0.0, 0.0)]
+    grid = None
+    if items:
+        market = items[0][0].market
+        if all(ctx.market is market for ctx, _ in items):
+            grid = MarketGrid(market, max(ctx.maturity for ctx, _ in items))
     for i, (ctx, prog) in enumerate(items):
-        rows.append(_row(ctx, prog))
+        rows.append(_row(ctx, prog, grid=grid))
         r = len(rows) - 1
         for j, sc in enumerate(plain):
             task_row.append(r)
             task_scen.append(j)
             tasks.append((i, sc.name))
         if want_theta:
-            th = _row(ctx, prog, theta=True)
+            th = _row(ctx, prog, theta=True, grid=grid)
             if th is not None:
                 rows.append(th)
                 task_row.append(len(rows) - 1)
