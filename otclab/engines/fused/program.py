@@ -90,6 +90,7 @@ class MarketGrid:
         self.pos = {d: i for i, d in enumerate(self.days)}
         self.t_diff = np.concatenate([[0.0], market.diffusion_time(self.days[1:])])
         self.t_disc = np.concatenate([[0.0], market.discount_time(self.days[1:])])
+        self.tomorrow = self.days[1] if len(self.days) > 1 else None
         self._cache: dict = {}
 
     def arrays(self, ctx):
@@ -167,12 +168,17 @@ def _row(ctx, prog: dict, theta: bool = False, grid: MarketGrid | None = None):
     acc = np.asarray(prog.get("acc", np.zeros(n)), float)
 
     if theta:
-        tomorrow = ctx.cal.add_trading_days(ctx.valuation_date, 1)
-        if tomorrow >= ctx.maturity:
+        if grid is not None:
+            tomorrow, dt_tau, dt_cal = grid.tomorrow, float(grid.t_diff[1]), float(grid.t_disc[1])
+            df_tom = float(df_all[1])
+        else:
+            tomorrow = ctx.cal.add_trading_days(ctx.valuation_date, 1)
+            dt_tau = float(ctx.market.diffusion_time([tomorrow])[0])
+            dt_cal = float(ctx.market.discount_time([tomorrow])[0])
+            df_tom = float(ctx.rate_curve.discount(dt_cal))
+        if tomorrow is None or tomorrow >= ctx.maturity:
             return None
-        dt_tau = float(ctx.market.diffusion_time([tomorrow])[0])
-        dt_cal = float(ctx.market.discount_time([tomorrow])[0])
-        curve_df = curve_df / float(ctx.rate_curve.discount(dt_cal))
+        curve_df = curve_df / df_tom
         t_disc = t_disc - dt_cal
         if ctx.dates[0] == tomorrow:
             # Tomorrow's observation passes at today's spot with the state unchanged, as in the
