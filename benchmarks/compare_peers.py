@@ -252,7 +252,7 @@ def table(results: list[dict]) -> str:
             _fmt_value(r["peer_value"], r["peer_stderr"], r["notional"]),
             f"{_fmt_value(r['otclab_value'], r['otclab_stderr'], r['notional'])} ({r['otclab_engine']})",
             f"{r['diff_pct_notional']:+.5f}", f"{r['tol_pct_notional']:.4f}",
-            "yes" if r["agree"] else "NO", f"{r['peer_seconds']:.4f}", f"{r['otclab_seconds']:.4f}",
+            "yes" if r["agree"] else "NO", f"{r['peer_seconds']:.3g}", f"{r['otclab_seconds']:.3g}",
         ]) + " |")
     notes = sorted({r["notes"] for r in results if r["notes"]})
     if notes:
