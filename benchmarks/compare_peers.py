@@ -160,14 +160,18 @@ def build_rows(peers, paths: int, seed: int) -> list[Row]:
         for fix, label in (("monthly", "Geometric Asian call K=100%, 6 monthly fixings"),
                            ("daily", "Geometric Asian call K=100%, daily fixings")):
             req = C.request("asian", "calendar", fixings=fix, **geo)
-            fn = lambda st: Q.geometric_asian(st, "call", 1.0, st.schedules["fix"])  # noqa: E731
+            fn = lambda st: Q.geometric_asian(  # noqa: E731
+                st, geo["option_type"], geo["strike"], st.schedules["fix"])
             rows.append(Row(label, req, "QuantLib", "analytic", fn, "analytic", closed))
             rows.append(Row(label, req, "QuantLib", "analytic", fn, "pde", pde_tol))
     if "pricelib" in peers:
-        note = "pricelib MC gives no standard error: otclab's MC one on the same contract counted twice"
-        for avg, label, engines in (("geometric", "Geometric Asian call K=100%, daily fixings", ("analytic", "mc")),
-                                    ("arithmetic", "Arithmetic Asian call K=100%, daily fixings", ("mc", "pde"))):
-            req = C.request("asian", "trading", option_type="call", strike=1.0, averaging=avg, fixings="daily")
+        note = ("pricelib MC gives no standard error: otclab's MC one on the same contract "
+                "counted twice")
+        daily_asians = (("geometric", "Geometric Asian call K=100%, daily fixings", ("analytic", "mc")),
+                        ("arithmetic", "Arithmetic Asian call K=100%, daily fixings", ("mc", "pde")))
+        for avg, label, engines in daily_asians:
+            req = C.request("asian", "trading", option_type="call", strike=1.0, averaging=avg,
+                            fixings="daily")
             fn = lambda st, avg=avg: P.asian_mc(st, "call", 1.0, avg, paths, seed)  # noqa: E731
             for eng in engines:
                 rows.append(Row(label, req, "pricelib", f"MC {paths // 1000}k", fn, eng, None, note,
