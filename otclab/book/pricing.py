@@ -16,7 +16,7 @@ from ..core.backend import default_device, get_xp
 from ..engines.fused.program import Scenario, build_batch
 from ..market.snapshot import MarketSnapshot
 from ..pricing import price
-from ..pricing.price import RATE_BUMP, SPOT_BUMP, VOL_BUMP
+from ..pricing.price import RATE_BUMP, SPOT_BUMP, VOL_BUMP, desk_greeks
 from ..pricing.request import parse_request
 from ..templates.context import PricingContext
 
@@ -62,20 +62,6 @@ def run_batch(batch, paths: int, seed: int, device: str | None):
     return run_numpy(batch, paths, seed)
 
 
-def greeks_from(values: dict, notional: float, s0: float, spot: float) -> dict:
-    """Desk Greeks from scenario values (fractions of notional): see design.md."""
-    v0 = values["base"]
-    h = SPOT_BUMP * spot
-    up, dn = values["spot_up"], values["spot_down"]
-    g = {"delta": notional * (up - dn) / (2 * h) * (spot / s0) * (s0 / spot),
-         "gamma": notional * (up - 2 * v0 + dn) / h**2}
-    g["cash_delta"] = g["delta"] * spot
-    g["vega"] = notional * (values["vol_up"] - values["vol_down"]) / 2
-    g["rho"] = notional * (values["rate_up"] - values["rate_down"]) / (2 * RATE_BUMP) * 0.01
-    g["theta"] = notional * (values["theta"] - v0) if "theta" in values else None
-    return g
-
-
 def price_book(contracts, market, paths: int = 100_000, seed: int = 20240101, greeks: bool = True,
                device: str | None = None, scenarios=None, progress=None) -> pd.DataFrame:
     """Value (and Greeks) of every contract; one row per contract, in the input order.
@@ -106,7 +92,7 @@ def price_book(contracts, market, paths: int = 100_000, seed: int = 20240101, gr
             if scenarios:
                 row.update({f"value[{k}]": ctx.notional * v for k, v in vals.items()})
             elif greeks:
-                row.update(greeks_from(vals, ctx.notional, ctx.s0, ctx.spot))
+                row.update(desk_greeks({"theta": None, **vals}, ctx.notional, ctx.spot, ctx.s0))
             out[i] = row
     else:
         t_build = t_run = 0.0

@@ -71,37 +71,49 @@ def _value(req: PricingRequest, st: EngineSettings, market=None, terms=None, fix
     return run_analytic(ctx), None, {}, ctx
 
 
+def desk_greeks(values: dict, notional: float, spot: float, s0: float, grid: dict | None = None) -> dict:
+    """Desk Greeks (design.md) from values per scenario, as fractions of notional.
+
+    ``values`` holds "base", "vol_up"/"vol_down", "rate_up"/"rate_down", "theta" (tomorrow's
+    value, or None past the last day) and, unless ``grid`` gives delta and gamma in relative
+    levels (``delta_rel``, ``gamma_rel``, optionally ``theta_rel``) from a PDE grid,
+    "spot_up"/"spot_down" (spot × (1 ± SPOT_BUMP)). ``s0`` is the initial price.
+    """
+    grid = grid or {}
+    v0 = values["base"]
+    if "delta_rel" in grid:
+        g = {"delta": notional * grid["delta_rel"] / s0, "gamma": notional * grid["gamma_rel"] / s0**2}
+    else:
+        h = SPOT_BUMP * spot
+        g = {"delta": notional * (values["spot_up"] - values["spot_down"]) / (2 * h),
+             "gamma": notional * (values["spot_up"] - 2 * v0 + values["spot_down"]) / h**2}
+    g["cash_delta"] = g["delta"] * spot
+    g["vega"] = notional * (values["vol_up"] - values["vol_down"]) / 2
+    g["rho"] = notional * (values["rate_up"] - values["rate_down"]) / (2 * RATE_BUMP) * 0.01
+    if "theta_rel" in grid:
+        g["theta"] = notional * grid["theta_rel"]
+    else:
+        g["theta"] = None if values.get("theta") is None else notional * (values["theta"] - v0)
+    return g
+
+
 def _greeks(req: PricingRequest, st: EngineSettings, v0: float, grid: dict, ctx) -> dict:
-    N, S0, spot = ctx.notional, ctx.s0, ctx.spot
-    m = req.market
+    spot, m = ctx.spot, req.market
     quiet = EngineSettings(**{**st.__dict__, "progress": None})
     val = lambda **kw: _value(req, quiet, market=m.bumped(underlying=req.terms.underlying, **kw))[0]  # noqa: E731
-    g = {}
-    if "delta_rel" in grid:
-        g["delta"] = N * grid["delta_rel"] / S0
-        g["gamma"] = N * grid["gamma_rel"] / S0**2
-    else:
-        up, dn = val(spot_rel=SPOT_BUMP), val(spot_rel=-SPOT_BUMP)
-        h = SPOT_BUMP * spot
-        g["delta"] = N * (up - dn) / (2 * h)
-        g["gamma"] = N * (up - 2 * v0 + dn) / h**2
-    g["cash_delta"] = g["delta"] * spot
-    g["vega"] = N * (val(vol_abs=VOL_BUMP) - val(vol_abs=-VOL_BUMP)) / 2
-    g["rho"] = N * (val(rate_abs=RATE_BUMP) - val(rate_abs=-RATE_BUMP)) / (2 * RATE_BUMP) * 0.01
-    if "theta_rel" in grid:
-        g["theta"] = N * grid["theta_rel"]
-    else:
-        tomorrow = ctx.cal.add_trading_days(m.valuation_date, 1)
-        if tomorrow >= ctx.maturity:
-            g["theta"] = None
-        else:
-            # Tomorrow's observation passes at today's spot with today's state (an average
-            # fixing takes today's spot); tomorrow's paths reuse today's normals after tomorrow.
-            fix = {**req.fixings, tomorrow.isoformat(): spot}
-            shifted = EngineSettings(**{**quiet.__dict__, "z_offset": int(ctx.dates[0] == tomorrow)})
-            req_t = PricingRequest(req.template, req.terms, req.market, {**req.state, **ctx.state}, fix, req.raw_terms)
-            g["theta"] = N * (_value(req_t, shifted, market=m.bumped(valuation_date=tomorrow))[0] - v0)
-    return g
+    values = {"base": v0, "vol_up": val(vol_abs=VOL_BUMP), "vol_down": val(vol_abs=-VOL_BUMP),
+              "rate_up": val(rate_abs=RATE_BUMP), "rate_down": val(rate_abs=-RATE_BUMP), "theta": None}
+    if "delta_rel" not in grid:
+        values["spot_up"], values["spot_down"] = val(spot_rel=SPOT_BUMP), val(spot_rel=-SPOT_BUMP)
+    tomorrow = ctx.cal.add_trading_days(m.valuation_date, 1)
+    if "theta_rel" not in grid and tomorrow < ctx.maturity:
+        # Tomorrow's observation passes at today's spot with today's state (an average
+        # fixing takes today's spot); tomorrow's paths reuse today's normals after tomorrow.
+        fix = {**req.fixings, tomorrow.isoformat(): spot}
+        shifted = EngineSettings(**{**quiet.__dict__, "z_offset": int(ctx.dates[0] == tomorrow)})
+        req_t = PricingRequest(req.template, req.terms, req.market, {**req.state, **ctx.state}, fix, req.raw_terms)
+        values["theta"] = _value(req_t, shifted, market=m.bumped(valuation_date=tomorrow))[0]
+    return desk_greeks(values, ctx.notional, spot, ctx.s0, grid)
 
 
 def price(request, engine: str = "mc", paths: int = 100_000, seed: int = 20240101,
