@@ -156,14 +156,25 @@ def _cached(path: Path) -> Template:
     return _CACHE[key]
 
 
+_LISTING: dict = {}
+
+
 def available() -> dict[str, Path]:
-    """Template name → notebook path (first found on the search path; file stem is the name)."""
-    out: dict[str, Path] = {}
-    for folder in search_path():
-        if folder.is_dir():
+    """Template name → notebook path (first found on the search path; file stem is the name).
+
+    Folder listings are cached until a folder's modification time changes (a notebook added
+    or removed), so pricing many requests does not re-scan the disk.
+    """
+    folders = [f for f in search_path() if f.is_dir()]
+    key = tuple((str(f), f.stat().st_mtime_ns) for f in folders)
+    if key not in _LISTING:
+        out: dict[str, Path] = {}
+        for folder in folders:
             for nb in sorted(folder.glob("*.ipynb")):
                 out.setdefault(nb.stem, nb)
-    return out
+        _LISTING.clear()
+        _LISTING[key] = out
+    return dict(_LISTING[key])
 
 
 def get_template(name_or_path) -> Template:
