@@ -7,8 +7,8 @@ from ..core import schedules
 from ..core.dates import act365, add_months, parse_date
 from ..core.errors import TermsError
 from ..engines.pde.grid import fraction_above, fraction_below
-from .notebook import check_close, load_here, record
+from .notebook import check_close, check_fused, load_here, record
 from .schema import REQUIRED, Field
 
 __all__ = ["Field", "REQUIRED", "TermsError", "schedules", "act365", "add_months", "parse_date",
-           "record", "check_close", "load_here", "fraction_above", "fraction_below"]
+           "record", "check_close", "check_fused", "load_here", "fraction_above", "fraction_below"]

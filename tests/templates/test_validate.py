@@ -45,3 +45,18 @@ def test_a_broken_template_fails_validation(tmp_path):
     assert "FAIL digital" in proc.stdout and "mc_vs_analytic" in proc.stdout
     log = [json.loads(x) for x in (out / "validations.jsonl").read_text().splitlines()]
     assert log[-1]["status"] == "fail" and log[-1]["template"] == "digital"
+
+
+def test_a_fused_program_out_of_step_with_its_payoff_fails(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    path = src / "vanilla.ipynb"
+    shutil.copy(BUILTIN_DIR / "vanilla.ipynb", path)
+    nb = nbformat.read(str(path), 4)
+    for cell in nb.cells:
+        if "fused" in cell.metadata.get("tags", []):
+            # the kernel's program pays on a strike 5% away from the payoff cell's
+            cell.source = cell.source.replace('"strike": t.strike', '"strike": t.strike * 1.05')
+    nbformat.write(nb, str(path))
+    proc = otclab("payoffs", "validate", str(path), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 1 and "fused_vs_pde" in proc.stdout
