@@ -10,7 +10,8 @@ How a message maps to requests:
 - A question closing a line of several groups ('A 1年 和 B 2年 票息多少') asks for all of them.
 - A group saying 同上/同样/一样/也要 takes the previous group's terms where it states none.
 - A group with several values of one field ('1M/3M', '1年 和 18个月', '雪球和凤凰') gives one
-  request per combination; with 分别 and equal counts of several fields, values pair up instead;
+  request per combination (with several products, a field goes only to those that have it:
+  派息线 to the phoenix, not the snowball); with 分别 and equal counts of several fields, values pair up instead;
   KO and KI lists of equal length always pair up ('103/75，100/70').
 - Only groups with an underlying and at least one of structure / option type / solve-for and one
   more term become requests, so chatter ('谢谢，已收到报价') gives nothing. A message with no
@@ -206,9 +207,10 @@ def _expand(norm: Normalized, by_field: dict[str, list[Mention]], respective: bo
             for part in choice:
                 combo.update(part)
             combos.append(combo)
+    several_products = len(by_field.get("structure", [])) > 1
     out = []
     for combo in combos:
-        r = _request(norm, combo)
+        r = _request(norm, combo, several_products)
         if r is not None:
             out.append(r)
     return out
@@ -217,7 +219,24 @@ def _expand(norm: Normalized, by_field: dict[str, list[Mention]], respective: bo
 _LEVEL_FIELDS = ("strike", "ko_barrier", "ki_barrier", "barrier", "coupon_barrier")
 
 
-def _request(norm: Normalized, combo: dict[str, Mention]) -> QuoteRequest | None:
+# Fields that only some products have. When one group names several products ('雪球 103/75 和
+# 凤凰 103/75 派息75'), a field goes only to the products that have it.
+_ONLY_FOR = {
+    "coupon_barrier": {"phoenix"},
+    "ki_barrier": {"snowball", "phoenix"},
+    "ko_barrier": {"snowball", "phoenix"},
+    "lockup_months": {"snowball", "phoenix"},
+    "ko_step_down": {"snowball", "phoenix"},
+    "ko_frequency": {"snowball", "phoenix"},
+    "participation": {"sharkfin"},
+    "rebate": {"sharkfin", "barrier", "digital"},
+    "barrier": {"sharkfin", "barrier"},
+    "option_type": {"vanilla", "sharkfin", "digital", "asian", "barrier"},
+    "strike": {"vanilla", "sharkfin", "digital", "asian", "barrier"},
+}
+
+
+def _request(norm: Normalized, combo: dict[str, Mention], several_products: bool = False) -> QuoteRequest | None:
     r = QuoteRequest()
     for f, m in combo.items():
         setattr(r, f, m.value)
@@ -233,6 +252,10 @@ def _request(norm: Normalized, combo: dict[str, Mention]) -> QuoteRequest | None
             if getattr(r, f) is not None:
                 _move(r, f, "barrier")
                 break
+    if several_products and r.structure is not None:
+        for f, products in _ONLY_FOR.items():
+            if getattr(r, f) is not None and r.structure not in products:
+                _drop(r, f)
     if r.solve_for in ("coupon", "participation", "strike") and getattr(r, r.solve_for) is not None \
             and r.confidence.get(r.solve_for, 1.0) < 1.0:
         _drop(r, r.solve_for)  # a model-found value of the very field asked for is a misreading

@@ -41,6 +41,19 @@ _CN_NUM_RE = re.compile(
     r"|(百分之)([零〇一二两俩三四五六七八九十百千]+)"
 )
 
+# Chinese numerals that stand for a level or rate without a unit: after a keyword that takes a
+# number (敲出一百零三, 敲入七十五, 参与率八十), or any compound numeral with 十/百 and a digit
+# (七十五, 一百零三), which no common word contains. Single characters (一个, 十分) stay words.
+_CN_RUN = r"[零〇一二两三四五六七八九十百]"
+_CN_KEY_RE = re.compile(
+    r"(敲出|敲入|障碍|派息|付息|行权|执行|参与率|补偿|降敲|线|价|ko|ki)(\s*(?:[:=]|为|是)?\s*)"
+    r"(" + _CN_RUN + r"+(?:点[零〇一二三四五六七八九]+)?)(?![零〇一二两三四五六七八九十百千万亿个年月周天])"
+)
+_CN_COMPOUND_RE = re.compile(
+    r"(?<![零〇一二两三四五六七八九十百千])((?:[一二两三四五六七八九]?十[一二三四五六七八九]?|[一二两三四五六七八九]百(?:[零〇][一二三四五六七八九]|[一二三四五六七八九]十[一二三四五六七八九]?|[一二三四五六七八九]十?)?))"
+    r"(?![零〇一二两三四五六七八九十百千万亿个年月周天岁])"
+)
+
 
 def cn_to_int(s: str) -> int | None:
     """Value of a Chinese numeral below 10,000 (十八 = 18, 两千 = 2000, 一五 = 15 digit-wise)."""
@@ -111,10 +124,28 @@ def _cn_number(m: re.Match) -> str | None:
     return lead + (f"{value}%" if pct else str(value))
 
 
+def _cn_keyword_number(m: re.Match) -> str | None:
+    run = m.group(3)
+    whole, _, frac = run.partition("点")
+    value = cn_to_int(whole) if len(run) >= 2 else None
+    if value is None or (frac and not all(ch in _CN_DIGITS for ch in frac)):
+        return None
+    return m.group(1) + m.group(2) + str(value) + (("." + "".join(str(_CN_DIGITS[ch]) for ch in frac)) if frac else "")
+
+
+def _cn_compound(m: re.Match) -> str | None:
+    value = cn_to_int(m.group(1))
+    if value is None or len(m.group(1)) < 2:
+        return None
+    lead = " " if m.start() and m.string[m.start() - 1].isdigit() else ""
+    return lead + str(value)
+
+
 def normalize(original: str) -> Normalized:
     """Normalise chat text: NFKC per character (full-width to half-width), ASCII lower case,
     control characters dropped, runs of spaces collapsed, common typos fixed, Chinese numerals
-    before a unit converted to digits ("两年" -> "2年", "百分之八十" -> "80%")."""
+    before a unit, after a level keyword or as compound numerals converted to digits ("两年" ->
+    "2年", "百分之八十" -> "80%", "敲出一百零三" -> "敲出103", "七十五" -> "75")."""
     chars, origin = [], []
     for i, ch in enumerate(original):
         for c in unicodedata.normalize("NFKC", ch):
@@ -125,4 +156,6 @@ def normalize(original: str) -> Normalized:
     text, origin = _replace(text, origin, _SPACE_RE, lambda m: " " if len(m.group()) > 1 or m.group() != " " else None)
     text, origin = _replace(text, origin, _TYPO_RE, lambda m: TYPOS[m.group()])
     text, origin = _replace(text, origin, _CN_NUM_RE, _cn_number)
+    text, origin = _replace(text, origin, _CN_KEY_RE, _cn_keyword_number)
+    text, origin = _replace(text, origin, _CN_COMPOUND_RE, _cn_compound)
     return Normalized(text=text, original=original, origin=tuple(origin))

@@ -106,7 +106,7 @@ def parse_value(label: str, text: str, table: UnderlyingTable, after: str = ""):
     if label == "STRUCTURE":
         return V.keyword(text, V.STRUCTURE_WORDS)
     if label == "OPTION_TYPE":
-        return V.keyword(text, V.OPTION_WORDS)
+        return V.keyword_at(text, V.OPTION_WORDS, after)
     if label == "FREQ":
         return V.keyword(text, V.FREQ_WORDS)
     if label == "SOLVE":  # a question holds no number ('期权费1%' states a premium)

@@ -10,6 +10,7 @@ A mention is ``(label, start, end)`` in the normalised text; labels are listed i
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from .underlyings import UnderlyingTable
 from .values import FREQ_WORDS, NUM, OPTION_WORDS, STRUCTURE_WORDS, level
@@ -20,7 +21,7 @@ LABELS = (
     "FREQ", "SOLVE",
 )
 
-_SEP = r"\s*(?:[:=@]|为|是|在|设为|设|定在|定|给|at)?\s*"
+_SEP = r"\s*(?:[:=@]|(?:分别)?(?:为|是)|分别|在|设为|设|定在|定|给|at)?\s*"
 # A level number must not run on into a unit (敲出 12个月 is a tenor, not a barrier).
 _LV = NUM + r"\s*%?(?![\d.]|个|月|年|万|w|亿|k|bp|y|m|天|周|日)"
 _PCT = NUM + r"\s*(?:%|bps?)?(?![\d.]|个|月|年|万|w|亿|k|y|m|天|周|日)"
@@ -31,18 +32,22 @@ _KI = r"(?:敲入|" + _NB + r"ki|" + _NB + r"k\.i\.|knock[\s-]?in|down[\s-]?and[
 _LVWORD = r"\s*(?:价格|价位|价|线|水平|界限|障碍|level|barrier|lvl)?"
 _ASK = r"[^\d,;\n。%:]{0,6}?(?:多少|几个点|几|多高|\?|how\s?much)"
 _REPORT = r"(?:报|给|(?<!敲)出|来|求|问)\s*(?:个|一下|下|一个|一)?\s*"
+# Politeness and filler that may sit between a field word and 'quote it' or close a message
+# ('票息麻烦都报一下', 'coupon pls', '票息 谢谢'); emojis are dropped before matching.
+_FILL = r"(?:\s*(?:麻烦|帮忙|辛苦|请|都|也|再|先|各|大概|一起|给我|帮我|pls|plz|please))*\s*"
+_COURTESY = r"(?:\s*(?:pls|plz|please|thx|thanks|thank\s*you|谢谢|多谢|感谢|辛苦了?|麻烦了|哈|啊|呀|呢|吧|哦|~|!))*"
 
 # (label, priority, pattern); on an overlap the smaller priority wins, then the longer match.
 _PATTERNS: list[tuple[str, int, str]] = [
     ("SOLVE", 0, r"(?:票息|coupon|cpn|收益率|派息率)" + _ASK),
-    ("SOLVE", 0, r"(?:票息|coupon|cpn)(?=\s*(?:$|[\n,;。!~]))"),
+    ("SOLVE", 0, r"(?:票息|coupon|cpn)(?=" + _COURTESY + r"\s*(?:$|[\n,;。!~]))"),
     ("SOLVE", 0, _REPORT + r"(?:票息|coupon)|solve\s*(?:for\s*)?(?:coupon|price|vol|strike|participation)"),
     ("SOLVE", 0, r"(?:参与率|participation(?:\s*rate)?)" + _ASK + r"|" + _REPORT + r"参与率"),
     ("SOLVE", 0, r"(?:" + _NB + r"vol|波动率|隐波|隐含波动率|" + _NB + r"iv)" + _ASK + r"|" + _REPORT + r"(?:vol|波动率|隐波)"),
     ("SOLVE", 0, r"(?:行权价|strike|执行价)" + _ASK + r"|" + _REPORT + r"(?:行权价|strike)"),
     ("SOLVE", 0, r"(?:期权费|权利金|premium)(?!\s*(?:[:=]|为|是)?\s*\d)|价格\s*(?:分别|各)?\s*(?:多少|几|\?|呢|如何)|多少钱|什么价|"
                  + _REPORT + r"价格?(?!值)|报价|" + _NB + r"pric(?:e|ing)|费率\s*(?:多少|几|\?)"),
-    ("SOLVE", 0, r"(?:票息|coupon|cpn|参与率|vol|波动率|行权价|strike|价格?)\s*(?:报|给|出|问)\s*(?:一下|下|个)"),
+    ("SOLVE", 0, r"(?:票息|coupon|cpn|参与率|vol|波动率|行权价|strike|价格?)" + _FILL + r"(?:报|给|出|问)\s*(?:一下|下|个)"),
     ("SOLVE", 0, r"(?:多少|几个点)\s*(?:的)?\s*(?:票息|coupon|参与率|期权费|权利金|vol|波动率)"),
     ("LOCKUP", 1, r"(?:锁定期|锁定|锁仓|锁|lock[\s-]?up|lock|封闭期|不敲出期)" + _SEP + r"半年"),
     ("LOCKUP", 1, r"(?:锁定期|锁定|锁仓|锁|lock[\s-]?up|lock|封闭期|不敲出期)" + _SEP + NUM + r"\s*(?:个月|月|mos?|months?|m(?![a-z])|年|y(?![a-z]))?(?![\d.])"),
@@ -53,7 +58,7 @@ _PATTERNS: list[tuple[str, int, str]] = [
                      r"\s*(?:每月|逐月|按月)?\s*(?:幅度)?" + _SEP + NUM + r"\s*(?:%|bps?)?"),
     ("FREQ", 1, "|".join(FREQ_WORDS.values())),
     ("NOTIONAL", 2, r"(?:名本|名义本金|名义金额|名义|本金|规模|金额|" + _NB + r"notional|" + _NB + r"size|" + _NB + r"notl|" + _NB + r"nominal)"
-                    + r"\s*(?:[:=]|为|是|大概|约|大约|共)?\s*(?:cny|rmb|人民币)?\s*" + NUM + r"\s*(?:个亿|亿|kw|千万|百万|mm|mio|million|mn|个w|万|w|m|k)?(?![a-z\d])"),
+                    + r"\s*(?:[:=]|为|是|大概|约|大约|共)?\s*(?:cny|rmb|人民币)?\s*" + NUM + r"(?:e\d{1,2})?\s*(?:个亿|亿|kw|千万|百万|mm|mio|million|mn|个w|万|w|m|k)?(?![a-z\d])"),
     ("NOTIONAL", 2, NUM + r"\s*(?:个亿|亿|kw|千万|百万|个w|万|w)(?![a-z])"),
     ("KO", 3, _KO + _LVWORD + _SEP + _LV),
     ("KI", 3, _KI + _LVWORD + _SEP + _LV),
@@ -92,7 +97,9 @@ _OTHER_STRUCT = re.compile("|".join(STRUCTURE_WORDS[k] for k in ("sharkfin", "va
 # Joint keyword 'ko/ki 100/70', '敲出敲入 103/75'.
 _JOINT = re.compile(_KO + r"\s*[/、和与&]?\s*" + _KI + r"\s*(?:[:=]|为|是|分别|分别为|分别是)?\s*(" + NUM + r")\s*%?\s*[/、和与&,-]\s*(" + NUM + r")\s*%?")
 # A bare index number is an underlying when it stands where an underlying stands.
-_BEFORE_OK = re.compile(r"(?:^|(?<![\d.])\d{2,4}\s|[\n,;/、&+()\[\]:]|和|与|跟|及|还有|以及|或|@\S+|询|报|问|下|个|的|\d[.、)]|[a-z])\s*$")
+_GREETING = r"老板们?|老师们?|[哥姐总]|大佬|各位|您好|你好|早上好|早|好的?|嗨|hi|hello|麻烦|帮忙|请问|看下|看看|想问"
+_BEFORE_OK = re.compile(r"(?:^|(?<![\d.])\d{2,4}\s|[\n,;/、&+()\[\]:!?~「」『』【】]|和|与|跟|及|还有|以及|或|@\S+|询|报|问|下|个|的|做|\d[.、)]|[a-z]|"
+                        + _GREETING + r")\s*$")
 _AFTER_OK = re.compile(r"^\s*(?:的\s*)?(?:(?:[/、和与跟及&+,]\s*)?(?:\d{2,4}(?![\d.%])|中证|沪深|上证)|指数|" + "|".join(STRUCTURE_WORDS.values())
                        + "|" + "|".join(OPTION_WORDS.values()) + r"|平值|虚值|实值|atm|otm|" + NUM + r"\s*(?:个月|年|m|y)(?![a-z])|敲出|ko)")
 
@@ -112,6 +119,16 @@ def _alias_pattern(table: UnderlyingTable) -> re.Pattern:
 
 
 _alias_cache: dict[int, re.Pattern] = {}
+
+
+def _width_folded(original: str) -> str:
+    """``original`` with each full-width character replaced by its one-character NFKC form (ＩＣ ->
+    IC), case kept and offsets unchanged, for matching the upper-case-only futures codes."""
+    out = []
+    for ch in original:
+        n = unicodedata.normalize("NFKC", ch) if ord(ch) > 0x7f else ch
+        out.append(n if len(n) == 1 else ch)
+    return "".join(out)
 
 
 def find_mentions(text: str, original: str, origin: tuple[int, ...], table: UnderlyingTable) -> list[tuple[str, int, int]]:
@@ -143,8 +160,9 @@ def find_mentions(text: str, original: str, origin: tuple[int, ...], table: Unde
         _alias_cache[key] = _alias_pattern(table)
     for m in _alias_cache[key].finditer(text):
         cands.append((1, m.start(), m.end(), "UNDERLYING"))
+    cased = _width_folded(original)
     for code in table.futures:
-        for m in re.finditer(r"(?<![A-Za-z0-9])" + code + r"(?:\d{4})?(?![A-Za-z0-9])", original):
+        for m in re.finditer(r"(?<![A-Za-z0-9])" + code + r"(?:\d{4})?(?![A-Za-z0-9])", cased):
             # map original offsets to normalised ones
             try:
                 s = origin.index(m.start())

@@ -74,9 +74,16 @@ _AMOUNT_UNITS = [
 _AMOUNT_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(个亿|亿|kw|千万|k万|百万|mm|mio|million|mn|个w|万|w|k|千|m|e)?(?![a-z])")
 
 
+_SCI_RE = re.compile(r"(?<![\d.])\d+(?:\.\d+)?e\d{1,2}(?![\d.])")
+
+
 def amount(text: str) -> float | None:
-    """A notional in CNY: '5000w' -> 5e7, '5kw' -> 5e7, '1个亿' -> 1e8, '2000万' -> 2e7.
+    """A notional in CNY: '5000w' -> 5e7, '5kw' -> 5e7, '1个亿' -> 1e8, '2000万' -> 2e7, '1e8' -> 1e8.
     A number without a unit counts only from 100,000 on (smaller ones are not notionals)."""
+    sci = list(_SCI_RE.finditer(text))
+    if sci:  # '1e8' / '5e7'
+        x = float(sci[-1].group(0))
+        return float(round(x, 2)) if 1e4 <= x <= 1e11 else None
     found = list(_AMOUNT_RE.finditer(text))
     if not found:
         return None
@@ -142,12 +149,19 @@ STRUCTURE_WORDS = {
     "barrier": r"障碍期权|barrier\s?option|敲出期权|敲入期权|向上敲出|向下敲入|向上敲入|向下敲出"
                r"|up[\s-]?and[\s-]?out|down[\s-]?and[\s-]?in|up[\s-]?and[\s-]?in|down[\s-]?and[\s-]?out",
 }
-OPTION_WORDS = {"call": r"看涨|看多|认购|calls?", "put": r"看跌|看空|认沽|puts?"}
+_DIRECTED = r"(?=\s*(?:的)?\s*(?:鲨鱼|单鲨|二元|数字|亚式|shark|digital|binary))"
+OPTION_WORDS = {"call": r"看涨|看多|认购|calls?|向上" + _DIRECTED + r"|上涨(?=\s*参与)|upside(?=\s*participation)",
+                "put": r"看跌|看空|认沽|puts?|向下" + _DIRECTED + r"|下跌(?=\s*参与)|downside(?=\s*participation)"}
+# '每日敲出' states the frequency unless 敲出 introduces a level ('每日敲出100') or a step-down
+# ('每月敲出价下调0.5%').
+_NOT_KO_LEVEL = r"(?!\s*(?:价格?|线|水平|障碍)?\s*(?:[:=]|为|是)?\s*(?:\d|降|下调|递减|下降))"
 FREQ_WORDS = {
     "monthly": r"(?:每月|按月|月度|逐月|月)\s*(?:敲出)?\s*(?:观察|obs)|monthly|月敲出观察"
-               r"|(?:观察频率|敲出观察(?:频率)?)\s*(?:[:=]|为|是)?\s*(?:每|按)?月",
-    "daily": r"(?:每日|每天|逐日|按日|日度|日)\s*(?:敲出)?\s*(?:观察|obs)|daily|日敲出|每日敲出"
-             r"|(?:观察频率|敲出观察(?:频率)?)\s*(?:[:=]|为|是)?\s*(?:每|按|逐)?[日天]",
+               r"|(?:每月|按月|月度|逐月)\s*敲出" + _NOT_KO_LEVEL
+               + r"|(?:观察频率|敲出观察(?:频率)?)\s*(?:[:=]|为|是)?\s*(?:每|按)?月",
+    "daily": r"(?:每日|每天|逐日|按日|日度|日)\s*(?:敲出)?\s*(?:观察|obs)|daily|日敲出"
+             r"|(?:每日|每天|逐日|按日|日度)\s*敲出" + _NOT_KO_LEVEL
+             + r"|(?:观察频率|敲出观察(?:频率)?)\s*(?:[:=]|为|是)?\s*(?:每|按|逐)?[日天]",
 }
 SOLVE_WORDS = {
     "participation": r"参与率|参与|participation|\bpr\b",
@@ -166,9 +180,21 @@ def keyword(text: str, table: dict[str, str]) -> str | None:
     return None
 
 
+def keyword_at(text: str, table: dict[str, str], after: str = "") -> str | None:
+    """The key of ``table`` whose pattern matches at the start of ``text`` followed by ``after``
+    (for words whose meaning depends on what follows: 向上 before 鲨鱼鳍 is a call), else the
+    first key found anywhere in ``text``."""
+    for key, pat in table.items():
+        m = re.match(pat, text + after)
+        if m and m.end() >= len(text):
+            return key
+    return keyword(text, table)
+
+
 def strike(text: str) -> float | tuple[str, float] | None:
     """A strike: '平值'/'atm' -> 1.0; '103%' -> 1.03; '虚值5%' -> ('otm', 0.05) and '实值5%' ->
-    ('itm', 0.05), which the request builder turns into a level once the option type is known."""
+    ('itm', 0.05), which the request builder turns into a level once the option type is known;
+    a number of 50% or more after 虚值/实值 is the strike level itself ('ITM 105' -> 1.05)."""
     if re.search(r"平值|平价|atm|at[\s-]the[\s-]money", text):
         return 1.0
     kind = "otm" if re.search(r"虚值|价外|虚|otm|out[\s-]of", text) else (
@@ -178,5 +204,7 @@ def strike(text: str) -> float | tuple[str, float] | None:
         if got is None:
             return None
         x = got[0] / 100 if (got[1] == "%" or got[0] >= 1) else got[0]
+        if x >= 0.5:  # no option is 50% or more in/out of the money: the number is the strike level
+            return level(text)
         return (kind, round(x, 6)) if 0 < x < 1 else None
     return level(text)
