@@ -7,7 +7,8 @@ How a message maps to requests:
   ('500 和 300', '500/1000', '500、300'), which share one group. Mentions after a group's
   underlying belong to it; mentions before the first underlying of a line are shared by the line.
 - A clause (between commas) saying 都/均/统一/全部 holds settings for every request.
-- A question closing a line of several groups ('A 1年 和 B 2年 票息多少') asks for all of them.
+- A question closing a line of several groups ('A 1年 和 B 2年 票息多少') asks for all of them;
+  so does one closing the last item of a numbered list whose other items ask nothing.
 - A group saying 同上/同样/一样/也要 takes the previous group's terms where it states none.
 - A group with several values of one field ('1M/3M', '1年 和 18个月', '雪球和凤凰') gives one
   request per combination (with several products, a field goes only to those that have it:
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from ..core.errors import InputError
 from .normalize import Normalized
 from .request import QuoteRequest
+from .rules import LIST_MARKER
 
 FIELD_OF = {
     "UNDERLYING": "underlying", "STRUCTURE": "structure", "OPTION_TYPE": "option_type",
@@ -57,7 +59,7 @@ class Mention:
 
 MAX_REQUESTS = 64  # more combinations than this in one message is not a request a desk can quote
 
-_LINE_BREAK = re.compile(r"\n|;|。(?=\s*\S)|(?:(?<=\s)|^)(?:\d{1,2}\s*[.、)]|[①-⑳]|\(\d{1,2}\))(?!\d)")
+_LINE_BREAK = re.compile(r"\n|;|。(?=\s*\S)|" + LIST_MARKER.pattern)
 _JOIN = re.compile(r"^[\s和与跟及、,/&+]*(?:还有|以及|or|and|或者?)?[\s和与跟及、,/&+]*$")
 _SHARED = re.compile(r"都|均|统一|全部|全都|一律|all\b")
 _CLAUSE = re.compile(r"[,，。!！?？]")
@@ -105,7 +107,8 @@ def build_requests(norm: Normalized, mentions: list[Mention]) -> list[QuoteReque
     groups: list[_Group] = []
     shared: list[Mention] = []
     line_shared: dict[int, list[Mention]] = {}
-    for li, (a, b) in enumerate(_lines(text)):
+    lines = _lines(text)
+    for li, (a, b) in enumerate(lines):
         in_line = [m for m in mentions if a <= m.start < b]
         current: _Group | None = None
         last_und: Mention | None = None
@@ -139,6 +142,12 @@ def build_requests(norm: Normalized, mentions: list[Mention]) -> list[QuoteReque
             shared.extend(leading)
         else:
             line_shared[li] = leading
+    # a question closing the last item of a numbered list whose other items ask nothing
+    # ('(1) 500 雪球 103/75 1y (2) 1000 雪球 103/70 1y 票息') asks for every item
+    numbered = {li for li, (a, b) in enumerate(lines) if LIST_MARKER.match(text[a:b].lstrip("\n; "))}
+    if len(groups) > 1 and groups[-1].mentions[-1].label == "SOLVE" and {g.line for g in groups} <= numbered \
+            and not any(m.label == "SOLVE" for g in groups[:-1] for m in g.mentions):
+        shared.append(groups[-1].mentions.pop())
     if not groups and shared:
         # No known underlying: a clear request still becomes one (underlying unset) instead of
         # vanishing, so the desk sees it; _request asks more of such a group.
@@ -252,9 +261,12 @@ def _request(norm: Normalized, combo: dict[str, Mention], several_products: bool
             if getattr(r, f) is not None:
                 _move(r, f, "barrier")
                 break
-    if several_products and r.structure is not None:
+    if r.structure is not None:
         for f, products in _ONLY_FOR.items():
-            if getattr(r, f) is not None and r.structure not in products:
+            # a field the product does not have: with several products in the group it belongs to
+            # another one; found by the model, it is a misreading ('2)' read as a KO of a vanilla)
+            if getattr(r, f) is not None and r.structure not in products and (
+                    several_products or (f in combo and combo[f].source == "model")):
                 _drop(r, f)
     if r.solve_for in ("coupon", "participation", "strike") and getattr(r, r.solve_for) is not None \
             and r.confidence.get(r.solve_for, 1.0) < 1.0:

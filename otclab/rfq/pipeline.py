@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .builder import Mention
 from .normalize import Normalized
-from .rules import find_mentions
+from .rules import find_mentions, list_markers
 from .underlyings import UnderlyingTable
 from . import values as V
 
@@ -58,7 +58,11 @@ class RuleComponent:
             span = doc.char_span(s, e, label=label, alignment_mode="contract")
             if span is not None and len(span):
                 spans.append(span)
-        doc.set_ents(spans, default="unmodified")
+        taken = [(s.start_char, s.end_char) for s in spans]
+        # list item numbers are explicitly outside any entity, so the NER cannot read '2)' as a level
+        outside = [doc.char_span(s, e, alignment_mode="contract") for s, e in list_markers(doc.text)
+                   if not any(s < b and a < e for a, b in taken)]
+        doc.set_ents(spans, outside=[o for o in outside if o is not None and len(o)], default="unmodified")
         doc.spans["rfq_rules"] = spans
         return doc
 
@@ -108,7 +112,7 @@ def parse_value(label: str, text: str, table: UnderlyingTable, after: str = ""):
     if label == "OPTION_TYPE":
         return V.keyword_at(text, V.OPTION_WORDS, after)
     if label == "FREQ":
-        return V.keyword(text, V.FREQ_WORDS)
+        return V.keyword_at(text, V.FREQ_WORDS, after)
     if label == "SOLVE":  # a question holds no number ('期权费1%' states a premium)
         return None if re.search(r"\d", text) else V.keyword(text, V.SOLVE_WORDS)
     return None

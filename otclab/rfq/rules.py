@@ -54,7 +54,8 @@ _PATTERNS: list[tuple[str, int, str]] = [
     ("LOCKUP", 1, NUM + r"\s*(?:个月|月|m)(?:的)?(?:锁定期?|锁|\s?lock(?:[\s-]?up)?|封闭期?)(?![\d期定]|\s*\d)"),
     ("LOCKUP", 1, r"前\s*" + NUM + r"\s*个?月\s*(?:不敲出|不观察|不可敲出|锁定|锁)"),
     ("LOCKUP", 1, NUM + r"\s*个?月\s*(?:内)?\s*(?:不敲出|不观察敲出|不可敲出|不能敲出)"),
-    ("STEP_DOWN", 1, r"(?:(?:月度|逐月|每月|按月)?\s*降敲|(?:敲出(?:价格?|线|水平)?\s*)?(?:每月|逐月|按月)\s*(?:降低|下降|下调|递减|降)|step[\s-]?down)"
+    ("STEP_DOWN", 1, r"(?:(?:月度|逐月|每月|按月)?\s*降敲|(?:敲出(?:价格?|线|水平)?\s*)?(?:每月|逐月|按月)\s*(?:降低|下降|下调|递减|降)"
+                     r"|(?:每月|逐月|按月|月度)\s*敲出(?:价格?|线|水平|障碍)?\s*(?:降低|下降|下调|递减|降)|step[\s-]?down)"
                      r"\s*(?:每月|逐月|按月)?\s*(?:幅度)?" + _SEP + NUM + r"\s*(?:%|bps?)?"),
     ("FREQ", 1, "|".join(FREQ_WORDS.values())),
     ("NOTIONAL", 2, r"(?:名本|名义本金|名义金额|名义|本金|规模|金额|" + _NB + r"notional|" + _NB + r"size|" + _NB + r"notl|" + _NB + r"nominal)"
@@ -85,6 +86,18 @@ _PATTERNS: list[tuple[str, int, str]] = [
     ("STRUCTURE", 6, "|".join(f"(?:{p})" for p in STRUCTURE_WORDS.values())),
 ]
 _COMPILED = [(label, prio, re.compile(pat)) for label, prio, pat in _PATTERNS]
+
+# Item numbers of a list ('1.' '2、' '3)' '(4)' '①' at a line start or after a space): they are
+# neither levels nor tenors, so the NER must not label them (see pipeline.RuleComponent).
+LIST_MARKER = re.compile(r"(?:(?<=\s)|^)(?:\d{1,2}\s*(?:\.(?![\d])|[、)])|[①-⑳]|\(\d{1,2}\))")
+# A bare level number right before the option word ('IF 3M 105 call', '103 看涨') is the strike;
+# bare index numbers ('300 看涨' is CSI 300) are left to the underlying rules.
+_STRIKE_BEFORE_TYPE = re.compile(r"(?<![\d.a-z%])(" + NUM + r")\s*(?=(?:看涨|看跌|认购|认沽|calls?|puts?)(?![a-z]))")
+
+
+def list_markers(text: str) -> list[tuple[int, int]]:
+    """Spans (start, end) of the item numbers of numbered lists in normalised ``text``."""
+    return [(m.start(), m.end()) for m in LIST_MARKER.finditer(text)]
 
 # 'already received the quote' is not a request for one.
 _NOT_ASKING = re.compile(r"(?:收到|已经?|看到|谢谢)\s*(?:了)?\s*(?:的)?\s*$")
@@ -155,6 +168,10 @@ def find_mentions(text: str, original: str, origin: tuple[int, ...], table: Unde
             if a is not None and b is not None and 0.9 <= a <= 1.3 and 0.4 <= b <= 0.95 and a > b:
                 cands.append((2, m.start(1), m.end(1), "KO"))
                 cands.append((2, m.start(2), m.end(2), "KI"))
+    for m in _STRIKE_BEFORE_TYPE.finditer(text):
+        lv = level(m.group(1))
+        if m.group(1) not in table.bare and lv is not None and 0.5 <= lv <= 2.0 and not _AUTOCALL.search(text):
+            cands.append((4, m.start(1), m.end(1), "STRIKE"))
     key = id(table)
     if key not in _alias_cache:
         _alias_cache[key] = _alias_pattern(table)

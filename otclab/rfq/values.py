@@ -152,15 +152,15 @@ STRUCTURE_WORDS = {
 _DIRECTED = r"(?=\s*(?:的)?\s*(?:鲨鱼|单鲨|二元|数字|亚式|shark|digital|binary))"
 OPTION_WORDS = {"call": r"看涨|看多|认购|calls?|向上" + _DIRECTED + r"|上涨(?=\s*参与)|upside(?=\s*participation)",
                 "put": r"看跌|看空|认沽|puts?|向下" + _DIRECTED + r"|下跌(?=\s*参与)|downside(?=\s*participation)"}
-# '每日敲出' states the frequency unless 敲出 introduces a level ('每日敲出100') or a step-down
-# ('每月敲出价下调0.5%').
-_NOT_KO_LEVEL = r"(?!\s*(?:价格?|线|水平|障碍)?\s*(?:[:=]|为|是)?\s*(?:\d|降|下调|递减|下降))"
+# '每日敲出' / '月度敲出 103': the word before 敲出 is the frequency (敲出 stays free to introduce the
+# KO level), unless the phrase is a step-down ('每月敲出价下调0.5%'). Read with keyword_at.
+_BEFORE_KO = r"(?=\s*敲出(?!\s*(?:价格?|线|水平|障碍)?\s*(?:降|下调|递减|下降)))"
 FREQ_WORDS = {
     "monthly": r"(?:每月|按月|月度|逐月|月)\s*(?:敲出)?\s*(?:观察|obs)|monthly|月敲出观察"
-               r"|(?:每月|按月|月度|逐月)\s*敲出" + _NOT_KO_LEVEL
+               r"|(?:每月|按月|月度|逐月)" + _BEFORE_KO
                + r"|(?:观察频率|敲出观察(?:频率)?)\s*(?:[:=]|为|是)?\s*(?:每|按)?月",
     "daily": r"(?:每日|每天|逐日|按日|日度|日)\s*(?:敲出)?\s*(?:观察|obs)|daily|日敲出"
-             r"|(?:每日|每天|逐日|按日|日度)\s*敲出" + _NOT_KO_LEVEL
+             r"|(?:每日|每天|逐日|按日|日度)" + _BEFORE_KO
              + r"|(?:观察频率|敲出观察(?:频率)?)\s*(?:[:=]|为|是)?\s*(?:每|按|逐)?[日天]",
 }
 SOLVE_WORDS = {
