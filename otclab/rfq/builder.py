@@ -79,7 +79,9 @@ def _clause_of(text: str, pos: int) -> tuple[int, int]:
 
 # Talk about a trade already quoted or done ('已成交', '昨天报的 ... 客户嫌低') is not a new request
 # unless it asks for something explicitly.
-_PAST = re.compile(r"成交|已报|报过|报的|上次|昨天|之前|嫌|取消|撤单|不做了|作废")
+_PAST = re.compile(r"成交|已报|报过|报的|上次|昨天|之前|嫌|取消|撤单|不做了|作废"
+                   # the life of a trade already booked: paid, started, knocked, confirmed
+                   r"|打款|起息|到账|已下单|已签|签了|确认书|(?:敲入|敲出|到期|下单)了")
 _SAME = re.compile(r"同样|同上|一样|相同|same|ditto|也(?:要|来|报|做|是)")
 
 
@@ -172,6 +174,7 @@ def build_requests(norm: Normalized, mentions: list[Mention]) -> list[QuoteReque
                     inherited.setdefault(m.field, []).append(m)
             by_field.update(inherited)
         by_field = {f: _distinct(ms) for f, ms in by_field.items()}
+        _prefer_rule_questions(by_field)
         g_text = text[min(m.start for m in g.mentions):max(m.end for m in g.mentions)] if g.mentions else ""
         requests.extend(_expand(norm, by_field, bool(_RESPECTIVE.search(g_text) or _RESPECTIVE.search(text))))
     if len(requests) > MAX_REQUESTS:
@@ -184,6 +187,21 @@ def build_requests(norm: Normalized, mentions: list[Mention]) -> list[QuoteReque
             seen.add(key)
             out.append(r)
     return out
+
+
+def _prefer_rule_questions(by_field: dict[str, list[Mention]]) -> None:
+    """Drop model-found questions that the rules contradict: any when the rules found a question,
+    and one asking for a field the message states ('110% 行权 ... 报价' asks the price, not the
+    strike)."""
+    asks = by_field.get("solve_for")
+    if not asks:
+        return
+    kept = [m for m in asks if m.source == "rule"] or [
+        m for m in asks if not any(x.source == "rule" for x in by_field.get(str(m.value), []))]
+    if kept:
+        by_field["solve_for"] = kept
+    else:
+        del by_field["solve_for"]
 
 
 def _expand(norm: Normalized, by_field: dict[str, list[Mention]], respective: bool) -> list[QuoteRequest]:
