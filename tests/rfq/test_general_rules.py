@@ -1,0 +1,124 @@
+"""General rules added after the blind2 run, each checked on phrasings that are not in any set."""
+import pytest
+
+from otclab.rfq import parse
+from otclab.rfq import values as V
+from otclab.rfq.normalize import normalize
+
+
+def one(text: str) -> dict:
+    (r,) = parse(text)
+    return r.to_dict()
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("敲出一百零二 敲入八十", "敲出102 敲入80"),    # numerals after a level keyword
+    ("敲入七五 参与率九十", "敲入75 参与率90"),      # digit by digit after a keyword
+    ("降敲零点五", "降敲0.5"),
+    ("九十五的看跌", "95的看跌"),                     # compound numeral anywhere
+    ("十分感谢 统一 五粮液 一个", "十分感谢 统一 五粮液 一个"),  # words stay words
+])
+def test_chinese_numerals_without_unit(text, expected):
+    assert normalize(text).text == expected
+
+
+def test_numerals_in_a_whole_message():
+    d = one("姐 300 的凤凰 敲出一百 敲入六十五 派息线六十五 一年 票息多少")
+    assert (d["ko_barrier"], d["ki_barrier"], d["coupon_barrier"], d["tenor_months"]) == (1.0, 0.65, 0.65, 12)
+
+
+@pytest.mark.parametrize("text", [
+    "大佬 1000 雪球 100/70 两年 票息 辛苦",
+    "中证500雪球 敲出102 敲入80 24个月 cpn thanks",
+    "老板好！沪深300 雪球，103/75，一年，锁三个月，票息麻烦报一下，谢谢！",
+])
+def test_questions_with_courtesy_words(text):
+    assert one(text)["solve_for"] == "coupon"
+
+
+@pytest.mark.parametrize("text,freq,ko", [
+    ("中证1000 雪球 日度敲出103 敲入75 1年 票息多少", "daily", 1.03),
+    ("中证1000 雪球 每月敲出 100/75 1年 票息多少", "monthly", 1.0),
+])
+def test_frequency_word_before_ko_keyword(text, freq, ko):
+    d = one(text)
+    assert (d["ko_frequency"], d["ko_barrier"]) == (freq, ko)
+
+
+def test_ko_step_down_phrased_with_frequency_first():
+    d = one("中证500 雪球 103/75 1年 每月敲出价下调0.5% 票息多少")
+    assert d["ko_step_down"] == 0.005 and "ko_frequency" not in d
+
+
+def test_full_width_futures_code_and_greeting_before_bare_index():
+    assert one("ＩＭ　凤凰　１００／７０　派息７０　２Ｙ　票息？")["underlying"] == "000852.SH"
+    assert one("哥 1000 鲨鱼鳍 看涨 障碍110 参与率90% 3个月 报价")["underlying"] == "000852.SH"
+    assert parse("哥 500 今天跌了好多") == []
+    assert parse("if possible pls call me back") == []
+
+
+@pytest.mark.parametrize("text,option_type", [
+    ("300ETF 向下鲨鱼鳍 障碍90 参与率80% 3个月 报价", "put"),
+    ("中证1000 鲨鱼鳍 下跌参与 障碍85 参与率100% 3M 多少钱", "put"),
+    ("中证1000 鲨鱼鳍 上涨参与率80% 障碍110 3M 多少钱", "call"),
+])
+def test_direction_words_give_the_option_type(text, option_type):
+    assert one(text)["option_type"] == option_type
+
+
+def test_moneyness_word_with_a_level_is_the_strike():
+    assert V.strike("itm 110") == 1.1 and V.strike("虚值5%") == ("otm", 0.05)
+    assert one("茅台 put ITM 110 1M price")["strike"] == 1.1
+    assert one("IF 3M 105 call 报价")["strike"] == 1.05  # bare level right before the option word
+    assert one("300 看涨 平值 1M 报价")["underlying"] == "000300.SH"  # 300 stays CSI 300
+
+
+def test_scientific_notation_notional():
+    assert V.amount("1e8") == 1e8 and V.amount("5e7") == 5e7
+    assert one("沪深300 平值看涨 6个月 规模5e7 报价")["notional"] == 5e7
+
+
+def test_respectively_after_the_keyword_pairs_with_the_underlyings():
+    got = parse("中证500 和 中证1000 雪球 敲出分别是103和100 敲入75 一年 票息")
+    assert [(r.underlying, r.ko_barrier) for r in got] == [("000905.SH", 1.03), ("000852.SH", 1.0)]
+
+
+def test_fields_go_only_to_products_that_have_them():
+    got = parse("500 雪球 100/70 2年 和 凤凰 100/70 派息70 2年 票息各多少")
+    by = {r.structure: r for r in got}
+    assert by["snowball"].coupon_barrier is None and by["phoenix"].coupon_barrier == 0.7
+
+
+def test_list_item_numbers_are_not_levels():
+    got = parse("1）500 平值看涨 1M\n2）1000 平值看跌 1M\n价格都报一下")
+    assert [r.to_dict() for r in got] == [
+        {"underlying": "000905.SH", "structure": "vanilla", "option_type": "call", "tenor_months": 1, "strike": 1.0, "solve_for": "price"},
+        {"underlying": "000852.SH", "structure": "vanilla", "option_type": "put", "tenor_months": 1, "strike": 1.0, "solve_for": "price"}]
+
+
+def test_question_closing_a_numbered_list_asks_for_every_item():
+    got = parse("(1) 中证500 雪球 103/75 1y (2) 中证1000 雪球 103/70 1y 票息")
+    assert [(r.underlying, r.solve_for) for r in got] == [("000905.SH", "coupon"), ("000852.SH", "coupon")]
+
+
+def test_stated_field_is_not_the_question():
+    d = one("茅台 看涨 110% 行权 3个月 报价")
+    assert (d["strike"], d["solve_for"]) == (1.1, "price")
+
+
+@pytest.mark.parametrize("text", [
+    "500雪球 103/75 1年 敲入了怎么办",
+    "1000 雪球 103/75 1年 名本3千万 已经打款了",
+    "确认一下 300 雪球 100/70 2年 下周一起息",
+])
+def test_talk_about_a_booked_trade(text):
+    assert parse(text) == []
+
+
+def test_user_aliases_are_normalised_like_messages(tmp_path):
+    import json
+    extra = tmp_path / "u.json"
+    extra.write_text(json.dumps([{"code": "000905.SH", "aliases": ["小盘五百", "ＸＰ５００"]}], ensure_ascii=False), encoding="utf-8")
+    for name in ("小盘五百", "小盘500", "xp500"):
+        (r,) = parse(f"{name} 雪球 103/75 1年 票息多少", underlyings=[extra])
+        assert r.underlying == "000905.SH"
