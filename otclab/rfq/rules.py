@@ -110,11 +110,15 @@ _OTHER_STRUCT = re.compile("|".join(STRUCTURE_WORDS[k] for k in ("sharkfin", "va
 # Joint keyword 'ko/ki 100/70', '敲出敲入 103/75'.
 _JOINT = re.compile(_KO + r"\s*[/、和与&]?\s*" + _KI + r"\s*(?:[:=]|为|是|分别|分别为|分别是)?\s*(" + NUM + r")\s*%?\s*[/、和与&,-]\s*(" + NUM + r")\s*%?")
 # A bare index number is an underlying when it stands where an underlying stands.
-_GREETING = r"老板们?|老师们?|[哥姐总]|大佬|各位|您好|你好|早上好|早|好的?|嗨|hi|hello|麻烦|帮忙|请问|看下|看看|想问"
+_GREETING = r"另外|然后|再来|再要|外加|加上|also|plus|老板们?|老师们?|[哥姐总]|大佬|各位|您好|你好|早上好|早|好的?|嗨|hi|hello|麻烦|帮忙|请问|看下|看看|想问"
 _BEFORE_OK = re.compile(r"(?:^|(?<![\d.])\d{2,4}\s|[\n,;/、&+()\[\]:!?~「」『』【】]|和|与|跟|及|还有|以及|或|@\S+|询|报|问|下|个|的|做|\d[.、)]|[a-z]|"
                         + _GREETING + r")\s*$")
 _AFTER_OK = re.compile(r"^\s*(?:的\s*)?(?:(?:[/、和与跟及&+,]\s*)?(?:\d{2,4}(?![\d.%])|中证|沪深|上证)|指数|" + "|".join(STRUCTURE_WORDS.values())
                        + "|" + "|".join(OPTION_WORDS.values()) + r"|平值|虚值|实值|atm|otm|" + NUM + r"\s*(?:个月|年|m|y)(?![a-z])|敲出|ko)")
+
+
+_PRODUCT_AFTER = re.compile(r"^\s*(?:的\s*)?(?:" + "|".join(STRUCTURE_WORDS.values()) + "|" + "|".join(OPTION_WORDS.values())
+                            + r"|平值|虚值|实值|atm|otm|itm)")
 
 
 def _alias_pattern(table: UnderlyingTable) -> re.Pattern:
@@ -189,7 +193,11 @@ def find_mentions(text: str, original: str, origin: tuple[int, ...], table: Unde
             cands.append((1, s, e, "UNDERLYING"))
     for bare in table.bare:
         for m in re.finditer(r"(?<![\d.a-z%])" + bare + r"(?![\d.%]|\s*%|\s*(?:个|月|年|万|w|亿|k|m|y|bp|e))", text):
-            if _BEFORE_OK.search(text[max(0, m.start() - 12):m.start()]) and _AFTER_OK.search(text[m.end():m.end() + 16]):
+            after = text[m.end():m.end() + 16]
+            before = text[max(0, m.start() - 12):m.start()]
+            # a product word right after ('300 平值看涨', '1000 的雪球') is context enough after a space
+            if (_BEFORE_OK.search(before) or (before.endswith(" ") and _PRODUCT_AFTER.search(after))) \
+                    and _AFTER_OK.search(after):
                 cands.append((5, m.start(), m.end(), "UNDERLYING"))
     cands.sort(key=lambda c: (c[0], -(c[2] - c[1]), c[1]))
     taken: list[tuple[int, int, str]] = []

@@ -122,3 +122,11 @@ def test_user_aliases_are_normalised_like_messages(tmp_path):
     for name in ("小盘五百", "小盘500", "xp500"):
         (r,) = parse(f"{name} 雪球 103/75 1年 票息多少", underlyings=[extra])
         assert r.underlying == "000905.SH"
+
+
+def test_bare_index_after_a_connector_or_before_a_product_word():
+    got = parse("中证500 雪球 103/75 1年 票息多少 另外 300 平值看涨 1M 报个价")
+    assert [(r.underlying, r.structure, r.solve_for) for r in got] == [
+        ("000905.SH", "snowball", "coupon"), ("000300.SH", "vanilla", "price")]
+    assert one("老板 今天 500 看涨 平值 1M 报价")["underlying"] == "000905.SH"
+    assert parse("今天 500 跌了 看涨情绪很浓") == []
