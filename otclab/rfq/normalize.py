@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 # Input-method typos seen on desks (homophones / neighbouring keys) -> intended word.
 TYPOS: dict[str, str] = {
-    "雪求": "雪球", "血球": "雪球", "雪毬": "雪球",
+    "雪求": "雪球", "血球": "雪球", "雪毬": "雪球", "学球": "雪球", "雪秋": "雪球",
     "敲处": "敲出", "巧出": "敲出", "悄出": "敲出", "翘出": "敲出",
     "敲如": "敲入", "巧入": "敲入", "悄入": "敲入", "敲人": "敲入", "翘入": "敲入",
     "票吸": "票息", "漂息": "票息", "票熄": "票息", "飘息": "票息",

@@ -60,7 +60,7 @@ _PATTERNS: list[tuple[str, int, str]] = [
     ("FREQ", 1, "|".join(FREQ_WORDS.values())),
     ("NOTIONAL", 2, r"(?:名本|名义本金|名义金额|名义|本金|规模|金额|" + _NB + r"notional|" + _NB + r"size|" + _NB + r"notl|" + _NB + r"nominal)"
                     + r"\s*(?:[:=]|为|是|大概|约|大约|共)?\s*(?:cny|rmb|人民币)?\s*" + NUM + r"(?:e\d{1,2})?\s*(?:个亿|亿|kw|千万|百万|mm|mio|million|mn|个w|万|w|m|k)?(?![a-z\d])"),
-    ("NOTIONAL", 2, NUM + r"\s*(?:个亿|亿|kw|千万|百万|个w|万|w)(?![a-z])"),
+    ("NOTIONAL", 2, NUM + r"\s*(?:个亿|亿|kw|千万|百万|个w|万|w|mm|mio|million|mn)(?![a-z])"),
     ("KO", 3, _KO + _LVWORD + _SEP + _LV),
     ("KI", 3, _KI + _LVWORD + _SEP + _LV),
     # '103敲出，75敲入': number first; the keyword must not introduce a number of its own
@@ -92,7 +92,11 @@ _COMPILED = [(label, prio, re.compile(pat)) for label, prio, pat in _PATTERNS]
 LIST_MARKER = re.compile(r"(?:(?<=\s)|^)(?:\d{1,2}\s*(?:\.(?![\d])|[、)])|[①-⑳]|\(\d{1,2}\))")
 # A bare level number right before the option word ('IF 3M 105 call', '103 看涨') is the strike;
 # bare index numbers ('300 看涨' is CSI 300) are left to the underlying rules.
-_STRIKE_BEFORE_TYPE = re.compile(r"(?<![\d.a-z%])(" + NUM + r")\s*(?=(?:看涨|看跌|认购|认沽|calls?|puts?)(?![a-z]))")
+_STRIKE_BEFORE_TYPE = re.compile(r"(?<![\d.a-z%])(" + NUM + r")\s*(?=(?:看涨|看跌|认购|认沽|calls?|puts?)(?![a-z]))"
+                                 # or right after it: 'put 95 1m', '看跌 0.95'
+                                 r"|(?:看涨|看跌|认购|认沽|calls?|puts?)\s*(" + NUM + r")(?![\d.%]|\s*(?:%|个|月|年|万|w|亿|k|m|y|天|周|日|bp|e\d))")
+# '降0.5' / '降50bp' alone is the monthly KO step-down in a snowball or phoenix
+_BARE_STEP = re.compile(r"(?<![\u4e00-\u9fff])降\s*(" + NUM + r"\s*(?:%|bps?)?)(?![\d.])")
 
 
 def list_markers(text: str) -> list[tuple[int, int]]:
@@ -104,7 +108,7 @@ _NOT_ASKING = re.compile(r"(?:收到|已经?|看到|谢谢)\s*(?:了)?\s*(?:的)
 _KI_BEFORE = re.compile(r"(?:敲入|(?<![a-z])ki|knock[\s-]?in)\s*(?:价|线)?\s*$")
 # Pair of levels '100/70' read as KO/KI in an autocallable context.
 _PAIR = re.compile(r"(?<![\d.a-z/-])(" + NUM + r")\s*%?\s*[/-]\s*(" + NUM + r")\s*%?(?![\d.]|\s*(?:个|月|年|万|w|亿|k|m|y|/))")
-_AUTOCALL = re.compile(r"雪球|凤凰|snowball|phoenix|autocall|敲出|敲入|(?<![a-z])k[oi](?![a-z])")
+_AUTOCALL = re.compile(STRUCTURE_WORDS["snowball"] + "|" + STRUCTURE_WORDS["phoenix"] + r"|敲出|敲入|(?<![a-z])k[oi](?![a-z])")
 _OTHER_STRUCT = re.compile("|".join(STRUCTURE_WORDS[k] for k in ("sharkfin", "vanilla", "digital", "asian", "barrier"))
                            + "|" + "|".join(OPTION_WORDS.values()))
 # Joint keyword 'ko/ki 100/70', '敲出敲入 103/75'.
@@ -173,9 +177,13 @@ def find_mentions(text: str, original: str, origin: tuple[int, ...], table: Unde
                 cands.append((2, m.start(1), m.end(1), "KO"))
                 cands.append((2, m.start(2), m.end(2), "KI"))
     for m in _STRIKE_BEFORE_TYPE.finditer(text):
-        lv = level(m.group(1))
-        if m.group(1) not in table.bare and lv is not None and 0.5 <= lv <= 2.0 and not _AUTOCALL.search(text):
-            cands.append((4, m.start(1), m.end(1), "STRIKE"))
+        g = 1 if m.group(1) is not None else 2
+        lv = level(m.group(g))
+        if m.group(g) not in table.bare and lv is not None and 0.5 <= lv <= 2.0 and not _AUTOCALL.search(text):
+            cands.append((4, m.start(g), m.end(g), "STRIKE"))
+    if _AUTOCALL.search(text):
+        for m in _BARE_STEP.finditer(text):
+            cands.append((4, m.start(), m.end(), "STEP_DOWN"))
     key = id(table)
     if key not in _alias_cache:
         _alias_cache[key] = _alias_pattern(table)

@@ -140,9 +140,10 @@ def bare_months(text: str) -> int | None:
 
 
 STRUCTURE_WORDS = {
-    "snowball": r"雪球|snowball|snow\s?ball|autocall(?:able)?",
-    "phoenix": r"凤凰|phoenix",
-    "sharkfin": r"鲨鱼鳍|鲨鱼|单鲨|双鲨|shark\s?fin|shark",
+    # pinyin (xueqiu) and its initials (xq) as typed by people who skip the input method
+    "snowball": r"雪球|snowball|snow\s?ball|autocall(?:able)?|(?<![a-z])(?:xueqiu|xq)(?![a-z])",
+    "phoenix": r"凤凰|phoenix|(?<![a-z])fenghuang(?![a-z])",
+    "sharkfin": r"鲨鱼鳍|鲨鱼|单鲨|双鲨|shark\s?fin|shark|(?<![a-z])(?:shayuqi|syq)(?![a-z])",
     "vanilla": r"香草|vanilla|欧式期权|欧式|普通期权|european",
     "digital": r"二元期权|二元|数字期权|digital|binary",
     "asian": r"亚式期权|亚式|亚洲期权|asian",

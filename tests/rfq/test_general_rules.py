@@ -130,3 +130,16 @@ def test_bare_index_after_a_connector_or_before_a_product_word():
         ("000905.SH", "snowball", "coupon"), ("000300.SH", "vanilla", "price")]
     assert one("老板 今天 500 看涨 平值 1M 报价")["underlying"] == "000905.SH"
     assert parse("今天 500 跌了 看涨情绪很浓") == []
+
+
+@pytest.mark.parametrize("text", ["中证500 学球 103/75 1年 票息", "中证500 xq 103/75 1y 票息", "zz500 xueqiu 103/75 1y cpn"])
+def test_snowball_typed_in_pinyin_or_by_homophone(text):
+    d = one(text)
+    assert (d["structure"], d["ko_barrier"], d["ki_barrier"]) == ("snowball", 1.03, 0.75)
+
+
+def test_bare_level_after_the_option_word_and_bare_step_down_and_mm():
+    assert one("SSE50 put 95 1m price")["strike"] == 0.95
+    assert one("中证1000 看跌 0.95 1m 报价")["strike"] == 0.95
+    assert one("中证500 雪球 103/75 1年 锁3 降0.5 票息")["ko_step_down"] == 0.005
+    assert one("中证500 雪球 103/75 1年 100mm 票息")["notional"] == 1e8
