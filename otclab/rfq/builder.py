@@ -82,6 +82,11 @@ def _clause_of(text: str, pos: int) -> tuple[int, int]:
 _PAST = re.compile(r"成交|已报|报过|报的|上次|昨天|之前|嫌|取消|撤单|不做了|作废"
                    # the life of a trade already booked: paid, started, knocked, confirmed
                    r"|打款|起息|到账|已下单|已签|签了|确认书|(?:敲入|敲出|到期|下单)了")
+# Asking for documents about a product ('条款发我一份') is not asking for a quote.
+_DOCUMENT = re.compile(r"(?:条款|合同|确认书|估值|报告|term\s?sheet|资料|材料|说明书|定价书)\s*(?:\S{0,3})?\s*(?:发|给|传|看)")
+# What a product is quoted in when a question names no field.
+_QUOTED_IN = {"snowball": "coupon", "phoenix": "coupon", "vanilla": "price", "digital": "price",
+              "asian": "price", "barrier": "price"}
 _SAME = re.compile(r"同样|同上|一样|相同|same|ditto|也(?:要|来|报|做|是)")
 
 
@@ -192,10 +197,12 @@ def build_requests(norm: Normalized, mentions: list[Mention]) -> list[QuoteReque
 def _prefer_rule_questions(by_field: dict[str, list[Mention]]) -> None:
     """Drop model-found questions that the rules contradict: any when the rules found a question,
     and one asking for a field the message states ('110% 行权 ... 报价' asks the price, not the
-    strike)."""
+    strike); a question naming no field ('多少') yields to one that names it."""
     asks = by_field.get("solve_for")
     if not asks:
         return
+    if any(m.value != "ask" for m in asks):  # '期权费多少': the field word says what is asked
+        asks = [m for m in asks if m.value != "ask"]
     kept = [m for m in asks if m.source == "rule"] or [
         m for m in asks if not any(x.source == "rule" for x in by_field.get(str(m.value), []))]
     if kept:
@@ -296,7 +303,16 @@ def _request(norm: Normalized, combo: dict[str, Mention], several_products: bool
         else:
             up = (kind == "otm") == (r.option_type == "call")
             r.strike = round(1 + x if up else 1 - x, 6)
-    if r.solve_for is None and _PAST.search(norm.text):
+    if r.solve_for == "ask":
+        # a question naming no field asks what the product is quoted in
+        asked = _QUOTED_IN.get(r.structure or "")
+        if asked is not None and getattr(r, asked, None) is not None:
+            asked = "price"  # the coupon is stated ('票息20% 多少'): what is left is the price
+        if asked is None:
+            _drop(r, "solve_for")
+        else:
+            r.solve_for = asked
+    if r.solve_for is None and (_PAST.search(norm.text) or _DOCUMENT.search(norm.text)):
         return None
     kind = [f for f in ("structure", "option_type", "solve_for") if getattr(r, f) is not None]
     terms = [f for f in r.to_dict() if f != "underlying"]

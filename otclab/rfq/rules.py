@@ -49,6 +49,7 @@ _PATTERNS: list[tuple[str, int, str]] = [
                  + _REPORT + r"价格?(?!值)|报价|" + _NB + r"pric(?:e|ing)|费率\s*(?:多少|几|\?)"),
     ("SOLVE", 0, r"(?:票息|coupon|cpn|参与率|vol|波动率|行权价|strike|价格?)" + _FILL + r"(?:报|给|出|问)\s*(?:一下|下|个)"),
     ("SOLVE", 0, r"(?:多少|几个点)\s*(?:的)?\s*(?:票息|coupon|参与率|期权费|权利金|vol|波动率)"),
+    ("SOLVE", 0, r"(?:什么|啥)\s*水平|(?:多少|几个点|how\s?much)(?=\s*(?:$|[?\n,;。!~]|呢|啊|哈|呀))"),
     ("LOCKUP", 1, r"(?:锁定期|锁定|锁仓|锁|lock[\s-]?up|lock|封闭期|不敲出期)" + _SEP + r"半年"),
     ("LOCKUP", 1, r"(?:锁定期|锁定|锁仓|锁|lock[\s-]?up|lock|封闭期|不敲出期)" + _SEP + NUM + r"\s*(?:个月|月|mos?|months?|m(?![a-z])|年|y(?![a-z]))?(?![\d.])"),
     ("LOCKUP", 1, NUM + r"\s*(?:个月|月|m)(?:的)?(?:锁定期?|锁|\s?lock(?:[\s-]?up)?|封闭期?)(?![\d期定]|\s*\d)"),
@@ -105,6 +106,7 @@ def list_markers(text: str) -> list[tuple[int, int]]:
 
 # 'already received the quote' is not a request for one.
 _NOT_ASKING = re.compile(r"(?:收到|已经?|看到|谢谢)\s*(?:了)?\s*(?:的)?\s*$")
+_NOT_TERMS = re.compile(r"(?:规模|名本|本金|金额|额度|起投|起做|最低|最少|最多|最高|能做|可以做|做了|买了|亏了|赚了|涨了|跌了)\s*$")
 _KI_BEFORE = re.compile(r"(?:敲入|(?<![a-z])ki|knock[\s-]?in)\s*(?:价|线)?\s*$")
 # Pair of levels '100/70' read as KO/KI in an autocallable context.
 _PAIR = re.compile(r"(?<![\d.a-z/-])(" + NUM + r")\s*%?\s*[/-]\s*(" + NUM + r")\s*%?(?![\d.]|\s*(?:个|月|年|万|w|亿|k|m|y|/))")
@@ -163,6 +165,8 @@ def find_mentions(text: str, original: str, origin: tuple[int, ...], table: Unde
             if m.end() > m.start():
                 if label == "SOLVE" and _NOT_ASKING.search(text[max(0, m.start() - 4):m.start()]):
                     continue
+                if label == "SOLVE" and _NOT_TERMS.search(text[max(0, m.start() - 6):m.start()]):
+                    continue  # '能做多少规模' / '最低多少' ask about size or limits, not a price
                 if label == "FREQ" and not text.startswith("敲出", m.end()) and (
                         _KI_BEFORE.search(text[max(0, m.start() - 8):m.start()]) or text.startswith("敲入", m.end())):
                     continue  # '敲入每日观察' is the knock-in observation, not the knock-out frequency

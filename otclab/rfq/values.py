@@ -170,6 +170,9 @@ SOLVE_WORDS = {
     "strike": r"行权价|行权|执行价|strike",
     "coupon": r"票息|coupon|cpn|收益",
     "price": r"期权费|权利金|premium|价|钱|price|费|pricing",
+    # a question that names no field ('103 75 一年 多少', '现在什么水平'): the builder reads it as
+    # the coupon of an autocallable and the price of an option
+    "ask": r"多少|水平|几个点|how\s?much",
 }
 
 

@@ -143,3 +143,22 @@ def test_bare_level_after_the_option_word_and_bare_step_down_and_mm():
     assert one("中证1000 看跌 0.95 1m 报价")["strike"] == 0.95
     assert one("中证500 雪球 103/75 1年 锁3 降0.5 票息")["ko_step_down"] == 0.005
     assert one("中证500 雪球 103/75 1年 100mm 票息")["notional"] == 1e8
+
+
+@pytest.mark.parametrize("text,solve_for", [
+    ("中证500 100-70 雪球 两年 多少", "coupon"),            # an autocallable is quoted in coupon
+    ("500雪球 103 75 一年 现在大概什么水平", "coupon"),
+    ("茅台 平值看涨 1个月 多少？", "price"),                 # an option in price
+    ("中证500 雪球 敲出103 敲入75 1年 票息20% 多少", "price"),  # coupon stated: the price is left
+    ("中证500 雪球 敲出103 敲入75 1年 票息20% 期权费多少", "price"),
+    ("中证1000 鲨鱼鳍 看涨 障碍110 3M 多少", None),          # price or participation: not implied
+    ("500雪球 103/75 1年 名本多少", None),                   # asks about size, not a quote
+])
+def test_question_that_names_no_field(text, solve_for):
+    got = parse(text)
+    assert [r.solve_for for r in got] == [solve_for]
+
+
+def test_asking_for_documents_is_not_a_quote_request():
+    assert parse("中证1000 雪球 103/75 的条款发我一份") == []
+    assert parse("中证1000 雪球 103/75 1年 termsheet 发一下") == []
