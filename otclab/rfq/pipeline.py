@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .builder import Mention
 from .normalize import Normalized
-from .rules import find_mentions, list_markers
+from .rules import MONEYNESS_LIST_BEFORE, find_mentions, list_markers
 from .underlyings import UnderlyingTable
 from . import values as V
 
@@ -85,15 +85,17 @@ def load_pipeline(path: str | None = None, use_model: bool = True):
 _LIST_UNIT = re.compile(r"^(?:\s*[/、,和]\s*\d+(?:\.\d+)?)*\s*(个月|月|m|年|y)(?![a-z])")
 
 
-def parse_value(label: str, text: str, table: UnderlyingTable, after: str = ""):
+def parse_value(label: str, text: str, table: UnderlyingTable, after: str = "", before: str = ""):
     """Value of a mention of ``label`` whose normalised text is ``text`` (None if none);
-    ``after`` is the text that follows (a tenor list '1/3/6个月' gives its unit to every number)."""
+    ``after`` is the text that follows (a tenor list '1/3/6个月' gives its unit to every number),
+    ``before`` the text before it (a moneyness list '虚值5%/10%' gives its keyword to '10%')."""
     if label == "UNDERLYING":
         return table.lookup(text)
     if label in ("KO", "KI", "BARRIER", "COUPON_BARRIER"):
         return V.level(text)
     if label == "STRIKE":
-        return V.strike(text)
+        m = MONEYNESS_LIST_BEFORE.search(before) if re.fullmatch(r"\d+(?:\.\d+)?\s*%?", text) else None
+        return V.strike(m.group(1) + text) if m else V.strike(text)
     if label in ("COUPON", "REBATE"):
         return V.rate(text, upper=1.0)
     if label == "PARTICIPATION":
@@ -136,7 +138,8 @@ def find(norm: Normalized, table: UnderlyingTable, nlp) -> list[Mention]:
             scores = ner.scored_ents(ner.beam_parse([preset], beam_width=BEAM_WIDTH if len(preset) <= LONG_DOC else 2))[0]
     for e in ruled.ents if "ner" in nlp.pipe_names else ruled.spans["rfq_rules"]:
         key = (e.start_char, e.end_char, e.label_)
-        value = parse_value(e.label_, e.text, table, doc.text[e.end_char:e.end_char + 24])
+        value = parse_value(e.label_, e.text, table, doc.text[e.end_char:e.end_char + 24],
+                            doc.text[max(0, e.start_char - 24):e.start_char])
         if value is None:
             continue
         if key in rule_keys:

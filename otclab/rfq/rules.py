@@ -233,17 +233,33 @@ _LISTABLE = {"KO", "KI", "BARRIER", "COUPON_BARRIER", "STRIKE", "COUPON", "PARTI
 _MORE = re.compile(r"\s*(?:和|或|、|/|or)\s*(" + NUM + r"\s*%?)(?![\d.]|\s*(?:个|月|年|万|w|亿|k|m|y|/))")
 
 
+_MONEYNESS = re.compile(r"虚值|价外|实值|价内|(?<![a-z])(?:otm|itm)")
+# a value continuing a moneyness list ('虚值5%/10%'): the text before it, back to the keyword
+MONEYNESS_LIST_BEFORE = re.compile(r"(虚值|价外|实值|价内|(?<![a-z])otm|(?<![a-z])itm)\s*" + NUM + r"\s*%?(?:\s*(?:和|或|、|/|or)\s*" + NUM
+                                   + r"\s*%?)*\s*(?:和|或|、|/|or)\s*$")
+
+
+def _distance(text: str) -> float | None:
+    """A moneyness distance as a fraction ('5%' / '5' -> 0.05), None if not one."""
+    m = re.search(NUM, text)
+    if not m:
+        return None
+    x = float(m.group()) / 100 if "%" in text or float(m.group()) >= 1 else float(m.group())
+    return x if 0 < x < 0.5 else None
+
+
 def _list_values(text: str, taken: list[tuple[str, int, int]], used: list[bool]) -> list[tuple[str, int, int]]:
     extra = []
     for label, s, e in list(taken):
         if label not in _LISTABLE:
             continue
-        first = level(text[s:e])
+        moneyness = label == "STRIKE" and _MONEYNESS.search(text[s:e])
+        first = _distance(text[s:e]) if moneyness else level(text[s:e])
         while True:
             m = _MORE.match(text, e)
             if not m or any(used[m.start(1):m.end(1)]):
                 break
-            nxt = level(m.group(1))
+            nxt = _distance(m.group(1)) if moneyness else level(m.group(1))
             # a list holds values of one kind: '103/75' after 敲出 is KO/KI, not two KOs
             if first is None or nxt is None or abs(nxt - first) > 0.15:
                 break

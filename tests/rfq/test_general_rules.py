@@ -162,3 +162,8 @@ def test_question_that_names_no_field(text, solve_for):
 def test_asking_for_documents_is_not_a_quote_request():
     assert parse("中证1000 雪球 103/75 的条款发我一份") == []
     assert parse("中证1000 雪球 103/75 1年 termsheet 发一下") == []
+
+
+def test_moneyness_lists():
+    assert [r.strike for r in parse("中证500 看跌 虚值5%/10% 3个月 报价")] == [0.95, 0.9]
+    assert [r.strike for r in parse("中证500 看涨 otm 5/10 1m price")] == [1.05, 1.1]
