@@ -108,6 +108,11 @@ def _replace(text: str, origin: list[int], pattern: re.Pattern, repl) -> tuple[s
     return "".join(out), new_origin
 
 
+# Formal (banker's) numerals, as in 伍仟万 / 壹年: ordinary numerals, where they form a number
+_FORMAL = str.maketrans("壹贰叁肆伍陆柒捌玖拾佰仟", "一二三四五六七八九十百千")
+_FORMAL_RE = re.compile(r"[壹贰叁肆伍陆柒捌玖拾佰仟](?:[壹贰叁肆伍陆柒捌玖拾佰仟零]+|(?=[万亿年个月%]))")
+# Thousands separators inside amounts: 50,000,000 / 5,000万 (not '500,300', two index numbers)
+_THOUSANDS_RE = re.compile(r"(?<![\d,.])\d{1,3}(?:,\d{3}){2,}(?![\d,])|(?<![\d,.])\d{1,3}(?:,\d{3})+(?=\s*(?:万|亿|w|元|块|rmb|cny))")
 _TYPO_RE = re.compile("|".join(sorted(map(re.escape, TYPOS), key=len, reverse=True)))
 _SPACE_RE = re.compile(r"[ \t\u00a0\u3000]+")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\u200b-\u200f\ufeff]+")
@@ -155,6 +160,8 @@ def normalize(original: str) -> Normalized:
     text, origin = _replace(text, origin, _CONTROL_RE, lambda m: "")
     text, origin = _replace(text, origin, _SPACE_RE, lambda m: " " if len(m.group()) > 1 or m.group() != " " else None)
     text, origin = _replace(text, origin, _TYPO_RE, lambda m: TYPOS[m.group()])
+    text, origin = _replace(text, origin, _FORMAL_RE, lambda m: m.group().translate(_FORMAL))
+    text, origin = _replace(text, origin, _THOUSANDS_RE, lambda m: m.group().replace(",", ""))
     text, origin = _replace(text, origin, _CN_NUM_RE, _cn_number)
     text, origin = _replace(text, origin, _CN_KEY_RE, _cn_keyword_number)
     text, origin = _replace(text, origin, _CN_COMPOUND_RE, _cn_compound)

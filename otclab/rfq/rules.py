@@ -49,6 +49,7 @@ _PATTERNS: list[tuple[str, int, str]] = [
                  + _REPORT + r"价格?(?!值)|报价|" + _NB + r"pric(?:e|ing)|费率\s*(?:多少|几|\?)"),
     ("SOLVE", 0, r"(?:票息|coupon|cpn|参与率|vol|波动率|行权价|strike|价格?)" + _FILL + r"(?:报|给|出|问)\s*(?:一下|下|个)"),
     ("SOLVE", 0, r"(?:多少|几个点)\s*(?:的)?\s*(?:票息|coupon|参与率|期权费|权利金|vol|波动率)"),
+    ("SOLVE", 0, r"(?:票息|coupon|cpn|参与率|期权费|价格|vol|波动率|行权价|strike)\s*[:=]\s*(?:\?|多少|待定|tbd|求)"),
     ("SOLVE", 0, r"(?:什么|啥)\s*水平|(?:多少|几个点|how\s?much)(?=\s*(?:$|[?\n,;。!~]|呢|啊|哈|呀))"),
     ("LOCKUP", 1, r"(?:锁定期|锁定|锁仓|锁|lock[\s-]?up|lock|封闭期|不敲出期)" + _SEP + r"半年"),
     ("LOCKUP", 1, r"(?:锁定期|锁定|锁仓|锁|lock[\s-]?up|lock|封闭期|不敲出期)" + _SEP + NUM + r"\s*(?:个月|月|mos?|months?|m(?![a-z])|年|y(?![a-z]))?(?![\d.])"),

@@ -167,3 +167,18 @@ def test_asking_for_documents_is_not_a_quote_request():
 def test_moneyness_lists():
     assert [r.strike for r in parse("中证500 看跌 虚值5%/10% 3个月 报价")] == [0.95, 0.9]
     assert [r.strike for r in parse("中证500 看涨 otm 5/10 1m price")] == [1.05, 1.1]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("名本伍仟万 壹年", "名本5000万 1年"),           # formal numerals
+    ("名本 50,000,000", "名本 50000000"),             # thousands separators
+    ("名本 5,000万", "名本 5000万"),
+    ("500,300 雪球", "500,300 雪球"),                 # two index numbers stay two
+])
+def test_formal_numerals_and_thousands_separators(text, expected):
+    assert normalize(text).text == expected
+
+
+def test_question_written_as_an_empty_field():
+    d = one("中证500 雪球 敲出103 敲入75 1年 锁定期：3个月 降敲：0.5%/月 票息：？")
+    assert (d["lockup_months"], d["ko_step_down"], d["solve_for"]) == (3, 0.005, "coupon")
