@@ -63,6 +63,9 @@ _PATTERNS: list[tuple[str, int, str]] = [
     ("NOTIONAL", 2, r"(?:名本|名义本金|名义金额|名义|本金|规模|金额|" + _NB + r"notional|" + _NB + r"size|" + _NB + r"notl|" + _NB + r"nominal)"
                     + r"\s*(?:[:=]|为|是|大概|约|大约|共)?\s*(?:cny|rmb|人民币)?\s*" + NUM + r"(?:e\d{1,2})?\s*(?:个亿|亿|kw|千万|百万|mm|mio|million|mn|个w|万|w|m|k)?(?![a-z\d])"),
     ("NOTIONAL", 2, NUM + r"\s*(?:个亿|亿|kw|千万|百万|个w|万|w|mm|mio|million|mn)(?![a-z])"),
+    # the keyword after the amount: '100m notional', '5000万名本', '3kw的规模'
+    ("NOTIONAL", 2, NUM + r"(?:e\d{1,2})?\s*(?:个亿|亿|kw|千万|百万|mm|mio|million|mn|个w|万|w)?\s*(?:的)?\s*(?=(?:名本|名义本金|规模|" + _NB + r"notional|" + _NB + r"size|" + _NB + r"notl)(?!\s*[:=]?\s*\d))"),
+    ("NOTIONAL", 2, NUM + r"\s*m(?=\s*(?:notional|size|notl)(?![a-z])(?!\s*[:=]?\s*(?:cny|rmb)?\s*\d))"),  # '100m notional': m is million here
     ("KO", 3, _KO + _LVWORD + _SEP + _LV),
     ("KI", 3, _KI + _LVWORD + _SEP + _LV),
     # '103敲出，75敲入': number first; the keyword must not introduce a number of its own
@@ -107,6 +110,7 @@ def list_markers(text: str) -> list[tuple[int, int]]:
 
 # 'already received the quote' is not a request for one.
 _NOT_ASKING = re.compile(r"(?:收到|已经?|看到|谢谢)\s*(?:了)?\s*(?:的)?\s*$")
+_GENERIC_ASK = re.compile(r"(?:什么|啥|多少|几个点|how)")
 _NOT_TERMS = re.compile(r"(?:规模|名本|本金|金额|额度|起投|起做|最低|最少|最多|最高|能做|可以做|做了|买了|亏了|赚了|涨了|跌了)\s*$")
 _KI_BEFORE = re.compile(r"(?:敲入|(?<![a-z])ki|knock[\s-]?in)\s*(?:价|线)?\s*$")
 # Pair of levels '100/70' read as KO/KI in an autocallable context.
@@ -166,7 +170,7 @@ def find_mentions(text: str, original: str, origin: tuple[int, ...], table: Unde
             if m.end() > m.start():
                 if label == "SOLVE" and _NOT_ASKING.search(text[max(0, m.start() - 4):m.start()]):
                     continue
-                if label == "SOLVE" and _NOT_TERMS.search(text[max(0, m.start() - 6):m.start()]):
+                if label == "SOLVE" and _GENERIC_ASK.match(m.group()) and _NOT_TERMS.search(text[max(0, m.start() - 6):m.start()]):
                     continue  # '能做多少规模' / '最低多少' ask about size or limits, not a price
                 if label == "FREQ" and not text.startswith("敲出", m.end()) and (
                         _KI_BEFORE.search(text[max(0, m.start() - 8):m.start()]) or text.startswith("敲入", m.end())):

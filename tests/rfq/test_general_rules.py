@@ -182,3 +182,15 @@ def test_formal_numerals_and_thousands_separators(text, expected):
 def test_question_written_as_an_empty_field():
     d = one("中证500 雪球 敲出103 敲入75 1年 锁定期：3个月 降敲：0.5%/月 票息：？")
     assert (d["lockup_months"], d["ko_step_down"], d["solve_for"]) == (3, 0.005, "coupon")
+
+
+@pytest.mark.parametrize("text,notional,tenor", [
+    ("quote SSE50 3m 95% put, 100m notional", 1e8, 3),          # keyword after the amount
+    ("中证500 雪球 103/75 1年 5000万名本 票息", 5e7, 12),
+    ("50ETF 认购 虚值10% 3M notional 30m premium?", 3e7, 3),      # 3M is the tenor here
+    ("中证500 平值看涨 3m 规模 报价", None, 3),
+])
+def test_notional_keyword_after_the_amount(text, notional, tenor):
+    (r,) = parse(text)
+    assert (r.notional, r.tenor_months) == (notional, tenor)
+    assert r.solve_for in ("price", "coupon", None)
