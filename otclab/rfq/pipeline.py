@@ -122,7 +122,8 @@ def parse_value(label: str, text: str, table: UnderlyingTable, after: str = "", 
 
 def find(norm: Normalized, table: UnderlyingTable, nlp) -> list[Mention]:
     """Mentions in the normalised message: rule ones (confidence 1) and model ones."""
-    doc = nlp.make_doc(norm.text)
+    text = norm.text  # doc.text rebuilds the string on every access: read it once
+    doc = nlp.make_doc(text)
     doc.user_data["rfq_table"] = table
     doc.user_data["rfq_norm"] = norm
     ruled = nlp.get_pipe("rfq_rules")(doc)
@@ -138,8 +139,8 @@ def find(norm: Normalized, table: UnderlyingTable, nlp) -> list[Mention]:
             scores = ner.scored_ents(ner.beam_parse([preset], beam_width=BEAM_WIDTH if len(preset) <= LONG_DOC else 2))[0]
     for e in ruled.ents if "ner" in nlp.pipe_names else ruled.spans["rfq_rules"]:
         key = (e.start_char, e.end_char, e.label_)
-        value = parse_value(e.label_, e.text, table, doc.text[e.end_char:e.end_char + 24],
-                            doc.text[max(0, e.start_char - 24):e.start_char])
+        value = parse_value(e.label_, e.text, table, text[e.end_char:e.end_char + 24],
+                            text[max(0, e.start_char - 24):e.start_char])
         if value is None:
             continue
         if key in rule_keys:
