@@ -86,7 +86,8 @@ _PATTERNS: list[tuple[str, int, str]] = [
     ("PARTICIPATION", 4, NUM + r"\s*%\s*(?:的)?\s*(?:参与率|参与|participation)(?!\s*[\d:=])"),
     ("REBATE", 4, r"(?:敲出补偿|补偿收益|补偿|返息|" + _NB + r"rebate|敲出收益|固定收益|保底收益)" + _SEP + _PCT),
     ("TENOR", 5, NUM + r"(?=(?:\s*[/、,]\s*" + NUM + r")+\s*(?:个月|月|m|年|y)(?![a-z]))"),
-    ("TENOR", 5, r"半年|" + NUM + r"\s*(?:年半|个半月|个月|月期|月|months?|mos?|mths?|m|年期|年|years?|yrs?|y|周|weeks?|wks?|天|days?)(?![a-z])"),
+    # '每2个月观察' is an observation period, not a tenor
+    ("TENOR", 5, r"半年|(?<!每)(?<!每 )(?<![\d.])" + NUM + r"\s*(?:年半|个半月|个月|月期|月|months?|mos?|mths?|m|年期|年|years?|yrs?|y|周|weeks?|wks?|天|days?)(?![a-z])"),
     ("OPTION_TYPE", 6, "|".join(f"(?:{p})" for p in OPTION_WORDS.values())),
     ("STRUCTURE", 6, "|".join(f"(?:{p})" for p in STRUCTURE_WORDS.values())),
 ]

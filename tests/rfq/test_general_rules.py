@@ -194,3 +194,14 @@ def test_notional_keyword_after_the_amount(text, notional, tenor):
     (r,) = parse(text)
     assert (r.notional, r.tenor_months) == (notional, tenor)
     assert r.solve_for in ("price", "coupon", None)
+
+
+@pytest.mark.parametrize("text,freq", [
+    ("中证500 雪球 103/75 1年 敲出观察日：每月 票息", "monthly"),  # 观察日 is not 'daily'
+    ("中证500 雪球 103/75 1年 敲出观察日：每日 票息", "daily"),
+    ("中证500 雪球 103/75 1年 每个月观察 票息", "monthly"),
+    ("中证500 雪球 103/75 1年 每两个月观察 票息", None),          # bimonthly: no such value
+])
+def test_observation_frequency_phrasings(text, freq):
+    (r,) = parse(text)  # '每两个月' is a period, not a second tenor
+    assert (r.ko_frequency, r.tenor_months) == (freq, 12)
