@@ -110,7 +110,7 @@ def parse_value(label: str, text: str, table: UnderlyingTable, after: str = "", 
     if label == "STEP_DOWN":
         return V.step_down(text)
     if label == "STRUCTURE":
-        return V.keyword(text, V.STRUCTURE_WORDS)
+        return V.keyword_at(text, V.STRUCTURE_WORDS, after)
     if label == "OPTION_TYPE":
         return V.keyword_at(text, V.OPTION_WORDS, after)
     if label == "FREQ":

@@ -144,7 +144,9 @@ STRUCTURE_WORDS = {
     "snowball": r"雪球|snowball|snow\s?ball|autocall(?:able)?|(?<![a-z])(?:xueqiu|xq)(?![a-z])",
     "phoenix": r"凤凰|phoenix|(?<![a-z])fenghuang(?![a-z])",
     "sharkfin": r"鲨鱼鳍|鲨鱼|单鲨|双鲨|shark\s?fin|shark|(?<![a-z])(?:shayuqi|syq)(?![a-z])",
-    "vanilla": r"香草|vanilla|欧式期权|欧式|普通期权|european",
+    # 欧式 qualifies another product or its knock-in ('欧式雪球', '欧式敲入'): then it is no vanilla
+    "vanilla": r"香草|vanilla|欧式期权|欧式(?!\s*(?:雪球|凤凰|鲨鱼|单鲨|双鲨|二元|数字|亚式|敲入|敲出|观察|障碍|snowball|phoenix))"
+               r"|普通期权|european(?!\s*(?:snowball|phoenix|knock|ki|barrier|digital))",
     "digital": r"二元期权|二元|数字期权|digital|binary",
     "asian": r"亚式期权|亚式|亚洲期权|asian",
     "barrier": r"障碍期权|barrier\s?option|敲出期权|敲入期权|向上敲出|向下敲入|向上敲入|向下敲出"
@@ -186,14 +188,17 @@ def keyword(text: str, table: dict[str, str]) -> str | None:
 
 
 def keyword_at(text: str, table: dict[str, str], after: str = "") -> str | None:
-    """The key of ``table`` whose pattern matches at the start of ``text`` followed by ``after``
-    (for words whose meaning depends on what follows: 向上 before 鲨鱼鳍 is a call), else the
-    first key found anywhere in ``text``."""
+    """The key of ``table`` whose pattern matches starting inside ``text`` when ``after`` follows
+    it (words whose meaning depends on what follows: 向上 before 鲨鱼鳍 is a call, 欧式 before
+    雪球 is not a vanilla); first key wins."""
+    full = text + after
     for key, pat in table.items():
-        m = re.match(pat, text + after)
-        if m and m.end() >= len(text):
-            return key
-    return keyword(text, table)
+        for m in re.finditer(pat, full):
+            if m.start() >= len(text):
+                break
+            if m.end() > m.start():
+                return key
+    return None
 
 
 def strike(text: str) -> float | tuple[str, float] | None:

@@ -205,3 +205,10 @@ def test_notional_keyword_after_the_amount(text, notional, tenor):
 def test_observation_frequency_phrasings(text, freq):
     (r,) = parse(text)  # '每两个月' is a period, not a second tenor
     assert (r.ko_frequency, r.tenor_months) == (freq, 12)
+
+
+@pytest.mark.parametrize("text", ["中证500 欧式雪球 103/75 1年 票息", "中证500 雪球 103/75 1年 欧式敲入 票息",
+                                  "中证500 早利雪球 103/75 1年 票息"])
+def test_qualified_snowballs_are_one_snowball(text):
+    assert [r.structure for r in parse(text)] == ["snowball"]
+    assert one("中证500 欧式看涨 平值 1M 报价")["structure"] == "vanilla"
