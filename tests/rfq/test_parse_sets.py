@@ -32,7 +32,7 @@ def test_blind2_set_f1(blind2):
     # first (blind) run before any fix: F1 0.984, 74/88 exact; the fixes since are general rules
     # tested one by one in test_general_rules.py
     assert len(blind2) >= 60
-    assert sum(not row["requests"] for row in blind2) >= 8  # negatives that must give []
+    assert sum(not row["requests"] for row in blind2) >= 10  # negatives that must give []
     score = Score()
     for row in blind2:
         score.add([r.to_dict() for r in parse(row["text"])], row["requests"])
