@@ -168,8 +168,9 @@ FREQ_WORDS = {
              + r"|(?:观察频率|敲出观察(?:频率|日)?)\s*(?:[:=]|为|是)?\s*(?:每|按|逐)?(?:交易)?[日天](?!\s*[:=])",
 }
 SOLVE_WORDS = {
-    "participation": r"参与率|参与|participation|\bpr\b",
-    "vol": r"vol|波动率|隐波|\biv\b|波动",
+    # latin words bounded by non-letters: \b would not separate 'iv' from the CJK in 'iv多少'
+    "participation": r"参与率|参与|participation|(?<![a-z])pr(?![a-z])",
+    "vol": r"vol|波动率|隐波|(?<![a-z])iv(?![a-z])|波动",
     "strike": r"行权价|行权|执行价|strike",
     "coupon": r"票息|coupon|cpn|收益",
     "price": r"期权费|权利金|premium|价|钱|price|费|pricing",

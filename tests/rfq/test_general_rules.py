@@ -212,3 +212,9 @@ def test_observation_frequency_phrasings(text, freq):
 def test_qualified_snowballs_are_one_snowball(text):
     assert [r.structure for r in parse(text)] == ["snowball"]
     assert one("中证500 欧式看涨 平值 1M 报价")["structure"] == "vanilla"
+
+
+def test_latin_question_words_next_to_chinese_and_also_is():
+    assert one("50etf put 平值 1个月 IV多少")["solve_for"] == "vol"
+    d = one("想问下沪深300的凤凰，敲出100敲入70，派息线也是70，1年，票息多少？")
+    assert d["coupon_barrier"] == 0.7
