@@ -120,6 +120,15 @@ def parse_value(label: str, text: str, table: UnderlyingTable, after: str = "", 
     return None
 
 
+def _cuts_a_word(text: str, start: int, end: int) -> bool:
+    """Whether [start, end) begins or ends inside a run of ASCII letters and digits (a model
+    entity that splits 'a500' or 'ic2412' is a misreading)."""
+    def word(ch: str) -> bool:
+        return ch.isascii() and ch.isalnum()
+    return (start > 0 and word(text[start - 1]) and word(text[start])) or (
+        end < len(text) and word(text[end - 1]) and word(text[end]))
+
+
 def find(norm: Normalized, table: UnderlyingTable, nlp) -> list[Mention]:
     """Mentions in the normalised message: rule ones (confidence 1) and model ones."""
     text = norm.text  # doc.text rebuilds the string on every access: read it once
@@ -145,6 +154,8 @@ def find(norm: Normalized, table: UnderlyingTable, nlp) -> list[Mention]:
             continue
         if key in rule_keys:
             out.append(Mention(e.label_, e.start_char, e.end_char, value, 1.0, "rule"))
+        elif _cuts_a_word(text, e.start_char, e.end_char):
+            continue  # '500' inside 'a500': part of a code the table does not know
         else:
             conf = float(scores.get((e.start, e.end, e.label_), 0.0))
             if conf >= MIN_MODEL_CONFIDENCE:

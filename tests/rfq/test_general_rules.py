@@ -218,3 +218,11 @@ def test_latin_question_words_next_to_chinese_and_also_is():
     assert one("50etf put 平值 1个月 IV多少")["solve_for"] == "vol"
     d = one("想问下沪深300的凤凰，敲出100敲入70，派息线也是70，1年，票息多少？")
     assert d["coupon_barrier"] == 0.7
+
+
+@pytest.mark.parametrize("text", ["A500 雪球 103/75 1年 票息", "A50 平值看涨 1M 报价"])
+def test_model_does_not_split_an_unknown_code(text):
+    # the NER tags the digits of 'a500' as CSI 500; an entity cutting a latin/digit word is dropped,
+    # so an unknown index stays unset instead of becoming a wrong one
+    (r,) = parse(text)
+    assert r.underlying is None and r.structure is not None
