@@ -37,7 +37,7 @@ _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 # A run of Chinese numerals is converted only when a unit of time, money or percent follows (or
 # 百分之 precedes), so words such as 一个 / 统一 / 五粮液 are left alone.
 _CN_NUM_RE = re.compile(
-    r"(百分之)?((?:(?<![\d.])[十百千]|[零〇一二两俩三四五六七八九])[零〇一二两俩三四五六七八九十百千]*)(?=(?:个半?月|个亿|个w|个点|年|亿|万|千万|周|%|倍|bp))"
+    r"(百分之)?((?:(?<![\d.])[十百千]|[零〇一二两俩三四五六七八九])[零〇一二两俩三四五六七八九十百千]*)(?=(?:个半?月|个亿|个w|个点|年|亿|万|千万|周|%|倍|bp|kw|w(?![a-z])))"
     r"|(百分之)([零〇一二两俩三四五六七八九十百千]+)"
 )
 
@@ -113,6 +113,8 @@ _FORMAL = str.maketrans("壹贰叁肆伍陆柒捌玖拾佰仟", "一二三四五
 _FORMAL_RE = re.compile(r"[壹贰叁肆伍陆柒捌玖拾佰仟](?:[壹贰叁肆伍陆柒捌玖拾佰仟零]+|(?=[万亿年个月%]))")
 # Thousands separators inside amounts: 50,000,000 / 5,000万 (not '500,300', two index numbers)
 _THOUSANDS_RE = re.compile(r"(?<![\d,.])\d{1,3}(?:,\d{3}){2,}(?![\d,])|(?<![\d,.])\d{1,3}(?:,\d{3})+(?=\s*(?:万|亿|w|元|块|rmb|cny))")
+# w is 万 in amounts: 5千w = 5千万, 8百w = 8百万; 半个亿 is half of 1亿
+_AMOUNT_WORD_RE = re.compile(r"(?<=[\d一二两三四五六七八九十])([千百])w(?![a-z])|半个?亿")
 _TYPO_RE = re.compile("|".join(sorted(map(re.escape, TYPOS), key=len, reverse=True)))
 _SPACE_RE = re.compile(r"[ \t\u00a0\u3000]+")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\u200b-\u200f\ufeff]+")
@@ -161,6 +163,7 @@ def normalize(original: str) -> Normalized:
     text, origin = _replace(text, origin, _SPACE_RE, lambda m: " " if len(m.group()) > 1 or m.group() != " " else None)
     text, origin = _replace(text, origin, _TYPO_RE, lambda m: TYPOS[m.group()])
     text, origin = _replace(text, origin, _FORMAL_RE, lambda m: m.group().translate(_FORMAL))
+    text, origin = _replace(text, origin, _AMOUNT_WORD_RE, lambda m: m.group(1) + "万" if m.group(1) else "0.5亿")
     text, origin = _replace(text, origin, _THOUSANDS_RE, lambda m: m.group().replace(",", ""))
     text, origin = _replace(text, origin, _CN_NUM_RE, _cn_number)
     text, origin = _replace(text, origin, _CN_KEY_RE, _cn_keyword_number)

@@ -226,3 +226,8 @@ def test_model_does_not_split_an_unknown_code(text):
     # so an unknown index stays unset instead of becoming a wrong one
     (r,) = parse(text)
     assert r.underlying is None and r.structure is not None
+
+
+@pytest.mark.parametrize("amount", ["5千w", "五千w", "五kw", "半个亿", "0.5个亿", "5,000万", "伍仟万"])
+def test_notional_spellings(amount):
+    assert one(f"中证500 雪球 103/75 1年 名本{amount} 票息")["notional"] == 5e7
