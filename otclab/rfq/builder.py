@@ -84,6 +84,8 @@ _PAST = re.compile(r"成交|已报|报过|报的|上次|昨天|之前|嫌|取消
                    r"|打款|起息|到账|已下单|已签|签了|确认书|(?:敲入|敲出|到期|下单)了")
 # Asking for documents about a product ('条款发我一份') is not asking for a quote.
 _DOCUMENT = re.compile(r"(?:条款|合同|确认书|估值|报告|term\s?sheet|资料|材料|说明书|定价书)\s*(?:\S{0,3})?\s*(?:发|给|传|看)")
+# A verdict on a quote ('票息太低', '这个水平可以', '贵了') is feedback, not a new request, unless it asks.
+_VERDICT = re.compile(r"(?:太|偏|有点|有些)\s*(?:低|高|贵|便宜)|贵了|低了|(?:水平|价格|票息|这个)\s*(?:可以|ok|不错|没问题)|可以做")
 # What a product is quoted in when a question names no field.
 _QUOTED_IN = {"snowball": "coupon", "phoenix": "coupon", "vanilla": "price", "digital": "price",
               "asian": "price", "barrier": "price"}
@@ -312,7 +314,7 @@ def _request(norm: Normalized, combo: dict[str, Mention], several_products: bool
             _drop(r, "solve_for")
         else:
             r.solve_for = asked
-    if r.solve_for is None and (_PAST.search(norm.text) or _DOCUMENT.search(norm.text)):
+    if r.solve_for is None and (_PAST.search(norm.text) or _DOCUMENT.search(norm.text) or _VERDICT.search(norm.text)):
         return None
     kind = [f for f in ("structure", "option_type", "solve_for") if getattr(r, f) is not None]
     terms = [f for f in r.to_dict() if f != "underlying"]

@@ -120,6 +120,9 @@ def parse_value(label: str, text: str, table: UnderlyingTable, after: str = "", 
     return None
 
 
+_JUDGEMENT = re.compile(r"太|偏|低了|高了|贵|便宜|不错|可以|满意|接受|ok(?![a-z])")
+
+
 def _cuts_a_word(text: str, start: int, end: int) -> bool:
     """Whether [start, end) begins or ends inside a run of ASCII letters and digits (a model
     entity that splits 'a500' or 'ic2412' is a misreading)."""
@@ -156,6 +159,8 @@ def find(norm: Normalized, table: UnderlyingTable, nlp) -> list[Mention]:
             out.append(Mention(e.label_, e.start_char, e.end_char, value, 1.0, "rule"))
         elif _cuts_a_word(text, e.start_char, e.end_char):
             continue  # '500' inside 'a500': part of a code the table does not know
+        elif e.label_ == "SOLVE" and _JUDGEMENT.search(text[e.start_char:e.end_char + 3]):
+            continue  # '票息太低' judges a quote, it does not ask for one
         else:
             conf = float(scores.get((e.start, e.end, e.label_), 0.0))
             if conf >= MIN_MODEL_CONFIDENCE:

@@ -231,3 +231,14 @@ def test_model_does_not_split_an_unknown_code(text):
 @pytest.mark.parametrize("amount", ["5千w", "五千w", "五kw", "半个亿", "0.5个亿", "5,000万", "伍仟万"])
 def test_notional_spellings(amount):
     assert one(f"中证500 雪球 103/75 1年 名本{amount} 票息")["notional"] == 5e7
+
+
+@pytest.mark.parametrize("text", ["客户说 500 雪球 103/75 1年 票息太低", "500雪球 103/75 1年 票息18% 这个水平可以",
+                                  "中证500 雪球 103/75 1年 票息18% 可以做"])
+def test_verdicts_on_a_quote_are_not_requests(text):
+    assert parse(text) == []
+
+
+def test_verdict_with_a_new_question_is_a_request():
+    (r,) = parse("票息太低了 500雪球 103/75 1年 能不能再报一下票息")
+    assert r.solve_for == "coupon"
