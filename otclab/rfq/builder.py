@@ -7,10 +7,12 @@ How a message maps to requests:
   ('500 和 300', '500/1000', '500、300'), which share one group. Mentions after a group's
   underlying belong to it; mentions before the first underlying of a line are shared by the line.
 - A clause (between commas) saying 都/均/统一/全部 holds settings for every request.
-- A question closing a line of several groups ('A 1年 和 B 2年 票息多少') asks for all of them.
+- A question closing a line of several groups ('A 1年 和 B 2年 票息多少') asks for all of them;
+  so does one closing the last item of a numbered list whose other items ask nothing.
 - A group saying 同上/同样/一样/也要 takes the previous group's terms where it states none.
 - A group with several values of one field ('1M/3M', '1年 和 18个月', '雪球和凤凰') gives one
-  request per combination; with 分别 and equal counts of several fields, values pair up instead;
+  request per combination (with several products, a field goes only to those that have it:
+  派息线 to the phoenix, not the snowball); with 分别 and equal counts of several fields, values pair up instead;
   KO and KI lists of equal length always pair up ('103/75，100/70').
 - Only groups with an underlying and at least one of structure / option type / solve-for and one
   more term become requests, so chatter ('谢谢，已收到报价') gives nothing. A message with no
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 from ..core.errors import InputError
 from .normalize import Normalized
 from .request import QuoteRequest
+from .rules import LIST_MARKER
 
 FIELD_OF = {
     "UNDERLYING": "underlying", "STRUCTURE": "structure", "OPTION_TYPE": "option_type",
@@ -56,7 +59,7 @@ class Mention:
 
 MAX_REQUESTS = 64  # more combinations than this in one message is not a request a desk can quote
 
-_LINE_BREAK = re.compile(r"\n|;|。(?=\s*\S)|(?:(?<=\s)|^)(?:\d{1,2}\s*[.、)]|[①-⑳]|\(\d{1,2}\))(?!\d)")
+_LINE_BREAK = re.compile(r"\n|;|。(?=\s*\S)|" + LIST_MARKER.pattern)
 _JOIN = re.compile(r"^[\s和与跟及、,/&+]*(?:还有|以及|or|and|或者?)?[\s和与跟及、,/&+]*$")
 _SHARED = re.compile(r"都|均|统一|全部|全都|一律|all\b")
 _CLAUSE = re.compile(r"[,，。!！?？]")
@@ -76,7 +79,16 @@ def _clause_of(text: str, pos: int) -> tuple[int, int]:
 
 # Talk about a trade already quoted or done ('已成交', '昨天报的 ... 客户嫌低') is not a new request
 # unless it asks for something explicitly.
-_PAST = re.compile(r"成交|已报|报过|报的|上次|昨天|之前|嫌|取消|撤单|不做了|作废")
+_PAST = re.compile(r"成交|已报|报过|报的|上次|昨天|之前|嫌|取消|撤单|不做了|作废"
+                   # the life of a trade already booked: paid, started, knocked, confirmed
+                   r"|打款|起息|到账|已下单|已签|签了|确认书|(?:敲入|敲出|到期|下单)了")
+# Asking for documents about a product ('条款发我一份') is not asking for a quote.
+_DOCUMENT = re.compile(r"(?:条款|合同|确认书|估值|报告|term\s?sheet|资料|材料|说明书|定价书)\s*(?:\S{0,3})?\s*(?:发|给|传|看)")
+# A verdict on a quote ('票息太低', '这个水平可以', '贵了') is feedback, not a new request, unless it asks.
+_VERDICT = re.compile(r"(?:太|偏|有点|有些)\s*(?:低|高|贵|便宜)|贵了|低了|(?:水平|价格|票息|这个)\s*(?:可以|ok|不错|没问题)|可以做")
+# What a product is quoted in when a question names no field.
+_QUOTED_IN = {"snowball": "coupon", "phoenix": "coupon", "vanilla": "price", "digital": "price",
+              "asian": "price", "barrier": "price"}
 _SAME = re.compile(r"同样|同上|一样|相同|same|ditto|也(?:要|来|报|做|是)")
 
 
@@ -104,7 +116,8 @@ def build_requests(norm: Normalized, mentions: list[Mention]) -> list[QuoteReque
     groups: list[_Group] = []
     shared: list[Mention] = []
     line_shared: dict[int, list[Mention]] = {}
-    for li, (a, b) in enumerate(_lines(text)):
+    lines = _lines(text)
+    for li, (a, b) in enumerate(lines):
         in_line = [m for m in mentions if a <= m.start < b]
         current: _Group | None = None
         last_und: Mention | None = None
@@ -138,6 +151,12 @@ def build_requests(norm: Normalized, mentions: list[Mention]) -> list[QuoteReque
             shared.extend(leading)
         else:
             line_shared[li] = leading
+    # a question closing the last item of a numbered list whose other items ask nothing
+    # ('(1) 500 雪球 103/75 1y (2) 1000 雪球 103/70 1y 票息') asks for every item
+    numbered = {li for li, (a, b) in enumerate(lines) if LIST_MARKER.match(text[a:b].lstrip("\n; "))}
+    if len(groups) > 1 and groups[-1].mentions[-1].label == "SOLVE" and {g.line for g in groups} <= numbered \
+            and not any(m.label == "SOLVE" for g in groups[:-1] for m in g.mentions):
+        shared.append(groups[-1].mentions.pop())
     if not groups and shared:
         # No known underlying: a clear request still becomes one (underlying unset) instead of
         # vanishing, so the desk sees it; _request asks more of such a group.
@@ -162,6 +181,7 @@ def build_requests(norm: Normalized, mentions: list[Mention]) -> list[QuoteReque
                     inherited.setdefault(m.field, []).append(m)
             by_field.update(inherited)
         by_field = {f: _distinct(ms) for f, ms in by_field.items()}
+        _prefer_rule_questions(by_field)
         g_text = text[min(m.start for m in g.mentions):max(m.end for m in g.mentions)] if g.mentions else ""
         requests.extend(_expand(norm, by_field, bool(_RESPECTIVE.search(g_text) or _RESPECTIVE.search(text))))
     if len(requests) > MAX_REQUESTS:
@@ -174,6 +194,23 @@ def build_requests(norm: Normalized, mentions: list[Mention]) -> list[QuoteReque
             seen.add(key)
             out.append(r)
     return out
+
+
+def _prefer_rule_questions(by_field: dict[str, list[Mention]]) -> None:
+    """Drop model-found questions that the rules contradict: any when the rules found a question,
+    and one asking for a field the message states ('110% 行权 ... 报价' asks the price, not the
+    strike); a question naming no field ('多少') yields to one that names it."""
+    asks = by_field.get("solve_for")
+    if not asks:
+        return
+    if any(m.value != "ask" for m in asks):  # '期权费多少': the field word says what is asked
+        asks = [m for m in asks if m.value != "ask"]
+    kept = [m for m in asks if m.source == "rule"] or [
+        m for m in asks if not any(x.source == "rule" for x in by_field.get(str(m.value), []))]
+    if kept:
+        by_field["solve_for"] = kept
+    else:
+        del by_field["solve_for"]
 
 
 def _expand(norm: Normalized, by_field: dict[str, list[Mention]], respective: bool) -> list[QuoteRequest]:
@@ -206,9 +243,10 @@ def _expand(norm: Normalized, by_field: dict[str, list[Mention]], respective: bo
             for part in choice:
                 combo.update(part)
             combos.append(combo)
+    several_products = len(by_field.get("structure", [])) > 1
     out = []
     for combo in combos:
-        r = _request(norm, combo)
+        r = _request(norm, combo, several_products)
         if r is not None:
             out.append(r)
     return out
@@ -217,7 +255,24 @@ def _expand(norm: Normalized, by_field: dict[str, list[Mention]], respective: bo
 _LEVEL_FIELDS = ("strike", "ko_barrier", "ki_barrier", "barrier", "coupon_barrier")
 
 
-def _request(norm: Normalized, combo: dict[str, Mention]) -> QuoteRequest | None:
+# Fields that only some products have. When one group names several products ('雪球 103/75 和
+# 凤凰 103/75 派息75'), a field goes only to the products that have it.
+_ONLY_FOR = {
+    "coupon_barrier": {"phoenix"},
+    "ki_barrier": {"snowball", "phoenix"},
+    "ko_barrier": {"snowball", "phoenix"},
+    "lockup_months": {"snowball", "phoenix"},
+    "ko_step_down": {"snowball", "phoenix"},
+    "ko_frequency": {"snowball", "phoenix"},
+    "participation": {"sharkfin"},
+    "rebate": {"sharkfin", "barrier", "digital"},
+    "barrier": {"sharkfin", "barrier"},
+    "option_type": {"vanilla", "sharkfin", "digital", "asian", "barrier"},
+    "strike": {"vanilla", "sharkfin", "digital", "asian", "barrier"},
+}
+
+
+def _request(norm: Normalized, combo: dict[str, Mention], several_products: bool = False) -> QuoteRequest | None:
     r = QuoteRequest()
     for f, m in combo.items():
         setattr(r, f, m.value)
@@ -233,6 +288,13 @@ def _request(norm: Normalized, combo: dict[str, Mention]) -> QuoteRequest | None
             if getattr(r, f) is not None:
                 _move(r, f, "barrier")
                 break
+    if r.structure is not None:
+        for f, products in _ONLY_FOR.items():
+            # a field the product does not have: with several products in the group it belongs to
+            # another one; found by the model, it is a misreading ('2)' read as a KO of a vanilla)
+            if getattr(r, f) is not None and r.structure not in products and (
+                    several_products or (f in combo and combo[f].source == "model")):
+                _drop(r, f)
     if r.solve_for in ("coupon", "participation", "strike") and getattr(r, r.solve_for) is not None \
             and r.confidence.get(r.solve_for, 1.0) < 1.0:
         _drop(r, r.solve_for)  # a model-found value of the very field asked for is a misreading
@@ -243,7 +305,16 @@ def _request(norm: Normalized, combo: dict[str, Mention]) -> QuoteRequest | None
         else:
             up = (kind == "otm") == (r.option_type == "call")
             r.strike = round(1 + x if up else 1 - x, 6)
-    if r.solve_for is None and _PAST.search(norm.text):
+    if r.solve_for == "ask":
+        # a question naming no field asks what the product is quoted in
+        asked = _QUOTED_IN.get(r.structure or "")
+        if asked is not None and getattr(r, asked, None) is not None:
+            asked = "price"  # the coupon is stated ('票息20% 多少'): what is left is the price
+        if asked is None:
+            _drop(r, "solve_for")
+        else:
+            r.solve_for = asked
+    if r.solve_for is None and (_PAST.search(norm.text) or _DOCUMENT.search(norm.text) or _VERDICT.search(norm.text)):
         return None
     kind = [f for f in ("structure", "option_type", "solve_for") if getattr(r, f) is not None]
     terms = [f for f in r.to_dict() if f != "underlying"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 # Input-method typos seen on desks (homophones / neighbouring keys) -> intended word.
 TYPOS: dict[str, str] = {
-    "雪求": "雪球", "血球": "雪球", "雪毬": "雪球",
+    "雪求": "雪球", "血球": "雪球", "雪毬": "雪球", "学球": "雪球", "雪秋": "雪球",
     "敲处": "敲出", "巧出": "敲出", "悄出": "敲出", "翘出": "敲出",
     "敲如": "敲入", "巧入": "敲入", "悄入": "敲入", "敲人": "敲入", "翘入": "敲入",
     "票吸": "票息", "漂息": "票息", "票熄": "票息", "飘息": "票息",
@@ -37,8 +37,21 @@ _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 # A run of Chinese numerals is converted only when a unit of time, money or percent follows (or
 # 百分之 precedes), so words such as 一个 / 统一 / 五粮液 are left alone.
 _CN_NUM_RE = re.compile(
-    r"(百分之)?((?:(?<![\d.])[十百千]|[零〇一二两俩三四五六七八九])[零〇一二两俩三四五六七八九十百千]*)(?=(?:个半?月|个亿|个w|个点|年|亿|万|千万|周|%|倍|bp))"
+    r"(百分之)?((?:(?<![\d.])[十百千]|[零〇一二两俩三四五六七八九])[零〇一二两俩三四五六七八九十百千]*)(?=(?:个半?月|个亿|个w|个点|年|亿|万|千万|周|%|倍|bp|kw|w(?![a-z])))"
     r"|(百分之)([零〇一二两俩三四五六七八九十百千]+)"
+)
+
+# Chinese numerals that stand for a level or rate without a unit: after a keyword that takes a
+# number (敲出一百零三, 敲入七十五, 参与率八十), or any compound numeral with 十/百 and a digit
+# (七十五, 一百零三), which no common word contains. Single characters (一个, 十分) stay words.
+_CN_RUN = r"[零〇一二两三四五六七八九十百]"
+_CN_KEY_RE = re.compile(
+    r"(敲出|敲入|障碍|派息|付息|行权|执行|参与率|补偿|降敲|线|价|ko|ki)(\s*(?:[:=]|为|是)?\s*)"
+    r"(" + _CN_RUN + r"+(?:点[零〇一二三四五六七八九]+)?)(?![零〇一二两三四五六七八九十百千万亿个年月周天])"
+)
+_CN_COMPOUND_RE = re.compile(
+    r"(?<![零〇一二两三四五六七八九十百千])((?:[一二两三四五六七八九]?十[一二三四五六七八九]?|[一二两三四五六七八九]百(?:[零〇][一二三四五六七八九]|[一二三四五六七八九]十[一二三四五六七八九]?|[一二三四五六七八九]十?)?))"
+    r"(?![零〇一二两三四五六七八九十百千万亿个年月周天岁])"
 )
 
 
@@ -95,6 +108,13 @@ def _replace(text: str, origin: list[int], pattern: re.Pattern, repl) -> tuple[s
     return "".join(out), new_origin
 
 
+# Formal (banker's) numerals, as in 伍仟万 / 壹年: ordinary numerals, where they form a number
+_FORMAL = str.maketrans("壹贰叁肆伍陆柒捌玖拾佰仟", "一二三四五六七八九十百千")
+_FORMAL_RE = re.compile(r"[壹贰叁肆伍陆柒捌玖拾佰仟](?:[壹贰叁肆伍陆柒捌玖拾佰仟零]+|(?=[万亿年个月%]))")
+# Thousands separators inside amounts: 50,000,000 / 5,000万 (not '500,300', two index numbers)
+_THOUSANDS_RE = re.compile(r"(?<![\d,.])\d{1,3}(?:,\d{3}){2,}(?![\d,])|(?<![\d,.])\d{1,3}(?:,\d{3})+(?=\s*(?:万|亿|w|元|块|rmb|cny))")
+# w is 万 in amounts: 5千w = 5千万, 8百w = 8百万; 半个亿 is half of 1亿
+_AMOUNT_WORD_RE = re.compile(r"(?<=[\d一二两三四五六七八九十])([千百])w(?![a-z])|半个?亿")
 _TYPO_RE = re.compile("|".join(sorted(map(re.escape, TYPOS), key=len, reverse=True)))
 _SPACE_RE = re.compile(r"[ \t\u00a0\u3000]+")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\u200b-\u200f\ufeff]+")
@@ -111,10 +131,28 @@ def _cn_number(m: re.Match) -> str | None:
     return lead + (f"{value}%" if pct else str(value))
 
 
+def _cn_keyword_number(m: re.Match) -> str | None:
+    run = m.group(3)
+    whole, _, frac = run.partition("点")
+    value = cn_to_int(whole) if len(run) >= 2 else None
+    if value is None or (frac and not all(ch in _CN_DIGITS for ch in frac)):
+        return None
+    return m.group(1) + m.group(2) + str(value) + (("." + "".join(str(_CN_DIGITS[ch]) for ch in frac)) if frac else "")
+
+
+def _cn_compound(m: re.Match) -> str | None:
+    value = cn_to_int(m.group(1))
+    if value is None or len(m.group(1)) < 2:
+        return None
+    lead = " " if m.start() and m.string[m.start() - 1].isdigit() else ""
+    return lead + str(value)
+
+
 def normalize(original: str) -> Normalized:
     """Normalise chat text: NFKC per character (full-width to half-width), ASCII lower case,
     control characters dropped, runs of spaces collapsed, common typos fixed, Chinese numerals
-    before a unit converted to digits ("两年" -> "2年", "百分之八十" -> "80%")."""
+    before a unit, after a level keyword or as compound numerals converted to digits ("两年" ->
+    "2年", "百分之八十" -> "80%", "敲出一百零三" -> "敲出103", "七十五" -> "75")."""
     chars, origin = [], []
     for i, ch in enumerate(original):
         for c in unicodedata.normalize("NFKC", ch):
@@ -124,5 +162,10 @@ def normalize(original: str) -> Normalized:
     text, origin = _replace(text, origin, _CONTROL_RE, lambda m: "")
     text, origin = _replace(text, origin, _SPACE_RE, lambda m: " " if len(m.group()) > 1 or m.group() != " " else None)
     text, origin = _replace(text, origin, _TYPO_RE, lambda m: TYPOS[m.group()])
+    text, origin = _replace(text, origin, _FORMAL_RE, lambda m: m.group().translate(_FORMAL))
+    text, origin = _replace(text, origin, _AMOUNT_WORD_RE, lambda m: m.group(1) + "万" if m.group(1) else "0.5亿")
+    text, origin = _replace(text, origin, _THOUSANDS_RE, lambda m: m.group().replace(",", ""))
     text, origin = _replace(text, origin, _CN_NUM_RE, _cn_number)
+    text, origin = _replace(text, origin, _CN_KEY_RE, _cn_keyword_number)
+    text, origin = _replace(text, origin, _CN_COMPOUND_RE, _cn_compound)
     return Normalized(text=text, original=original, origin=tuple(origin))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .builder import Mention
 from .normalize import Normalized
-from .rules import find_mentions
+from .rules import MONEYNESS_LIST_BEFORE, find_mentions, list_markers
 from .underlyings import UnderlyingTable
 from . import values as V
 
@@ -58,7 +58,11 @@ class RuleComponent:
             span = doc.char_span(s, e, label=label, alignment_mode="contract")
             if span is not None and len(span):
                 spans.append(span)
-        doc.set_ents(spans, default="unmodified")
+        taken = [(s.start_char, s.end_char) for s in spans]
+        # list item numbers are explicitly outside any entity, so the NER cannot read '2)' as a level
+        outside = [doc.char_span(s, e, alignment_mode="contract") for s, e in list_markers(doc.text)
+                   if not any(s < b and a < e for a, b in taken)]
+        doc.set_ents(spans, outside=[o for o in outside if o is not None and len(o)], default="unmodified")
         doc.spans["rfq_rules"] = spans
         return doc
 
@@ -81,15 +85,17 @@ def load_pipeline(path: str | None = None, use_model: bool = True):
 _LIST_UNIT = re.compile(r"^(?:\s*[/、,和]\s*\d+(?:\.\d+)?)*\s*(个月|月|m|年|y)(?![a-z])")
 
 
-def parse_value(label: str, text: str, table: UnderlyingTable, after: str = ""):
+def parse_value(label: str, text: str, table: UnderlyingTable, after: str = "", before: str = ""):
     """Value of a mention of ``label`` whose normalised text is ``text`` (None if none);
-    ``after`` is the text that follows (a tenor list '1/3/6个月' gives its unit to every number)."""
+    ``after`` is the text that follows (a tenor list '1/3/6个月' gives its unit to every number),
+    ``before`` the text before it (a moneyness list '虚值5%/10%' gives its keyword to '10%')."""
     if label == "UNDERLYING":
         return table.lookup(text)
     if label in ("KO", "KI", "BARRIER", "COUPON_BARRIER"):
         return V.level(text)
     if label == "STRIKE":
-        return V.strike(text)
+        m = MONEYNESS_LIST_BEFORE.search(before) if re.fullmatch(r"\d+(?:\.\d+)?\s*%?", text) else None
+        return V.strike(m.group(1) + text) if m else V.strike(text)
     if label in ("COUPON", "REBATE"):
         return V.rate(text, upper=1.0)
     if label == "PARTICIPATION":
@@ -104,19 +110,32 @@ def parse_value(label: str, text: str, table: UnderlyingTable, after: str = ""):
     if label == "STEP_DOWN":
         return V.step_down(text)
     if label == "STRUCTURE":
-        return V.keyword(text, V.STRUCTURE_WORDS)
+        return V.keyword_at(text, V.STRUCTURE_WORDS, after)
     if label == "OPTION_TYPE":
-        return V.keyword(text, V.OPTION_WORDS)
+        return V.keyword_at(text, V.OPTION_WORDS, after)
     if label == "FREQ":
-        return V.keyword(text, V.FREQ_WORDS)
+        return V.keyword_at(text, V.FREQ_WORDS, after)
     if label == "SOLVE":  # a question holds no number ('期权费1%' states a premium)
         return None if re.search(r"\d", text) else V.keyword(text, V.SOLVE_WORDS)
     return None
 
 
+_JUDGEMENT = re.compile(r"太|偏|低了|高了|贵|便宜|不错|可以|满意|接受|ok(?![a-z])")
+
+
+def _cuts_a_word(text: str, start: int, end: int) -> bool:
+    """Whether [start, end) begins or ends inside a run of ASCII letters and digits (a model
+    entity that splits 'a500' or 'ic2412' is a misreading)."""
+    def word(ch: str) -> bool:
+        return ch.isascii() and ch.isalnum()
+    return (start > 0 and word(text[start - 1]) and word(text[start])) or (
+        end < len(text) and word(text[end - 1]) and word(text[end]))
+
+
 def find(norm: Normalized, table: UnderlyingTable, nlp) -> list[Mention]:
     """Mentions in the normalised message: rule ones (confidence 1) and model ones."""
-    doc = nlp.make_doc(norm.text)
+    text = norm.text  # doc.text rebuilds the string on every access: read it once
+    doc = nlp.make_doc(text)
     doc.user_data["rfq_table"] = table
     doc.user_data["rfq_norm"] = norm
     ruled = nlp.get_pipe("rfq_rules")(doc)
@@ -132,11 +151,16 @@ def find(norm: Normalized, table: UnderlyingTable, nlp) -> list[Mention]:
             scores = ner.scored_ents(ner.beam_parse([preset], beam_width=BEAM_WIDTH if len(preset) <= LONG_DOC else 2))[0]
     for e in ruled.ents if "ner" in nlp.pipe_names else ruled.spans["rfq_rules"]:
         key = (e.start_char, e.end_char, e.label_)
-        value = parse_value(e.label_, e.text, table, doc.text[e.end_char:e.end_char + 24])
+        value = parse_value(e.label_, e.text, table, text[e.end_char:e.end_char + 24],
+                            text[max(0, e.start_char - 24):e.start_char])
         if value is None:
             continue
         if key in rule_keys:
             out.append(Mention(e.label_, e.start_char, e.end_char, value, 1.0, "rule"))
+        elif _cuts_a_word(text, e.start_char, e.end_char):
+            continue  # '500' inside 'a500': part of a code the table does not know
+        elif e.label_ == "SOLVE" and _JUDGEMENT.search(text[e.start_char:e.end_char + 3]):
+            continue  # '票息太低' judges a quote, it does not ask for one
         else:
             conf = float(scores.get((e.start, e.end, e.label_), 0.0))
             if conf >= MIN_MODEL_CONFIDENCE:

@@ -10,6 +10,7 @@ A mention is ``(label, start, end)`` in the normalised text; labels are listed i
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from .underlyings import UnderlyingTable
 from .values import FREQ_WORDS, NUM, OPTION_WORDS, STRUCTURE_WORDS, level
@@ -20,7 +21,7 @@ LABELS = (
     "FREQ", "SOLVE",
 )
 
-_SEP = r"\s*(?:[:=@]|为|是|在|设为|设|定在|定|给|at)?\s*"
+_SEP = r"\s*(?:[:=@]|(?:分别|也|都|均)?(?:为|是)|分别|在|设为|设|定在|定|给|at)?\s*"
 # A level number must not run on into a unit (敲出 12个月 is a tenor, not a barrier).
 _LV = NUM + r"\s*%?(?![\d.]|个|月|年|万|w|亿|k|bp|y|m|天|周|日)"
 _PCT = NUM + r"\s*(?:%|bps?)?(?![\d.]|个|月|年|万|w|亿|k|y|m|天|周|日)"
@@ -31,30 +32,40 @@ _KI = r"(?:敲入|" + _NB + r"ki|" + _NB + r"k\.i\.|knock[\s-]?in|down[\s-]?and[
 _LVWORD = r"\s*(?:价格|价位|价|线|水平|界限|障碍|level|barrier|lvl)?"
 _ASK = r"[^\d,;\n。%:]{0,6}?(?:多少|几个点|几|多高|\?|how\s?much)"
 _REPORT = r"(?:报|给|(?<!敲)出|来|求|问)\s*(?:个|一下|下|一个|一)?\s*"
+# Politeness and filler that may sit between a field word and 'quote it' or close a message
+# ('票息麻烦都报一下', 'coupon pls', '票息 谢谢'); emojis are dropped before matching.
+_FILL = r"(?:\s*(?:麻烦|帮忙|辛苦|请|都|也|再|先|各|大概|一起|给我|帮我|pls|plz|please))*\s*"
+_COURTESY = r"(?:\s*(?:pls|plz|please|thx|thanks|thank\s*you|谢谢|多谢|感谢|辛苦了?|麻烦了|哈|啊|呀|呢|吧|哦|~|!))*"
 
 # (label, priority, pattern); on an overlap the smaller priority wins, then the longer match.
 _PATTERNS: list[tuple[str, int, str]] = [
     ("SOLVE", 0, r"(?:票息|coupon|cpn|收益率|派息率)" + _ASK),
-    ("SOLVE", 0, r"(?:票息|coupon|cpn)(?=\s*(?:$|[\n,;。!~]))"),
+    ("SOLVE", 0, r"(?:票息|coupon|cpn)(?=" + _COURTESY + r"\s*(?:$|[\n,;。!~]))"),
     ("SOLVE", 0, _REPORT + r"(?:票息|coupon)|solve\s*(?:for\s*)?(?:coupon|price|vol|strike|participation)"),
     ("SOLVE", 0, r"(?:参与率|participation(?:\s*rate)?)" + _ASK + r"|" + _REPORT + r"参与率"),
     ("SOLVE", 0, r"(?:" + _NB + r"vol|波动率|隐波|隐含波动率|" + _NB + r"iv)" + _ASK + r"|" + _REPORT + r"(?:vol|波动率|隐波)"),
     ("SOLVE", 0, r"(?:行权价|strike|执行价)" + _ASK + r"|" + _REPORT + r"(?:行权价|strike)"),
     ("SOLVE", 0, r"(?:期权费|权利金|premium)(?!\s*(?:[:=]|为|是)?\s*\d)|价格\s*(?:分别|各)?\s*(?:多少|几|\?|呢|如何)|多少钱|什么价|"
                  + _REPORT + r"价格?(?!值)|报价|" + _NB + r"pric(?:e|ing)|费率\s*(?:多少|几|\?)"),
-    ("SOLVE", 0, r"(?:票息|coupon|cpn|参与率|vol|波动率|行权价|strike|价格?)\s*(?:报|给|出|问)\s*(?:一下|下|个)"),
+    ("SOLVE", 0, r"(?:票息|coupon|cpn|参与率|vol|波动率|行权价|strike|价格?)" + _FILL + r"(?:报|给|出|问)\s*(?:一下|下|个)"),
     ("SOLVE", 0, r"(?:多少|几个点)\s*(?:的)?\s*(?:票息|coupon|参与率|期权费|权利金|vol|波动率)"),
+    ("SOLVE", 0, r"(?:票息|coupon|cpn|参与率|期权费|价格|vol|波动率|行权价|strike)\s*[:=]\s*(?:\?|多少|待定|tbd|求)"),
+    ("SOLVE", 0, r"(?:什么|啥)\s*水平|(?:多少|几个点|how\s?much)(?=\s*(?:$|[?\n,;。!~]|呢|啊|哈|呀))"),
     ("LOCKUP", 1, r"(?:锁定期|锁定|锁仓|锁|lock[\s-]?up|lock|封闭期|不敲出期)" + _SEP + r"半年"),
     ("LOCKUP", 1, r"(?:锁定期|锁定|锁仓|锁|lock[\s-]?up|lock|封闭期|不敲出期)" + _SEP + NUM + r"\s*(?:个月|月|mos?|months?|m(?![a-z])|年|y(?![a-z]))?(?![\d.])"),
     ("LOCKUP", 1, NUM + r"\s*(?:个月|月|m)(?:的)?(?:锁定期?|锁|\s?lock(?:[\s-]?up)?|封闭期?)(?![\d期定]|\s*\d)"),
     ("LOCKUP", 1, r"前\s*" + NUM + r"\s*个?月\s*(?:不敲出|不观察|不可敲出|锁定|锁)"),
     ("LOCKUP", 1, NUM + r"\s*个?月\s*(?:内)?\s*(?:不敲出|不观察敲出|不可敲出|不能敲出)"),
-    ("STEP_DOWN", 1, r"(?:(?:月度|逐月|每月|按月)?\s*降敲|(?:敲出(?:价格?|线|水平)?\s*)?(?:每月|逐月|按月)\s*(?:降低|下降|下调|递减|降)|step[\s-]?down)"
+    ("STEP_DOWN", 1, r"(?:(?:月度|逐月|每月|按月)?\s*降敲|(?:敲出(?:价格?|线|水平)?\s*)?(?:每月|逐月|按月)\s*(?:降低|下降|下调|递减|降)"
+                     r"|(?:每月|逐月|按月|月度)\s*敲出(?:价格?|线|水平|障碍)?\s*(?:降低|下降|下调|递减|降)|step[\s-]?down)"
                      r"\s*(?:每月|逐月|按月)?\s*(?:幅度)?" + _SEP + NUM + r"\s*(?:%|bps?)?"),
     ("FREQ", 1, "|".join(FREQ_WORDS.values())),
     ("NOTIONAL", 2, r"(?:名本|名义本金|名义金额|名义|本金|规模|金额|" + _NB + r"notional|" + _NB + r"size|" + _NB + r"notl|" + _NB + r"nominal)"
-                    + r"\s*(?:[:=]|为|是|大概|约|大约|共)?\s*(?:cny|rmb|人民币)?\s*" + NUM + r"\s*(?:个亿|亿|kw|千万|百万|mm|mio|million|mn|个w|万|w|m|k)?(?![a-z\d])"),
-    ("NOTIONAL", 2, NUM + r"\s*(?:个亿|亿|kw|千万|百万|个w|万|w)(?![a-z])"),
+                    + r"\s*(?:[:=]|为|是|大概|约|大约|共)?\s*(?:cny|rmb|人民币)?\s*" + NUM + r"(?:e\d{1,2})?\s*(?:个亿|亿|kw|千万|百万|mm|mio|million|mn|个w|万|w|m|k)?(?![a-z\d])"),
+    ("NOTIONAL", 2, NUM + r"\s*(?:个亿|亿|kw|千万|百万|个w|万|w|mm|mio|million|mn)(?![a-z])"),
+    # the keyword after the amount: '100m notional', '5000万名本', '3kw的规模'
+    ("NOTIONAL", 2, NUM + r"(?:e\d{1,2})?\s*(?:个亿|亿|kw|千万|百万|mm|mio|million|mn|个w|万|w)?\s*(?:的)?\s*(?=(?:名本|名义本金|规模|" + _NB + r"notional|" + _NB + r"size|" + _NB + r"notl)(?!\s*[:=]?\s*\d))"),
+    ("NOTIONAL", 2, NUM + r"\s*m(?=\s*(?:notional|size|notl)(?![a-z])(?!\s*[:=]?\s*(?:cny|rmb)?\s*\d))"),  # '100m notional': m is million here
     ("KO", 3, _KO + _LVWORD + _SEP + _LV),
     ("KI", 3, _KI + _LVWORD + _SEP + _LV),
     # '103敲出，75敲入': number first; the keyword must not introduce a number of its own
@@ -75,26 +86,51 @@ _PATTERNS: list[tuple[str, int, str]] = [
     ("PARTICIPATION", 4, NUM + r"\s*%\s*(?:的)?\s*(?:参与率|参与|participation)(?!\s*[\d:=])"),
     ("REBATE", 4, r"(?:敲出补偿|补偿收益|补偿|返息|" + _NB + r"rebate|敲出收益|固定收益|保底收益)" + _SEP + _PCT),
     ("TENOR", 5, NUM + r"(?=(?:\s*[/、,]\s*" + NUM + r")+\s*(?:个月|月|m|年|y)(?![a-z]))"),
-    ("TENOR", 5, r"半年|" + NUM + r"\s*(?:年半|个半月|个月|月期|月|months?|mos?|mths?|m|年期|年|years?|yrs?|y|周|weeks?|wks?|天|days?)(?![a-z])"),
+    # '每2个月观察' is an observation period, not a tenor
+    ("TENOR", 5, r"半年|(?<!每)(?<!每 )(?<![\d.])" + NUM + r"\s*(?:年半|个半月|个月|月期|月|months?|mos?|mths?|m|年期|年|years?|yrs?|y|周|weeks?|wks?|天|days?)(?![a-z])"),
     ("OPTION_TYPE", 6, "|".join(f"(?:{p})" for p in OPTION_WORDS.values())),
     ("STRUCTURE", 6, "|".join(f"(?:{p})" for p in STRUCTURE_WORDS.values())),
 ]
 _COMPILED = [(label, prio, re.compile(pat)) for label, prio, pat in _PATTERNS]
 
+# Item numbers of a list ('1.' '2、' '3)' '(4)' '①' at a line start or after a space): they are
+# neither levels nor tenors, so the NER must not label them (see pipeline.RuleComponent).
+LIST_MARKER = re.compile(r"(?:(?<=\s)|^)(?:\d{1,2}\s*(?:\.(?![\d])|[、)])|[①-⑳]|\(\d{1,2}\))")
+# A bare level number right before the option word ('IF 3M 105 call', '103 看涨') is the strike;
+# bare index numbers ('300 看涨' is CSI 300) are left to the underlying rules.
+_STRIKE_BEFORE_TYPE = re.compile(r"(?<![\d.a-z%])(" + NUM + r")\s*(?=(?:看涨|看跌|认购|认沽|calls?|puts?)(?![a-z]))"
+                                 # or right after it: 'put 95 1m', '看跌 0.95'
+                                 r"|(?:看涨|看跌|认购|认沽|calls?|puts?)\s*(" + NUM + r")(?![\d.%]|\s*(?:%|个|月|年|万|w|亿|k|m|y|天|周|日|bp|e\d))")
+# '降0.5' / '降50bp' alone is the monthly KO step-down in a snowball or phoenix
+_BARE_STEP = re.compile(r"(?<![\u4e00-\u9fff])降\s*(" + NUM + r"\s*(?:%|bps?)?)(?![\d.])")
+
+
+def list_markers(text: str) -> list[tuple[int, int]]:
+    """Spans (start, end) of the item numbers of numbered lists in normalised ``text``."""
+    return [(m.start(), m.end()) for m in LIST_MARKER.finditer(text)]
+
 # 'already received the quote' is not a request for one.
 _NOT_ASKING = re.compile(r"(?:收到|已经?|看到|谢谢)\s*(?:了)?\s*(?:的)?\s*$")
+_GENERIC_ASK = re.compile(r"(?:什么|啥|多少|几个点|how)")
+_NOT_TERMS = re.compile(r"(?:规模|名本|本金|金额|额度|起投|起做|最低|最少|最多|最高|能做|可以做|做了|买了|亏了|赚了|涨了|跌了)\s*$")
 _KI_BEFORE = re.compile(r"(?:敲入|(?<![a-z])ki|knock[\s-]?in)\s*(?:价|线)?\s*$")
 # Pair of levels '100/70' read as KO/KI in an autocallable context.
 _PAIR = re.compile(r"(?<![\d.a-z/-])(" + NUM + r")\s*%?\s*[/-]\s*(" + NUM + r")\s*%?(?![\d.]|\s*(?:个|月|年|万|w|亿|k|m|y|/))")
-_AUTOCALL = re.compile(r"雪球|凤凰|snowball|phoenix|autocall|敲出|敲入|(?<![a-z])k[oi](?![a-z])")
+_AUTOCALL = re.compile(STRUCTURE_WORDS["snowball"] + "|" + STRUCTURE_WORDS["phoenix"] + r"|敲出|敲入|(?<![a-z])k[oi](?![a-z])")
 _OTHER_STRUCT = re.compile("|".join(STRUCTURE_WORDS[k] for k in ("sharkfin", "vanilla", "digital", "asian", "barrier"))
                            + "|" + "|".join(OPTION_WORDS.values()))
 # Joint keyword 'ko/ki 100/70', '敲出敲入 103/75'.
 _JOINT = re.compile(_KO + r"\s*[/、和与&]?\s*" + _KI + r"\s*(?:[:=]|为|是|分别|分别为|分别是)?\s*(" + NUM + r")\s*%?\s*[/、和与&,-]\s*(" + NUM + r")\s*%?")
 # A bare index number is an underlying when it stands where an underlying stands.
-_BEFORE_OK = re.compile(r"(?:^|(?<![\d.])\d{2,4}\s|[\n,;/、&+()\[\]:]|和|与|跟|及|还有|以及|或|@\S+|询|报|问|下|个|的|\d[.、)]|[a-z])\s*$")
+_GREETING = r"另外|然后|再来|再要|外加|加上|also|plus|老板们?|老师们?|[哥姐总]|大佬|各位|您好|你好|早上好|早|好的?|嗨|hi|hello|麻烦|帮忙|请问|看下|看看|想问"
+_BEFORE_OK = re.compile(r"(?:^|(?<![\d.])\d{2,4}\s|[\n,;/、&+()\[\]:!?~「」『』【】]|和|与|跟|及|还有|以及|或|@\S+|询|报|问|下|个|的|做|\d[.、)]|[a-z]|"
+                        + _GREETING + r")\s*$")
 _AFTER_OK = re.compile(r"^\s*(?:的\s*)?(?:(?:[/、和与跟及&+,]\s*)?(?:\d{2,4}(?![\d.%])|中证|沪深|上证)|指数|" + "|".join(STRUCTURE_WORDS.values())
                        + "|" + "|".join(OPTION_WORDS.values()) + r"|平值|虚值|实值|atm|otm|" + NUM + r"\s*(?:个月|年|m|y)(?![a-z])|敲出|ko)")
+
+
+_PRODUCT_AFTER = re.compile(r"^\s*(?:的\s*)?(?:" + "|".join(STRUCTURE_WORDS.values()) + "|" + "|".join(OPTION_WORDS.values())
+                            + r"|平值|虚值|实值|atm|otm|itm)")
 
 
 def _alias_pattern(table: UnderlyingTable) -> re.Pattern:
@@ -114,6 +150,16 @@ def _alias_pattern(table: UnderlyingTable) -> re.Pattern:
 _alias_cache: dict[int, re.Pattern] = {}
 
 
+def _width_folded(original: str) -> str:
+    """``original`` with each full-width character replaced by its one-character NFKC form (ＩＣ ->
+    IC), case kept and offsets unchanged, for matching the upper-case-only futures codes."""
+    out = []
+    for ch in original:
+        n = unicodedata.normalize("NFKC", ch) if ord(ch) > 0x7f else ch
+        out.append(n if len(n) == 1 else ch)
+    return "".join(out)
+
+
 def find_mentions(text: str, original: str, origin: tuple[int, ...], table: UnderlyingTable) -> list[tuple[str, int, int]]:
     """All rule mentions of normalised ``text`` as non-overlapping (label, start, end), sorted.
 
@@ -125,6 +171,8 @@ def find_mentions(text: str, original: str, origin: tuple[int, ...], table: Unde
             if m.end() > m.start():
                 if label == "SOLVE" and _NOT_ASKING.search(text[max(0, m.start() - 4):m.start()]):
                     continue
+                if label == "SOLVE" and _GENERIC_ASK.match(m.group()) and _NOT_TERMS.search(text[max(0, m.start() - 6):m.start()]):
+                    continue  # '能做多少规模' / '最低多少' ask about size or limits, not a price
                 if label == "FREQ" and not text.startswith("敲出", m.end()) and (
                         _KI_BEFORE.search(text[max(0, m.start() - 8):m.start()]) or text.startswith("敲入", m.end())):
                     continue  # '敲入每日观察' is the knock-in observation, not the knock-out frequency
@@ -138,13 +186,22 @@ def find_mentions(text: str, original: str, origin: tuple[int, ...], table: Unde
             if a is not None and b is not None and 0.9 <= a <= 1.3 and 0.4 <= b <= 0.95 and a > b:
                 cands.append((2, m.start(1), m.end(1), "KO"))
                 cands.append((2, m.start(2), m.end(2), "KI"))
+    for m in _STRIKE_BEFORE_TYPE.finditer(text):
+        g = 1 if m.group(1) is not None else 2
+        lv = level(m.group(g))
+        if m.group(g) not in table.bare and lv is not None and 0.5 <= lv <= 2.0 and not _AUTOCALL.search(text):
+            cands.append((4, m.start(g), m.end(g), "STRIKE"))
+    if _AUTOCALL.search(text):
+        for m in _BARE_STEP.finditer(text):
+            cands.append((4, m.start(), m.end(), "STEP_DOWN"))
     key = id(table)
     if key not in _alias_cache:
         _alias_cache[key] = _alias_pattern(table)
     for m in _alias_cache[key].finditer(text):
         cands.append((1, m.start(), m.end(), "UNDERLYING"))
+    cased = _width_folded(original)
     for code in table.futures:
-        for m in re.finditer(r"(?<![A-Za-z0-9])" + code + r"(?:\d{4})?(?![A-Za-z0-9])", original):
+        for m in re.finditer(r"(?<![A-Za-z0-9])" + code + r"(?:\d{4})?(?![A-Za-z0-9])", cased):
             # map original offsets to normalised ones
             try:
                 s = origin.index(m.start())
@@ -154,7 +211,11 @@ def find_mentions(text: str, original: str, origin: tuple[int, ...], table: Unde
             cands.append((1, s, e, "UNDERLYING"))
     for bare in table.bare:
         for m in re.finditer(r"(?<![\d.a-z%])" + bare + r"(?![\d.%]|\s*%|\s*(?:个|月|年|万|w|亿|k|m|y|bp|e))", text):
-            if _BEFORE_OK.search(text[max(0, m.start() - 12):m.start()]) and _AFTER_OK.search(text[m.end():m.end() + 16]):
+            after = text[m.end():m.end() + 16]
+            before = text[max(0, m.start() - 12):m.start()]
+            # a product word right after ('300 平值看涨', '1000 的雪球') is context enough after a space
+            if (_BEFORE_OK.search(before) or (before.endswith(" ") and _PRODUCT_AFTER.search(after))) \
+                    and _AFTER_OK.search(after):
                 cands.append((5, m.start(), m.end(), "UNDERLYING"))
     cands.sort(key=lambda c: (c[0], -(c[2] - c[1]), c[1]))
     taken: list[tuple[int, int, str]] = []
@@ -178,17 +239,33 @@ _LISTABLE = {"KO", "KI", "BARRIER", "COUPON_BARRIER", "STRIKE", "COUPON", "PARTI
 _MORE = re.compile(r"\s*(?:和|或|、|/|or)\s*(" + NUM + r"\s*%?)(?![\d.]|\s*(?:个|月|年|万|w|亿|k|m|y|/))")
 
 
+_MONEYNESS = re.compile(r"虚值|价外|实值|价内|(?<![a-z])(?:otm|itm)")
+# a value continuing a moneyness list ('虚值5%/10%'): the text before it, back to the keyword
+MONEYNESS_LIST_BEFORE = re.compile(r"(虚值|价外|实值|价内|(?<![a-z])otm|(?<![a-z])itm)\s*" + NUM + r"\s*%?(?:\s*(?:和|或|、|/|or)\s*" + NUM
+                                   + r"\s*%?)*\s*(?:和|或|、|/|or)\s*$")
+
+
+def _distance(text: str) -> float | None:
+    """A moneyness distance as a fraction ('5%' / '5' -> 0.05), None if not one."""
+    m = re.search(NUM, text)
+    if not m:
+        return None
+    x = float(m.group()) / 100 if "%" in text or float(m.group()) >= 1 else float(m.group())
+    return x if 0 < x < 0.5 else None
+
+
 def _list_values(text: str, taken: list[tuple[str, int, int]], used: list[bool]) -> list[tuple[str, int, int]]:
     extra = []
     for label, s, e in list(taken):
         if label not in _LISTABLE:
             continue
-        first = level(text[s:e])
+        moneyness = label == "STRIKE" and _MONEYNESS.search(text[s:e])
+        first = _distance(text[s:e]) if moneyness else level(text[s:e])
         while True:
             m = _MORE.match(text, e)
             if not m or any(used[m.start(1):m.end(1)]):
                 break
-            nxt = level(m.group(1))
+            nxt = _distance(m.group(1)) if moneyness else level(m.group(1))
             # a list holds values of one kind: '103/75' after 敲出 is KO/KI, not two KOs
             if first is None or nxt is None or abs(nxt - first) > 0.15:
                 break

@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..core.errors import InputError
+from .normalize import normalize
 
 ENV_VAR = "OTCLAB_RFQ_UNDERLYINGS"
 _CODE_RE = re.compile(r"^\d{6}\.(SH|SZ|CSI|BJ)$")
@@ -96,8 +97,10 @@ def _load(paths: tuple[str, ...]) -> UnderlyingTable:
     for u in by_code.values():
         six = u.code.split(".")[0]
         for s in [u.code, six, *u.names, *u.aliases, *u.pinyin]:
-            forms[s.lower()] = u.code
-            forms[re.sub(r"\s+", "", s.lower())] = u.code
+            # messages are matched after normalisation (全角, typos, 五百 -> 500): so are the forms
+            for f in (s.lower(), normalize(s).text):
+                forms[f] = u.code
+                forms[re.sub(r"\s+", "", f)] = u.code
         for f in u.futures:
             futures[f.upper()] = u.code
         for b in u.bare:

@@ -74,9 +74,16 @@ _AMOUNT_UNITS = [
 _AMOUNT_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(个亿|亿|kw|千万|k万|百万|mm|mio|million|mn|个w|万|w|k|千|m|e)?(?![a-z])")
 
 
+_SCI_RE = re.compile(r"(?<![\d.])\d+(?:\.\d+)?e\d{1,2}(?![\d.])")
+
+
 def amount(text: str) -> float | None:
-    """A notional in CNY: '5000w' -> 5e7, '5kw' -> 5e7, '1个亿' -> 1e8, '2000万' -> 2e7.
+    """A notional in CNY: '5000w' -> 5e7, '5kw' -> 5e7, '1个亿' -> 1e8, '2000万' -> 2e7, '1e8' -> 1e8.
     A number without a unit counts only from 100,000 on (smaller ones are not notionals)."""
+    sci = list(_SCI_RE.finditer(text))
+    if sci:  # '1e8' / '5e7'
+        x = float(sci[-1].group(0))
+        return float(round(x, 2)) if 1e4 <= x <= 1e11 else None
     found = list(_AMOUNT_RE.finditer(text))
     if not found:
         return None
@@ -133,28 +140,43 @@ def bare_months(text: str) -> int | None:
 
 
 STRUCTURE_WORDS = {
-    "snowball": r"雪球|snowball|snow\s?ball|autocall(?:able)?",
-    "phoenix": r"凤凰|phoenix",
-    "sharkfin": r"鲨鱼鳍|鲨鱼|单鲨|双鲨|shark\s?fin|shark",
-    "vanilla": r"香草|vanilla|欧式期权|欧式|普通期权|european",
+    # pinyin (xueqiu) and its initials (xq) as typed by people who skip the input method
+    "snowball": r"雪球|snowball|snow\s?ball|autocall(?:able)?|(?<![a-z])(?:xueqiu|xq)(?![a-z])",
+    "phoenix": r"凤凰|phoenix|(?<![a-z])fenghuang(?![a-z])",
+    "sharkfin": r"鲨鱼鳍|鲨鱼|单鲨|双鲨|shark\s?fin|shark|(?<![a-z])(?:shayuqi|syq)(?![a-z])",
+    # 欧式 qualifies another product or its knock-in ('欧式雪球', '欧式敲入'): then it is no vanilla
+    "vanilla": r"香草|vanilla|欧式期权|欧式(?!\s*(?:雪球|凤凰|鲨鱼|单鲨|双鲨|二元|数字|亚式|敲入|敲出|观察|障碍|snowball|phoenix))"
+               r"|普通期权|european(?!\s*(?:snowball|phoenix|knock|ki|barrier|digital))",
     "digital": r"二元期权|二元|数字期权|digital|binary",
     "asian": r"亚式期权|亚式|亚洲期权|asian",
     "barrier": r"障碍期权|barrier\s?option|敲出期权|敲入期权|向上敲出|向下敲入|向上敲入|向下敲出"
                r"|up[\s-]?and[\s-]?out|down[\s-]?and[\s-]?in|up[\s-]?and[\s-]?in|down[\s-]?and[\s-]?out",
 }
-OPTION_WORDS = {"call": r"看涨|看多|认购|calls?", "put": r"看跌|看空|认沽|puts?"}
+_DIRECTED = r"(?=\s*(?:的)?\s*(?:鲨鱼|单鲨|二元|数字|亚式|shark|digital|binary))"
+OPTION_WORDS = {"call": r"看涨|看多|认购|calls?|向上" + _DIRECTED + r"|上涨(?=\s*参与)|upside(?=\s*participation)",
+                "put": r"看跌|看空|认沽|puts?|向下" + _DIRECTED + r"|下跌(?=\s*参与)|downside(?=\s*participation)"}
+# '每日敲出' / '月度敲出 103': the word before 敲出 is the frequency (敲出 stays free to introduce the
+# KO level), unless the phrase is a step-down ('每月敲出价下调0.5%'). Read with keyword_at.
+_BEFORE_KO = r"(?=\s*敲出(?!\s*(?:价格?|线|水平|障碍)?\s*(?:降|下调|递减|下降)))"
 FREQ_WORDS = {
-    "monthly": r"(?:每月|按月|月度|逐月|月)\s*(?:敲出)?\s*(?:观察|obs)|monthly|月敲出观察"
-               r"|(?:观察频率|敲出观察(?:频率)?)\s*(?:[:=]|为|是)?\s*(?:每|按)?月",
-    "daily": r"(?:每日|每天|逐日|按日|日度|日)\s*(?:敲出)?\s*(?:观察|obs)|daily|日敲出|每日敲出"
-             r"|(?:观察频率|敲出观察(?:频率)?)\s*(?:[:=]|为|是)?\s*(?:每|按|逐)?[日天]",
+    # '月观察' but not '每两个月观察' / '3个月观察' (another frequency); '观察日：每月' is monthly
+    "monthly": r"(?:每月|按月|月度|逐月|每个月|(?<![\d两二三四五六七八九十个])月)\s*(?:敲出)?\s*(?:观察|obs)|monthly|月敲出观察"
+               r"|(?:每月|按月|月度|逐月)" + _BEFORE_KO
+               + r"|(?:观察频率|敲出观察(?:频率|日)?)\s*(?:[:=]|为|是)?\s*(?:每|按)?个?月",
+    "daily": r"(?:每日|每天|逐日|按日|日度|每个交易日|(?<![\d两二三四五六七八九十个])日)\s*(?:敲出)?\s*(?:观察|obs)|daily|日敲出"
+             r"|(?:每日|每天|逐日|按日|日度)" + _BEFORE_KO
+             + r"|(?:观察频率|敲出观察(?:频率|日)?)\s*(?:[:=]|为|是)?\s*(?:每|按|逐)?(?:交易)?[日天](?!\s*[:=])",
 }
 SOLVE_WORDS = {
-    "participation": r"参与率|参与|participation|\bpr\b",
-    "vol": r"vol|波动率|隐波|\biv\b|波动",
+    # latin words bounded by non-letters: \b would not separate 'iv' from the CJK in 'iv多少'
+    "participation": r"参与率|参与|participation|(?<![a-z])pr(?![a-z])",
+    "vol": r"vol|波动率|隐波|(?<![a-z])iv(?![a-z])|波动",
     "strike": r"行权价|行权|执行价|strike",
     "coupon": r"票息|coupon|cpn|收益",
     "price": r"期权费|权利金|premium|价|钱|price|费|pricing",
+    # a question that names no field ('103 75 一年 多少', '现在什么水平'): the builder reads it as
+    # the coupon of an autocallable and the price of an option
+    "ask": r"多少|水平|几个点|how\s?much",
 }
 
 
@@ -166,9 +188,24 @@ def keyword(text: str, table: dict[str, str]) -> str | None:
     return None
 
 
+def keyword_at(text: str, table: dict[str, str], after: str = "") -> str | None:
+    """The key of ``table`` whose pattern matches starting inside ``text`` when ``after`` follows
+    it (words whose meaning depends on what follows: 向上 before 鲨鱼鳍 is a call, 欧式 before
+    雪球 is not a vanilla); first key wins."""
+    full = text + after
+    for key, pat in table.items():
+        for m in re.finditer(pat, full):
+            if m.start() >= len(text):
+                break
+            if m.end() > m.start():
+                return key
+    return None
+
+
 def strike(text: str) -> float | tuple[str, float] | None:
     """A strike: '平值'/'atm' -> 1.0; '103%' -> 1.03; '虚值5%' -> ('otm', 0.05) and '实值5%' ->
-    ('itm', 0.05), which the request builder turns into a level once the option type is known."""
+    ('itm', 0.05), which the request builder turns into a level once the option type is known;
+    a number of 50% or more after 虚值/实值 is the strike level itself ('ITM 105' -> 1.05)."""
     if re.search(r"平值|平价|atm|at[\s-]the[\s-]money", text):
         return 1.0
     kind = "otm" if re.search(r"虚值|价外|虚|otm|out[\s-]of", text) else (
@@ -178,5 +215,7 @@ def strike(text: str) -> float | tuple[str, float] | None:
         if got is None:
             return None
         x = got[0] / 100 if (got[1] == "%" or got[0] >= 1) else got[0]
+        if x >= 0.5:  # no option is 50% or more in/out of the money: the number is the strike level
+            return level(text)
         return (kind, round(x, 6)) if 0 < x < 1 else None
     return level(text)
