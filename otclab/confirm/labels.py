@@ -1,0 +1,136 @@
+"""Label synonyms: which printed labels name which confirmation field.
+
+Confirmations from different dealers word the same element differently (敲出价格 / 敲出水平 /
+敲出障碍价格 / 敲出触发价格 ...). Each field lists the labels seen in practice, most specific
+first; the rank of a synonym in its list is its priority when a document prints several (e.g.
+到期日 beats 期末观察日 for the maturity date). A label may feed several fields when documents
+use it for either (期权类型: 雪球式 -> structure, 看涨 -> option type); each field's reader then
+takes what it can.
+"""
+from __future__ import annotations
+
+import re
+
+# field -> synonyms in priority order. "party" is resolved to the counterparty afterwards.
+FIELD_LABELS: dict[str, tuple[str, ...]] = {
+    "trade_id": ("交易编号", "交易编码", "交易代码", "确认书编号", "合约编号", "合同编号", "交易确认编号",
+                 "交易流水号", "交易参考编号", "业务编号", "交易ID", "Trade ID", "TradeID", "Trade No", "编号"),
+    "counterparty": ("交易对手方名称", "交易对手名称", "交易对手方", "交易对手", "对手方名称", "对手方",
+                     "客户名称", "投资者名称", "投资者", "Counterparty"),
+    "party_a": ("甲方名称", "甲方", "交易方A", "Party A"),
+    "party_b": ("乙方名称", "乙方", "交易方B", "Party B"),
+    "trade_date": ("交易日期", "交易日", "成交日期", "成交日", "签约日期", "达成日", "Trade Date"),
+    "start_date": ("起始日期", "起始日", "期初观察日", "期初日", "生效日期", "生效日", "起息日", "开始日期",
+                   "期初估值日", "期初定价日", "Start Date", "Effective Date"),
+    "maturity_date": ("到期日期", "到期日", "终止日期", "终止日", "期末观察日", "最终观察日", "到期观察日",
+                      "期末估值日", "Maturity Date", "Expiry Date"),
+    "underlying": ("标的资产名称", "标的资产", "挂钩标的", "挂钩指数", "标的指数", "标的证券", "标的名称",
+                   "标的代码", "标的", "Underlying"),
+    "structure": ("产品类型", "产品结构", "结构类型", "期权结构", "交易品种", "交易类型", "产品名称",
+                  "期权品种", "期权类型", "Product Type", "Structure"),
+    "option_type": ("期权类型", "期权方向", "看涨/看跌", "看涨看跌", "涨跌方向", "行权方向", "方向",
+                    "Option Type"),
+    "notional": ("名义本金金额", "名义本金额", "名义本金", "名义金额", "交易本金", "认购金额", "本金金额",
+                 "本金", "Notional Amount", "Notional"),
+    "initial_price": ("期初价格", "期初价", "期初参考价格", "期初观察价格", "期初收盘价", "初始价格",
+                      "起始价格", "期初标的价格", "期初水平", "Initial Price"),
+    "strike": ("行权价格", "行权价", "执行价格", "执行价", "敲定价格", "Strike Price", "Strike"),
+    "ko_barrier": ("敲出障碍价格", "敲出障碍水平", "敲出触发价格", "敲出价格", "敲出水平", "敲出障碍",
+                   "敲出界限", "敲出线", "Knock-out Barrier", "KO Barrier"),
+    "ki_barrier": ("敲入障碍价格", "敲入障碍水平", "敲入触发价格", "敲入价格", "敲入水平", "敲入障碍",
+                   "敲入界限", "敲入线", "Knock-in Barrier", "KI Barrier"),
+    "barrier": ("障碍价格", "障碍水平", "障碍价", "触发价格", "派息障碍价格", "派息障碍", "付息障碍",
+                "票息障碍", "Barrier Level", "Barrier"),
+    "coupon": ("年化票息率", "年化票息", "票息率", "敲出票息", "年化收益率", "收益率", "票息",
+               "固定收益率", "二元收益率", "派息率", "Coupon Rate", "Coupon"),
+    "participation": ("参与率", "参与比例", "Participation Rate", "Participation"),
+    "rebate": ("敲出补偿收益率", "敲出补偿", "补偿收益率", "补偿率", "返还收益率", "返息率", "Rebate"),
+}
+
+# A label also read by these extra fields (its value may carry either element).
+ALSO_READ_BY: dict[str, tuple[str, ...]] = {
+    "期权类型": ("structure",),
+    "Option Type": ("structure",),
+    "产品类型": ("option_type",),
+    "产品名称": ("option_type",),
+    "交易品种": ("option_type",),
+    "期权结构": ("option_type",),
+    "交易类型": ("option_type",),
+}
+
+_NUMBERING = re.compile(
+    r"^\s*(第[一二三四五六七八九十百\d]+[条款项]|[(（]?[一二三四五六七八九十]{1,3}[)）、.．]|"
+    r"[(（]\d{1,2}[)）]|\d{1,2}(\.\d{1,2})*[.、．)）]?(?=\s|[^\d.,%])|[•·●▪■\-*])\s*"
+)
+_UNIT_SUFFIX = re.compile(r"^\s*[(（](元|人民币|CNY|RMB|%|点|年化)[)）]")
+_SEP = re.compile(r"^\s*([:：]|为|是|=)\s*")
+# A label with a word of its own after the known part, then a colon: 敲出价格水平：...
+_LABEL_TAIL = re.compile(r"^[^\d:：%×]{1,4}[:：]\s*")
+
+
+def _compact(text: str) -> tuple[str, list[int]]:
+    """Text without whitespace, with the index in ``text`` of every kept character."""
+    chars, idx = [], []
+    for i, c in enumerate(text):
+        if not c.isspace():
+            chars.append(c)
+            idx.append(i)
+    return "".join(chars), idx
+
+
+def _synonym_table() -> list[tuple[str, tuple[str, ...], dict[str, int]]]:
+    """(label, fields it feeds, rank per field), longest label first."""
+    table: dict[str, dict[str, int]] = {}
+    for fld, syns in FIELD_LABELS.items():
+        for rank, syn in enumerate(syns):
+            table.setdefault(syn, {})[fld] = rank
+    out = []
+    for syn, ranks in table.items():
+        for extra in ALSO_READ_BY.get(syn, ()):
+            ranks.setdefault(extra, 50)  # a secondary reading never beats a field's own label
+        fields = tuple(sorted(ranks, key=lambda f: ranks[f]))
+        out.append((syn, fields, ranks))
+    return sorted(out, key=lambda x: -len(x[0].replace(" ", "")))
+
+
+_SYNONYMS = _synonym_table()
+
+
+class LabelMatch:
+    """A label at the start of a text: the fields it names, its priority and what follows it."""
+
+    def __init__(self, label: str, fields: tuple[str, ...], ranks: dict[str, int], remainder: str):
+        self.label, self.fields, self.ranks, self.remainder = label, fields, ranks, remainder
+
+    def __repr__(self) -> str:
+        return f"LabelMatch({self.label!r}, {self.fields}, rest={self.remainder!r})"
+
+
+def match_label(text: str) -> LabelMatch | None:
+    """The label that ``text`` starts with (after any clause numbering such as ``1.``, ``（二）``).
+
+    The match counts only if the label is the whole text (a table's label cell) or is followed
+    by a separator (``：``, ``为``, ``是``, a space) and then its value; so a value cell such as
+    ``期初价格×103%`` is not mistaken for the label 期初价格.
+    """
+    from .values import normalize
+
+    t = normalize(text)
+    t = _NUMBERING.sub("", t, count=1)
+    compact, idx = _compact(t)
+    low = compact.lower()
+    for syn, fields, ranks in _SYNONYMS:
+        s = syn.replace(" ", "").lower()
+        if not low.startswith(s):
+            continue
+        end = idx[len(s) - 1] + 1
+        rest = t[end:]
+        rest = _UNIT_SUFFIX.sub("", rest)
+        if rest.strip(" :：") == "":
+            return LabelMatch(syn, fields, ranks, "")
+        m = _SEP.match(rest) or _LABEL_TAIL.match(rest)
+        if m or (rest[:1].isspace() and not re.match(r"^\s*[×x*的]", rest)):
+            value = rest[m.end():] if m else rest.strip()
+            return LabelMatch(syn, fields, ranks, value.strip())
+        return None
+    return None
