@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..core.errors import InputError
 from . import values as V
-from .labels import LabelMatch, match_label
+from .labels import LabelMatch, match_label, split_glued
 from .layout import MIN_TEXT_CHARS, Cell, PageText, ocr_pdf_page, read_text_layer, rows, segments
 from .underlyings import parse_underlying
 
@@ -129,7 +129,8 @@ def _is_label(seg: Cell) -> LabelMatch | None:
 
 
 def _hits_on_page(page: PageText, page_index: int) -> tuple[list[_Hit], list[Cell]]:
-    segs = segments(page.cells, gap_factor=0.6 if page.route == "text" else 0.4)
+    segs = _join_wrapped_labels(_split_glued(segments(
+        page.cells, gap_factor=0.6 if page.route == "text" else 0.4, is_label=match_label)))
     lines = rows(segs)
     order = {id(s): (li, si) for li, line in enumerate(lines) for si, s in enumerate(line)}
     matches = {id(s): match_label(s.text) for s in segs}
@@ -152,6 +153,50 @@ def _hits_on_page(page: PageText, page_index: int) -> tuple[list[_Hit], list[Cel
             for f in m.fields:
                 hits.append(_Hit(f, raw, m.ranks[f], (page_index, *order[id(seg)]), score))
     return hits, segs
+
+
+def _split_glued(segs: list[Cell]) -> list[Cell]:
+    """Boxes holding a value and a label with no gap between them, cut in two (``split_glued``);
+    the cut's x position is shared out by character count."""
+    out = []
+    for s in segs:
+        pieces = split_glued(s.text)
+        if len(pieces) == 1:
+            out.append(s)
+            continue
+        total = sum(len(p) for p in pieces)
+        x = s.x0
+        for p in pieces:
+            w = (s.x1 - s.x0) * len(p) / total
+            out.append(Cell(p, x, s.y0, x + w, s.y1, s.score))
+            x += w
+    return out
+
+
+def _join_wrapped_labels(segs: list[Cell]) -> list[Cell]:
+    """A label wrapped in a narrow label column (敲出补偿收益 / 率) becomes one box again: a
+    piece and the piece just below it, starting at the same x, are joined when together they
+    make a longer label than the first piece alone."""
+    segs = sorted(segs, key=lambda c: (c.y0, c.x0))
+    used: set[int] = set()
+    out = []
+    for i, s in enumerate(segs):
+        if id(s) in used:
+            continue
+        for b in segs[i + 1:]:
+            if b.y0 - s.y1 > 0.6 * s.h:
+                break
+            if id(b) in used or abs(b.x0 - s.x0) > 0.5 * s.h or b.y0 < s.y1 - 0.3 * s.h or len(b.text) > 8:
+                continue
+            joined = match_label(s.text + b.text)
+            alone = match_label(s.text)
+            if joined is not None and not joined.remainder and match_label(b.text) is None and (
+                    alone is None or len(joined.label) > len(alone.label)):
+                s = Cell(s.text + b.text, min(s.x0, b.x0), s.y0, max(s.x1, b.x1), b.y1, min(s.score, b.score))
+                used.add(id(b))
+            break
+        out.append(s)
+    return out
 
 
 def _looks_like_label(cell: Cell) -> bool:

@@ -134,3 +134,49 @@ def match_label(text: str) -> LabelMatch | None:
             return LabelMatch(syn, fields, ranks, value.strip())
         return None
     return None
+
+
+_CLOSERS = set(")）%元点日") | set("0123456789") | set("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_VALUE_START = re.compile(r"^\s*([0-9¥￥$]|人民币|RMB|CNY|[A-Z]{2,}[-_]?\d)")
+
+
+def split_glued(text: str) -> list[str]:
+    """Cut a box that holds two table cells with no visible gap between them.
+
+    A value that fills its cell touches the next column's label (``中证500指数（000905.SH）交易日``),
+    and a label that fills its cell touches its value (``名义本金（元）人民币150,000,000.00元``);
+    PDF word grouping and OCR then give one box. The cut is made only where the text on one side
+    is a known label of at least three characters and the other side looks like a value (ends in
+    a digit, ``%``, ``）``, 元, 点 or 日; or starts with a digit, 人民币, ¥, CNY, an id).
+    Returns the pieces (one piece when nothing is cut).
+    """
+    from .values import normalize
+
+    t = normalize(text)
+    compact = t.replace(" ", "")
+    # value + trailing label
+    for syn, _fields, _ranks in _SYNONYMS:
+        s = syn.replace(" ", "")
+        if len(s) < 3:
+            continue
+        for tail in (s, s + ":", s + "："):
+            if compact.endswith(tail) and len(compact) > len(tail):
+                head = compact[: -len(tail)]
+                if head[-1] in _CLOSERS and match_label(head) is None:
+                    return [*split_glued(head), tail]
+    # leading label + value
+    m = match_label(t)
+    if m is None:
+        for syn, _fields, _ranks in _SYNONYMS:
+            s = syn.replace(" ", "")
+            if len(s) >= 2 and compact.startswith(s) and len(compact) > len(s):
+                rest = compact[len(s):]
+                unit = _UNIT_SUFFIX.match(rest)
+                if unit:
+                    label, rest = s + unit.group(0), rest[unit.end():]
+                else:
+                    label = s
+                if rest and (unit or _VALUE_START.match(rest)):
+                    return [label, rest]
+                break
+    return [text]

@@ -216,11 +216,14 @@ def ocr_pdf_page(pdf, index: int, dpi: int = OCR_DPI) -> PageText:
 
 # ------------------------------------------------------------------ boxes -> phrases -> rows
 
-def segments(cells: list[Cell], gap_factor: float = 0.8) -> list[Cell]:
+def segments(cells: list[Cell], gap_factor: float = 0.8, is_label=None) -> list[Cell]:
     """Merge boxes on one line that are closer than ``gap_factor`` × text height.
 
     Words of one phrase sit a space apart; table columns and label/value gaps are wider. The
     merged text keeps a space where the gap is wider than a quarter of the text height.
+    ``is_label(text)`` (a label match with a ``remainder``, or None) keeps a label box apart from
+    the box before it, and a bare label apart from the box after it (a value filling its table
+    cell can end a few points before the next column's label).
     """
     out: list[Cell] = []
     for line in rows(cells):
@@ -229,7 +232,11 @@ def segments(cells: list[Cell], gap_factor: float = 0.8) -> list[Cell]:
             if cur is not None:
                 h = min(cur.h, c.h)
                 gap = c.x0 - cur.x1
-                if gap < gap_factor * h and abs(cur.yc - c.yc) < 0.5 * h:
+                apart = False
+                if is_label is not None:
+                    left = is_label(cur.text)
+                    apart = is_label(c.text) is not None or (left is not None and not left.remainder)
+                if gap < gap_factor * h and abs(cur.yc - c.yc) < 0.5 * h and not apart:
                     sep = " " if gap > 0.25 * h else ""
                     cur = Cell(cur.text + sep + c.text, cur.x0, min(cur.y0, c.y0), max(cur.x1, c.x1),
                                max(cur.y1, c.y1), min(cur.score, c.score))
