@@ -258,7 +258,8 @@ def _read(field_name: str, raw: str, initial_price: float | None):
         return (v if re.search(r"\d", v) and len(v) >= 4 else None), False, None
     if field_name in ("counterparty", "party_a", "party_b"):
         t = re.sub(r"[(（][^)）]*简称[^)）]*[)）]", "", V.normalize(raw))
-        t = V.clean_text(t)
+        # Chinese legal names are written with full-width brackets: （有限合伙）
+        t = V.clean_text(t).replace("(", "（").replace(")", "）")
         return (t or None), False, None
     if field_name in DATE_FIELDS:
         return V.parse_date(raw), False, None

@@ -248,4 +248,4 @@ def parse_option_type(text: str) -> str | None:
 
 def clean_text(text: str) -> str:
     """Free text (a counterparty name) in comparable form: NFKC, no spaces, no trailing colon."""
-    return re.sub(r"\s+", "", normalize(text)).strip(":;,。")
+    return re.sub(r"\s+", "", normalize(text)).strip(":;,。").replace("（", "(").replace("）", ")")
