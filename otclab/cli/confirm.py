@@ -99,7 +99,7 @@ def reconcile(
         for m in mism:
             print(f"  {m}")
     if mism:
-        raise typer.Exit(1)
+        raise SystemExit(1)  # differences found: not a usage error, but not a clean match
 
 
 @app.command()

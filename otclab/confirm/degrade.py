@@ -26,9 +26,10 @@ class ScanDefects:
     @classmethod
     def random(cls, rng: random.Random) -> "ScanDefects":
         """Defects drawn at random (seeded) from what office scanners produce."""
+        turn = rng.choices([0, 90, 180, 270], weights=[85, 5, 5, 5])[0]  # fed sideways/upside down
         return cls(
             dpi=rng.choice([150, 200, 200, 300]),
-            rotation_deg=rng.choice([-1, 1]) * rng.uniform(0.3, 3.0),
+            rotation_deg=turn + rng.choice([-1, 1]) * rng.uniform(0.3, 3.0),
             blur_radius=rng.uniform(0.0, 1.0),
             noise_sigma=rng.uniform(3.0, 14.0),
             jpeg_quality=rng.randint(35, 80),
@@ -45,7 +46,9 @@ def degrade_image(img, d: ScanDefects, rng: random.Random):
     img = img.convert("L" if d.grayscale else "RGB")
     fill = 255 if d.grayscale else (255, 255, 255)
     if d.rotation_deg:
-        img = img.rotate(d.rotation_deg, resample=Image.BICUBIC, expand=False, fillcolor=fill)
+        # a small skew stays inside the sheet; a page fed sideways or upside down turns whole
+        img = img.rotate(d.rotation_deg, resample=Image.BICUBIC, expand=abs(d.rotation_deg) >= 45,
+                         fillcolor=fill)
     if d.blur_radius > 0:
         img = img.filter(ImageFilter.GaussianBlur(d.blur_radius))
     a = np.asarray(img).astype(np.float32)

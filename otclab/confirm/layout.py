@@ -25,7 +25,8 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 OCR_DPI = 200  # render scale for pages without a text layer; scans are 150-300 dpi
-MIN_TEXT_CHARS = 20  # a page with fewer text-layer characters than this is treated as a scan
+MIN_TEXT_CHARS = 20
+UPRIGHT_SCORE = 0.85  # mean recognition score below which a page is also tried upside down  # a page with fewer text-layer characters than this is treated as a scan
 
 
 @dataclass
@@ -161,20 +162,23 @@ def ocr_image(image) -> tuple[list[Cell], float]:
     """OCR boxes of a page image (PIL or array) with skew removed; also the skew in degrees.
 
     A page turned by 90 or 180 degrees (fed sideways or upside down) is recognised by its boxes
-    being mostly vertical or its text scoring low, and read again turned back.
+    being mostly vertical, or by its text scoring low, and is read again turned back; the reading
+    with the higher mean recognition score is kept.
     """
     import numpy as np
 
     arr = np.asarray(image.convert("RGB")) if hasattr(image, "convert") else np.asarray(image)
     cells, skew, score = _ocr_array(arr)
-    if cells and _mostly_vertical(cells):
-        best = (score, cells, skew)
-        for k in (1, 3):
-            c2, s2, sc2 = _ocr_array(np.ascontiguousarray(np.rot90(arr, k)))
-            if sc2 > best[0]:
-                best = (sc2, c2, s2)
-        score, cells, skew = best
-    return cells, skew
+    turns = (1, 3) if cells and _mostly_vertical(cells) else (2,) if score < UPRIGHT_SCORE else ()
+    # rank readings by (text runs horizontally, mean score): the recogniser reads tall crops
+    # turned, so a sideways page can score well while its layout is unusable
+    best = (not _mostly_vertical(cells), score, cells, skew)
+    for k in turns:
+        c2, s2, sc2 = _ocr_array(np.ascontiguousarray(np.rot90(arr, k)))
+        cand = (not _mostly_vertical(c2), sc2, c2, s2)
+        if cand[:2] > best[:2]:
+            best = cand
+    return best[2], best[3]
 
 
 def _mostly_vertical(cells: list[Cell]) -> bool:

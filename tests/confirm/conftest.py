@@ -1,7 +1,6 @@
 """Shared fixtures: a small generated corpus (text PDFs and degraded scans) and booked trades."""
 from __future__ import annotations
 
-import json
 import os
 import random
 
@@ -32,8 +31,3 @@ def text_pdf(tmp_path, trade):
     from otclab.confirm.generate import Style, render_confirmation
 
     return render_confirmation(trade, tmp_path / "conf.pdf", Style(layout="table4"))
-
-
-def write_json(path, obj):
-    path.write_text(json.dumps(obj, ensure_ascii=False))
-    return path

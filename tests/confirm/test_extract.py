@@ -109,3 +109,17 @@ def test_ocr_models_ship_in_the_wheel():
     names = [p.name for p in ocr_models()]
     assert any("det" in n for n in names) and any("rec" in n for n in names)
     assert all(p.stat().st_size > 100_000 for p in ocr_models())
+
+
+@pytest.mark.parametrize("angle", [90.0, 181.5])
+def test_scan_fed_sideways_or_upside_down(tmp_path, trade, angle):
+    from otclab.confirm.degrade import ScanDefects, scan_pdf
+
+    pdf = render_confirmation(trade, tmp_path / "c.pdf", Style(layout="table2"))
+    scan = scan_pdf(pdf, tmp_path / "s.pdf", ScanDefects(dpi=150, rotation_deg=angle, noise_sigma=6,
+                                                         jpeg_quality=60), seed=2)
+    ex = extract_file(scan)
+    assert [p["route"] for p in ex.pages] == ["ocr"]
+    want = confirmation_fields(trade)
+    wrong = {f: (want.get(f), ex.fields[f]) for f in FIELDS if not same_value(f, want.get(f), ex.fields[f])}
+    assert not wrong
