@@ -62,7 +62,11 @@ _NUMBERING = re.compile(
     r"^\s*(第[一二三四五六七八九十百\d]+[条款项]|[(（]?[一二三四五六七八九十]{1,3}[)）、.．]|"
     r"[(（]\d{1,2}[)）]|\d{1,2}(\.\d{1,2})*[.、．)）]?(?=\s|[^\d.,%])|[•·●▪■\-*])\s*"
 )
-_UNIT_SUFFIX = re.compile(r"^\s*[(（](元|人民币|CNY|RMB|%|点|年化)[)）]")
+# a short parenthetical after a label: unit or role, 名义本金（元）, 甲方（卖方）, 参与率(%)
+_UNIT_SUFFIX = re.compile(r"^\s*[(（][^()（）\d]{1,6}[)）]")
+# the English half of a bilingual label: 交易日 Trade Date：2025-01-17
+_ENGLISH_LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z .&/'-]{1,40}?)\s*(?:[(（][A-Za-z .]{1,10}[)）])?\s*([:：]\s*(.*))?$")
+_ENGLISH_VALUES = {"call", "put", "european", "american", "cash", "yes", "no", "n/a", "cny", "rmb"}
 _SEP = re.compile(r"^\s*([:：]|为|是|=)\s*")
 # A label with a word of its own after the known part, then a colon: 敲出价格水平：...
 _LABEL_TAIL = re.compile(r"^[^\d:：%×]{1,4}[:：]\s*")
@@ -126,6 +130,11 @@ def match_label(text: str) -> LabelMatch | None:
         end = idx[len(s) - 1] + 1
         rest = t[end:]
         rest = _UNIT_SUFFIX.sub("", rest)
+        eng = _ENGLISH_LABEL.match(rest)
+        if eng and eng.group(1).strip().lower() not in _ENGLISH_VALUES:
+            if eng.group(3):
+                return LabelMatch(syn, fields, ranks, eng.group(3).strip())
+            rest = ""
         if rest.strip(" :：") == "":
             return LabelMatch(syn, fields, ranks, "")
         m = _SEP.match(rest) or _LABEL_TAIL.match(rest)

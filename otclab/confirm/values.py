@@ -59,9 +59,29 @@ _DATE_PATTERNS = [
 ]
 
 
+_CN_DATE = re.compile(r"([零0一二三四五六七八九]{4})\s*年\s*([一二三四五六七八九十]{1,3})\s*月\s*"
+                      r"([一二三四五六七八九十]{1,3})\s*日")
+
+
+def _cn_small(s: str) -> int:
+    """一 .. 三十一 as an integer."""
+    if "十" in s:
+        tens, _, ones = s.partition("十")
+        return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
+    return _CN_DIGITS[s]
+
+
 def parse_date(text: str) -> str | None:
-    """First calendar date in ``text`` as ISO ``YYYY-MM-DD``; None if there is none."""
+    """First calendar date in ``text`` as ISO ``YYYY-MM-DD``; None if there is none.
+    Dates written in Chinese numerals (二〇二五年一月十七日) are read too."""
     t = fix_digits(normalize(text))
+    m = _CN_DATE.search(t)
+    if m:
+        try:
+            year = int("".join(str(_CN_DIGITS.get(c, c)) for c in m.group(1)))
+            return dt.date(year, _cn_small(m.group(2)), _cn_small(m.group(3))).isoformat()
+        except (ValueError, KeyError):
+            pass
     # A date holds no letters: a lone l/I/O between 年 and 月 (OCR) is a digit too.
     t = re.sub(r"[lI|]", "1", re.sub(r"[Oo]", "0", t)) if re.search(r"\d", t) else t
     for pat in _DATE_PATTERNS:

@@ -25,3 +25,22 @@ def test_ambiguous_label_feeds_both_fields():
     m = match_label("期权类型：欧式看涨期权")
     assert set(m.fields) == {"option_type", "structure"}
     assert m.ranks["option_type"] < m.ranks["structure"]
+
+
+def test_bilingual_and_parenthesised_labels():
+    assert match_label("交易日 Trade Date").remainder == ""
+    assert match_label("交易日 Trade Date：2025-01-17").remainder == "2025-01-17"
+    assert match_label("期权类型 Call（看涨）").remainder == "Call(看涨)"
+    assert match_label("期权类型 Call").remainder == "Call"  # an English value is not a label
+    assert match_label("甲方（卖方）").fields == ("party_a",)
+    assert match_label("参与率(%)：80").remainder == "80"
+
+
+def test_glued_cells_are_cut():
+    from otclab.confirm.labels import split_glued
+
+    assert split_glued("中证500指数（000905.SH）成交日") == ["中证500指数(000905.SH)", "成交日"]
+    assert split_glued("名义本金（元）人民币150,000,000.00元") == ["名义本金(元)", "人民币150,000,000.00元"]
+    assert split_glued("敲出补偿收益率") == ["敲出补偿收益率"]
+    assert split_glued("期初价格×103%") == ["期初价格×103%"]
+    assert split_glued("若不低于敲出价格则发生敲出") == ["若不低于敲出价格则发生敲出"]
