@@ -91,7 +91,7 @@ class Style:
             grid=rng.random() < 0.7,
             structure_name=rng.randrange(2),
             show_code=rng.random() < 0.8,
-            boilerplate=rng.choice([0, 1, 2, 3]),
+            boilerplate=rng.choice([0, 1, 2, 3, 4, 7, 7]),  # 7: runs onto a second page
         )
 
 
@@ -238,6 +238,15 @@ _BOILER = [
     "若发生市场中断事件，计算机构有权合理调整观察日及相关价格，并及时通知双方。",
     "风险揭示：场外衍生品交易可能导致投资者损失部分或全部本金。乙方确认已充分理解本交易的结构、"
     "收益与风险特征，并具备相应的风险承受能力。本确认书一式两份，双方各执一份，具有同等法律效力。",
+    # definitions that start like labels but carry no value: the extractor must not take them
+    "释义：交易日：指上海证券交易所和深圳证券交易所的正常交易日。到期日：如遇非交易日则顺延至下一交易日。"
+    "名义本金：指用于计算双方支付金额的基准金额，不发生实际交换。",
+    "提前终止：发生主协议约定的违约事件或终止事件时，非违约方有权指定提前终止日，提前终止金额由计算机构"
+    "根据届时市场情况以商业上合理的方式确定。计算机构为甲方，其计算结果除明显错误外对双方具有约束力。",
+    "争议解决：因本确认书产生的或与本确认书有关的争议，双方应友好协商解决；协商不成的，任何一方均可将争议"
+    "提交甲方住所地有管辖权的人民法院诉讼解决。本确认书自双方法定代表人或授权代表签字并加盖公章之日起生效。",
+    "通知：双方之间的通知以书面形式送达主协议约定的地址。乙方承诺其交易资金来源合法，"
+    "且已按照监管要求完成适当性匹配。本确认书未尽事宜，双方可另行签署补充协议。",
 ]
 
 
@@ -303,6 +312,9 @@ def render_confirmation(trade: dict, path: str | Path, style: Style | None = Non
     story.append(Paragraph("观察条款", head))
     story += [Paragraph(p, body) for p in _observation_text(trade)]
     story += [Paragraph(p, body) for p in _BOILER[: style.boilerplate]]
+    if style.boilerplate >= len(_BOILER):  # long forms carry a risk-disclosure annex
+        story.append(Paragraph("附件：风险揭示书", head))
+        story += [Paragraph(p, body) for p in _BOILER[1:]]
     story.append(Spacer(1, 8 * mm))
     sig = Table([["甲方（盖章）：", "乙方（盖章）："], ["授权代表签字：", "授权代表签字："]],
                 colWidths=[0.5 * width, 0.5 * width])
