@@ -11,11 +11,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 @pytest.fixture(scope="session")
 def small_corpus(tmp_path_factory):
-    """Ten confirmations (seed 11, unseen by the benchmark's default seed), half of them scans."""
+    """Eight confirmations (seed 11, not the benchmark's default seed), half of them scans."""
     from otclab.confirm.corpus import build_corpus
 
     folder = tmp_path_factory.mktemp("corpus")
-    truth = build_corpus(folder, n=10, seed=11)
+    truth = build_corpus(folder, n=8, seed=11)
     return folder, truth
 
 

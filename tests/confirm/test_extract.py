@@ -30,9 +30,9 @@ def test_accuracy_thresholds_on_unseen_seed(small_corpus):
     table = score(results)
     assert routes_seen == {"text", "ocr"}
     right, n, spurious = table["text"]["all"]
-    assert n >= 50 and right / n >= 0.97 and spurious == 0
+    assert n >= 40 and right / n >= 0.97 and spurious == 0
     right, n, spurious = table["ocr"]["all"]
-    assert n >= 50 and right / n >= 0.95 and spurious <= 1
+    assert n >= 40 and right / n >= 0.95 and spurious <= 1
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
