@@ -21,8 +21,8 @@ from pathlib import Path
 
 from ..core.errors import InputError
 from . import values as V
-from .labels import LabelMatch, match_label, split_glued
-from .layout import MIN_TEXT_CHARS, Cell, PageText, ocr_pdf_page, read_text_layer, rows, segments
+from .layout import MIN_TEXT_CHARS, Cell, PageText, ocr_pdf_page, read_text_layer
+from .matching import Hit, hits_on_page
 from .underlyings import parse_underlying
 
 FIELDS = ("trade_id", "counterparty", "trade_date", "start_date", "maturity_date", "underlying",
@@ -56,15 +56,6 @@ class Extraction:
         return d
 
 
-@dataclass
-class _Hit:
-    field: str
-    raw: str
-    rank: int
-    order: tuple
-    score: float
-
-
 # ------------------------------------------------------------------ reading the file
 
 def check_pdf(path: Path) -> None:
@@ -92,6 +83,12 @@ def check_pdf(path: Path) -> None:
         pdf.close()
 
 
+def _has_image(page) -> bool:
+    import pypdfium2.raw as pdfium_c
+
+    return any(True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]))
+
+
 def read_pages(path: Path, force_ocr: bool = False) -> list[PageText]:
     """Boxes of every page: the text layer where it has text, OCR of the rendered page elsewhere."""
     import pypdfium2 as pdfium
@@ -110,7 +107,10 @@ def read_pages(path: Path, force_ocr: bool = False) -> list[PageText]:
         out = []
         for i in range(len(pdf)):
             tp = by_no.get(i + 1)
-            if tp is not None and sum(len(c.text.strip()) for c in tp.cells) >= MIN_TEXT_CHARS:
+            chars = sum(len(c.text.strip()) for c in tp.cells) if tp is not None else 0
+            # OCR a page whose text layer is (nearly) empty and that shows an image: a scan. A
+            # text page with little on it (a signature page) stays on the text route.
+            if tp is not None and (chars >= MIN_TEXT_CHARS or (chars > 0 and not _has_image(pdf[i]))):
                 out.append(tp)
             else:
                 op = ocr_pdf_page(pdf, i)
@@ -120,133 +120,6 @@ def read_pages(path: Path, force_ocr: bool = False) -> list[PageText]:
         return out
     finally:
         pdf.close()
-
-
-# ------------------------------------------------------------------ layout matching
-
-def _is_label(seg: Cell) -> LabelMatch | None:
-    return match_label(seg.text)
-
-
-def _hits_on_page(page: PageText, page_index: int) -> tuple[list[_Hit], list[Cell]]:
-    segs = _join_wrapped_labels(_split_glued(segments(
-        page.cells, gap_factor=0.6 if page.route == "text" else 0.4, is_label=match_label)))
-    lines = rows(segs)
-    order = {id(s): (li, si) for li, line in enumerate(lines) for si, s in enumerate(line)}
-    matches = {id(s): match_label(s.text) for s in segs}
-    labels = [s for s in segs if matches[id(s)] is not None]
-    claimed: set[int] = set()
-    hits: list[_Hit] = []
-    for line in lines:
-        for seg in line:
-            m = matches[id(seg)]
-            if m is None or id(seg) in claimed:
-                continue
-            raw, score = m.remainder, seg.score
-            if not raw:
-                vals = _value_cell(seg, segs, labels, matches, claimed) or _value_below(seg, lines, order, matches, claimed)
-                if not vals:
-                    continue
-                claimed.update(id(v) for v in vals)
-                raw = "".join(v.text for v in vals)
-                score = min([score] + [v.score for v in vals])
-            for f in m.fields:
-                hits.append(_Hit(f, raw, m.ranks[f], (page_index, *order[id(seg)]), score))
-    return hits, segs
-
-
-def _split_glued(segs: list[Cell]) -> list[Cell]:
-    """Boxes holding a value and a label with no gap between them, cut in two (``split_glued``);
-    the cut's x position is shared out by character count."""
-    out = []
-    for s in segs:
-        pieces = split_glued(s.text)
-        if len(pieces) == 1:
-            out.append(s)
-            continue
-        total = sum(len(p) for p in pieces)
-        x = s.x0
-        for p in pieces:
-            w = (s.x1 - s.x0) * len(p) / total
-            out.append(Cell(p, x, s.y0, x + w, s.y1, s.score))
-            x += w
-    return out
-
-
-def _join_wrapped_labels(segs: list[Cell]) -> list[Cell]:
-    """A label wrapped in a narrow label column (敲出补偿收益 / 率) becomes one box again: a
-    piece and the piece just below it, starting at the same x, are joined when together they
-    make a longer label than the first piece alone."""
-    segs = sorted(segs, key=lambda c: (c.y0, c.x0))
-    used: set[int] = set()
-    out = []
-    for i, s in enumerate(segs):
-        if id(s) in used:
-            continue
-        for b in segs[i + 1:]:
-            if b.y0 - s.y1 > 0.6 * s.h:
-                break
-            if id(b) in used or abs(b.x0 - s.x0) > 0.5 * s.h or b.y0 < s.y1 - 0.3 * s.h or len(b.text) > 8:
-                continue
-            joined = match_label(s.text + b.text)
-            alone = match_label(s.text)
-            if joined is not None and not joined.remainder and match_label(b.text) is None and (
-                    alone is None or len(joined.label) > len(alone.label)):
-                s = Cell(s.text + b.text, min(s.x0, b.x0), s.y0, max(s.x1, b.x1), b.y1, min(s.score, b.score))
-                used.add(id(b))
-            break
-        out.append(s)
-    return out
-
-
-def _looks_like_label(cell: Cell) -> bool:
-    """Text ending in a colon is a label (one we may not know), never a value."""
-    return cell.text.rstrip().endswith((":", "："))
-
-
-def _is_value(c: Cell, matches: dict, claimed: set) -> bool:
-    return id(c) not in claimed and matches[id(c)] is None and not _looks_like_label(c)
-
-
-def _value_cell(label: Cell, segs: list[Cell], labels: list[Cell], matches: dict, claimed: set) -> list[Cell]:
-    """The value of a table-cell label: the text to its right, up to the next label on its row,
-    in the band of lines closer to this label than to the labels above and below it (a value
-    wrapped over several lines sits centred on its label). Lines are returned top to bottom."""
-    h = label.h
-    right_limit = min((o.x0 for o in labels if o is not label and o.x0 > label.x1
-                       and abs(o.yc - label.yc) < 0.5 * h), default=float("inf"))
-    column = [o for o in labels if o is not label and min(o.x1, label.x1) - max(o.x0, label.x0) > 0]
-    cands = []
-    for c in segs:
-        if c is label or not _is_value(c, matches, claimed):
-            continue
-        if c.x0 < label.x1 - 0.2 * h or c.x0 >= right_limit or c.x0 - label.x1 > 30 * h:
-            continue
-        dy = abs(c.yc - label.yc)
-        if dy > 2.2 * h:
-            continue
-        if any(abs(c.yc - o.yc) < dy for o in column):
-            continue  # belongs to the row of another label in this column
-        cands.append(c)
-    if not cands:
-        return []
-    # the value column: pieces starting where the nearest piece starts (left-aligned cell text)
-    near = min(cands, key=lambda c: (abs(c.yc - label.yc) > 0.5 * h, c.x0))
-    col = [c for c in cands if abs(c.x0 - near.x0) < 1.5 * h and c.x0 < right_limit]
-    return sorted(col, key=lambda c: c.yc)
-
-
-def _value_below(label: Cell, lines: list[list[Cell]], order: dict, matches: dict, claimed: set) -> list[Cell]:
-    """A stacked form: the value printed just under its label, overlapping it horizontally."""
-    li = order[id(label)][0]
-    for line in lines[li + 1: li + 2]:
-        for c in line:
-            if c.y0 - label.y1 > 1.5 * label.h:
-                return []
-            overlap = min(c.x1, label.x1) - max(c.x0, label.x0)
-            if overlap > 0.3 * min(c.x1 - c.x0, label.x1 - label.x0) and _is_value(c, matches, claimed):
-                return [c]
-    return []
 
 
 # ------------------------------------------------------------------ values from hits
@@ -282,7 +155,7 @@ def _read(field_name: str, raw: str, initial_price: float | None):
     raise KeyError(field_name)
 
 
-def _resolve(hits: list[_Hit], warnings: list[str]) -> tuple[dict, dict]:
+def _resolve(hits: list[Hit], warnings: list[str]) -> tuple[dict, dict]:
     fields: dict = {}
     conf: dict = {}
     order = ["initial_price"] + [f for f in (*FIELDS, "party_a", "party_b") if f != "initial_price"]
@@ -348,11 +221,11 @@ def _finish(fields: dict, conf: dict, segs: list[Cell], warnings: list[str]) -> 
 
 def extract_pages(pages: list[PageText], source: str) -> Extraction:
     """Fields of a confirmation from its page boxes."""
-    hits: list[_Hit] = []
+    hits: list[Hit] = []
     all_segs: list[Cell] = []
     warnings: list[str] = []
     for i, p in enumerate(pages):
-        h, segs = _hits_on_page(p, i)
+        h, segs = hits_on_page(p, i)
         hits += h
         if i == 0:
             all_segs = segs

@@ -9,7 +9,7 @@ amounts are written, and which side we sign as. The default style is the desk's 
 from __future__ import annotations
 
 import datetime as dt
-import random
+from random import Random
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,7 +76,7 @@ class Style:
     boilerplate: int = 1  # paragraphs of terms and disclosures (pushes to a 2nd page)
 
     @classmethod
-    def random(cls, rng: random.Random) -> "Style":
+    def random(cls, rng: Random) -> "Style":
         """A style drawn at random (seeded), for building varied test corpora."""
         return cls(
             layout=rng.choice(["table2", "table4", "clauses", "mixed"]),

@@ -1,7 +1,6 @@
 """Extraction by layout on generated confirmations: text route (docling) and OCR route (scans)."""
 from __future__ import annotations
 
-import copy
 import random
 import zlib
 
