@@ -21,7 +21,7 @@ def same_value(field: str, truth, got) -> bool:
     if truth is None:
         return False
     if field == "trade_id":
-        return V.canonical_id(str(truth)) == V.canonical_id(str(got))
+        return V.id_key(str(truth)) == V.id_key(str(got))
     if field == "counterparty":
         return V.clean_text(str(truth)) == V.clean_text(str(got))
     if isinstance(truth, (int, float)):

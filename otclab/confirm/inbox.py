@@ -145,19 +145,19 @@ def _pending(paths: InboxPaths, settle_seconds: float) -> list[Path]:
 
 
 def _book_index(book: list[dict] | dict | None) -> dict:
-    from .values import canonical_id
+    from .values import id_key
 
     if not book:
         return {}
     trades = book.values() if isinstance(book, dict) else book
-    return {canonical_id(str(t["trade_id"])): t for t in trades if t.get("trade_id")}
+    return {id_key(str(t["trade_id"])): t for t in trades if t.get("trade_id")}
 
 
 def process_file(path: Path, book_index: dict) -> dict:
     """Extraction and reconciliation of one file, as the log entry's result part."""
     from .extract import extract_file
     from .reconcile import reconcile
-    from .values import canonical_id
+    from .values import id_key
 
     t0 = time.perf_counter()
     try:
@@ -171,7 +171,7 @@ def process_file(path: Path, book_index: dict) -> dict:
     entry = {"status": "processed", "fields": ex.fields, "confidence": ex.confidence,
              "warnings": ex.warnings, "mismatches": None, "booked": False}
     tid = ex.fields.get("trade_id")
-    booked = book_index.get(canonical_id(tid)) if tid else None
+    booked = book_index.get(id_key(tid)) if tid else None
     if booked is not None:
         try:
             entry["mismatches"] = [m.to_json() for m in reconcile(booked, ex.fields)]

@@ -105,6 +105,7 @@ class LabelMatch:
 
     def __init__(self, label: str, fields: tuple[str, ...], ranks: dict[str, int], remainder: str):
         self.label, self.fields, self.ranks, self.remainder = label, fields, ranks, remainder
+        self.fuzzy = False
 
     def __repr__(self) -> str:
         return f"LabelMatch({self.label!r}, {self.fields}, rest={self.remainder!r})"
@@ -115,7 +116,9 @@ def match_label(text: str) -> LabelMatch | None:
 
     The match counts only if the label is the whole text (a table's label cell) or is followed
     by a separator (``：``, ``为``, ``是``, a space) and then its value; so a value cell such as
-    ``期初价格×103%`` is not mistaken for the label 期初价格.
+    ``期初价格×103%`` is not mistaken for the label 期初价格. When no label matches exactly, a
+    label of four or more characters with one character misread (OCR: 最出障碍价格 for
+    敲出障碍价格) matches, provided no label of another field is as close; ``fuzzy`` is then set.
     """
     from .values import normalize
 
@@ -125,23 +128,39 @@ def match_label(text: str) -> LabelMatch | None:
     low = compact.lower()
     for syn, fields, ranks in _SYNONYMS:
         s = syn.replace(" ", "").lower()
-        if not low.startswith(s):
-            continue
-        end = idx[len(s) - 1] + 1
-        rest = t[end:]
-        rest = _UNIT_SUFFIX.sub("", rest)
-        eng = _ENGLISH_LABEL.match(rest)
-        if eng and eng.group(1).strip().lower() not in _ENGLISH_VALUES:
-            if eng.group(3):
-                return LabelMatch(syn, fields, ranks, eng.group(3).strip())
-            rest = ""
-        if rest.strip(" :：") == "":
-            return LabelMatch(syn, fields, ranks, "")
-        m = _SEP.match(rest) or _LABEL_TAIL.match(rest)
-        if m or (rest[:1].isspace() and not re.match(r"^\s*[×x*的]", rest)):
-            value = rest[m.end():] if m else rest.strip()
-            return LabelMatch(syn, fields, ranks, value.strip())
+        if low.startswith(s):
+            return _after_label(t, idx[len(s) - 1] + 1, syn, fields, ranks)
+    close = [(syn, fields, ranks) for syn, fields, ranks in _SYNONYMS
+             if len(syn) >= 4 and not syn.isascii() and len(low) >= len(syn)
+             and sum(a != b for a, b in zip(low, syn.lower())) == 1]
+    if not close:
         return None
+    longest = max(len(c[0]) for c in close)
+    close = [c for c in close if len(c[0]) == longest]
+    if len({c[1] for c in close}) > 1:
+        return None  # one misread character away from labels of different fields: don't guess
+    syn, fields, ranks = close[0]
+    m = _after_label(t, idx[len(syn) - 1] + 1, syn, fields, ranks)
+    if m is not None:
+        m.fuzzy = True
+    return m
+
+
+def _after_label(t: str, end: int, syn: str, fields, ranks) -> LabelMatch | None:
+    """The match for label ``syn`` ending at ``end`` in ``t``, or None when what follows is not
+    a separator and value (the label word is then part of a value or a sentence)."""
+    rest = _UNIT_SUFFIX.sub("", t[end:])
+    eng = _ENGLISH_LABEL.match(rest)
+    if eng and eng.group(1).strip().lower() not in _ENGLISH_VALUES:
+        if eng.group(3):
+            return LabelMatch(syn, fields, ranks, eng.group(3).strip())
+        rest = ""
+    if rest.strip(" :：") == "":
+        return LabelMatch(syn, fields, ranks, "")
+    m = _SEP.match(rest) or _LABEL_TAIL.match(rest)
+    if m or (rest[:1].isspace() and not re.match(r"^\s*[×x*的]", rest)):
+        value = rest[m.end():] if m else rest.strip()
+        return LabelMatch(syn, fields, ranks, value.strip())
     return None
 
 

@@ -38,7 +38,7 @@ def hits_on_page(page: PageText, page_index: int) -> tuple[list[Hit], list[Cell]
             m = matches[id(seg)]
             if m is None or id(seg) in claimed:
                 continue
-            raw, score = m.remainder, seg.score
+            raw, score = m.remainder, seg.score * (0.9 if m.fuzzy else 1.0)
             if not raw:
                 vals = _value_cell(seg, segs, labels, matches, claimed) or _value_below(seg, lines, order, matches, claimed)
                 if not vals:

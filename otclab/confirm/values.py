@@ -19,7 +19,8 @@ import re
 import unicodedata
 
 # Only swaps that cannot turn a currency code or exchange suffix into a digit (RMB, USD, .SH).
-_LOOKALIKE = {"O": "0", "o": "0", "I": "1", "l": "1", "|": "1"}
+# ("|" is left alone: on a scan it is far more often a table rule than a digit.)
+_LOOKALIKE = {"O": "0", "o": "0", "I": "1", "l": "1"}
 
 
 def normalize(text: str) -> str:
@@ -56,6 +57,9 @@ _DATE_PATTERNS = [
     re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?"),
     re.compile(r"(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})"),
     re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)"),
+    # OCR lost one separator or read it as a space: 2025-0428, 2026 02-05
+    re.compile(r"(?<![\d,.])(\d{4})\s*[-/. ]\s*(\d{2})\s*[-/. ]?\s*(\d{2})(?![\d,.%])"),
+    re.compile(r"(?<![\d,.])(\d{4})\s*[-/. ]?\s*(\d{2})\s*[-/. ]\s*(\d{2})(?![\d,.%])"),
 ]
 
 
@@ -83,7 +87,7 @@ def parse_date(text: str) -> str | None:
         except (ValueError, KeyError):
             pass
     # A date holds no letters: a lone l/I/O between 年 and 月 (OCR) is a digit too.
-    t = re.sub(r"[lI|]", "1", re.sub(r"[Oo]", "0", t)) if re.search(r"\d", t) else t
+    t = re.sub(r"[lI]", "1", re.sub(r"[Oo]", "0", t)) if re.search(r"\d", t) else t
     for pat in _DATE_PATTERNS:
         for m in pat.finditer(t):
             try:
@@ -164,16 +168,21 @@ def _percents(t: str) -> list[float]:
     return [float(x) / 100.0 for x in re.findall(r"(\d+(?:\.\d+)?)\s*%", t)]
 
 
+LEVEL_RANGE = (0.05, 3.0)  # levels outside this, as fractions of the initial price, are misreads
+
+
 def parse_level(text: str, initial_price: float | None = None) -> tuple[float | None, bool]:
     """Level as a fraction of the initial price and whether it had to be derived from a bare price.
 
-    A percentage anywhere in the text wins (``期初价格×103%``, ``5768.00(期初价格的103%)``);
-    otherwise a bare price is divided by ``initial_price`` (returned flag True) when known.
+    A plausible percentage anywhere in the text wins (``期初价格×103%``,
+    ``5768.00(期初价格的103%)``); otherwise a price is divided by ``initial_price`` (returned flag
+    True) when known.
     """
     t = fix_digits(normalize(text))
-    pct = _percents(t)
+    pct = [p for p in _percents(t) if LEVEL_RANGE[0] < p < LEVEL_RANGE[1]]
     if pct:
         return round(pct[-1], 6), False
+    # no plausible percentage (none printed, or OCR garbled it: 964% for 64%): use the price
     price = parse_price(t)
     if price is not None and initial_price:
         return round(price / initial_price, 4), True
@@ -198,6 +207,11 @@ def parse_rate(text: str) -> float | None:
 # ---------------------------------------------------------------- identifiers and words
 
 _AMBIGUOUS = set("Oo0Il1|")
+
+
+def id_key(text: str) -> str:
+    """Comparison key of a trade id: canonical form without separators (OCR drops hyphens)."""
+    return re.sub(r"[-_/.]", "", canonical_id(text))
 
 
 def canonical_id(text: str) -> str:
