@@ -69,8 +69,10 @@ def random_trade(rng: random.Random, template: str | None = None) -> dict:
     return trade
 
 
-def build_corpus(folder: str | Path, n: int = 30, seed: int = 2025, scan_share: float = 0.5) -> dict:
-    """Write ``n`` confirmations (``scan_share`` of them degraded scans) and ``truth.json``."""
+def build_corpus(folder: str | Path, n: int = 30, seed: int = 2025, scan_share: float = 0.5,
+                 severity: str = "office") -> dict:
+    """Write ``n`` confirmations (``scan_share`` of them degraded scans, defects of the given
+    ``severity``, see ``ScanDefects.random``) and ``truth.json``."""
     rng = random.Random(seed)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -85,7 +87,7 @@ def build_corpus(folder: str | Path, n: int = 30, seed: int = 2025, scan_share: 
         if scanned:
             tmp = folder / f".{name}.text.pdf"
             render_confirmation(trade, tmp, style)
-            defects = ScanDefects.random(rng)
+            defects = ScanDefects.random(rng, severity)
             scan_pdf(tmp, folder / name, defects, seed=rng.randrange(2**31))
             tmp.unlink()
         else:

@@ -24,9 +24,14 @@ class ScanDefects:
     grayscale: bool = True
 
     @classmethod
-    def random(cls, rng: random.Random) -> "ScanDefects":
-        """Defects drawn at random (seeded) from what office scanners produce."""
+    def random(cls, rng: random.Random, severity: str = "office") -> "ScanDefects":
+        """Defects drawn at random (seeded): ``office`` is what office scanners produce;
+        ``hard`` is a stress setting beyond it (150 dpi, strong blur, noise and JPEG, 4° skew)."""
         turn = rng.choices([0, 90, 180, 270], weights=[85, 5, 5, 5])[0]  # fed sideways/upside down
+        if severity == "hard":
+            return cls(dpi=150, rotation_deg=turn + rng.uniform(-4, 4), blur_radius=rng.uniform(1.0, 1.5),
+                       noise_sigma=rng.uniform(12, 20), jpeg_quality=rng.randint(20, 35), exposure=0.35,
+                       grayscale=True)
         return cls(
             dpi=rng.choice([150, 200, 200, 300]),
             rotation_deg=turn + rng.choice([-1, 1]) * rng.uniform(0.3, 3.0),

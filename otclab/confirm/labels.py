@@ -130,20 +130,39 @@ def match_label(text: str) -> LabelMatch | None:
         s = syn.replace(" ", "").lower()
         if low.startswith(s):
             return _after_label(t, idx[len(s) - 1] + 1, syn, fields, ranks)
-    close = [(syn, fields, ranks) for syn, fields, ranks in _SYNONYMS
-             if len(syn) >= 4 and not syn.isascii() and len(low) >= len(syn)
-             and sum(a != b for a, b in zip(low, syn.lower())) == 1]
+    close = []
+    for syn, fields, ranks in _SYNONYMS:
+        if len(syn) < 3 or syn.isascii():
+            continue
+        # one character misread, dropped or inserted: compare with prefixes of length n-1..n+1
+        for n in (len(syn), len(syn) + 1, len(syn) - 1):
+            if 0 < n <= len(low) and _edit_distance(low[:n], syn) == 1:
+                close.append((syn, fields, ranks, n))
+                break
     if not close:
         return None
     longest = max(len(c[0]) for c in close)
     close = [c for c in close if len(c[0]) == longest]
     if len({c[1] for c in close}) > 1:
         return None  # one misread character away from labels of different fields: don't guess
-    syn, fields, ranks = close[0]
-    m = _after_label(t, idx[len(syn) - 1] + 1, syn, fields, ranks)
+    syn, fields, ranks, n = close[0]
+    m = _after_label(t, idx[n - 1] + 1, syn, fields, ranks)
+    if m is not None and len(syn) == 3 and (n != 3 or not re.match(r"^\s*[:：]", t[idx[n - 1] + 1:])):
+        return None  # a three-character label is trusted with a misread only right before a colon
     if m is not None:
         m.fuzzy = True
     return m
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions) of two short strings."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
 
 
 def _after_label(t: str, end: int, syn: str, fields, ranks) -> LabelMatch | None:

@@ -27,6 +27,7 @@ def normalize(text: str) -> str:
     """NFKC form (full-width digits and punctuation to ASCII) with runs of spaces collapsed."""
     t = unicodedata.normalize("NFKC", text)
     t = t.replace("〇", "0").replace("—", "-").replace("–", "-").replace("−", "-")
+    t = re.sub(r"(?<=[0-9A-Za-z])\s*[·•]\s*(?=[0-9A-Za-z])", "-", t)  # OCR's middle dot for a hyphen
     return re.sub(r"\s+", " ", t).strip()
 
 
@@ -206,7 +207,9 @@ def parse_rate(text: str) -> float | None:
 
 # ---------------------------------------------------------------- identifiers and words
 
-_AMBIGUOUS = set("Oo0Il1|")
+_AMBIGUOUS = set("Oo0Il1|S5B8Z2")
+_AS_DIGIT = {"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "S": "5", "B": "8", "Z": "2"}
+_AS_LETTER = {"0": "O", "1": "I", "|": "I", "5": "S", "8": "B", "2": "Z"}
 
 
 def id_key(text: str) -> str:
@@ -215,7 +218,8 @@ def id_key(text: str) -> str:
 
 
 def canonical_id(text: str) -> str:
-    """Trade id in canonical form: upper case, OCR look-alikes (O/0, I/l/1) repaired by context.
+    """Trade id in canonical form: upper case, OCR look-alikes (O/0, I/l/1, S/5, B/8, Z/2)
+    repaired by context.
 
     The id is cut at separators (``-``, ``_``, ``/``); inside a piece, each run of look-alike
     characters becomes digits or letters by a vote of its own characters and of its neighbours
@@ -236,13 +240,12 @@ def canonical_id(text: str) -> str:
         j = i
         while j < len(s) and s[j] in _AMBIGUOUS:
             j += 1
-        vote = sum(1 if c in "01" else -1 for c in s[i:j])
+        vote = sum(1 if c.isdigit() else -1 for c in s[i:j])
         for k in (i - 1, j):
             if 0 <= k < len(s):
                 vote += 2 if s[k].isdigit() else -2 if s[k].isalpha() else 0
         for k in range(i, j):
-            out[k] = {"O": "0", "o": "0", "I": "1", "l": "1", "|": "1"}.get(s[k], s[k]) if vote >= 0 \
-                else {"0": "O", "1": "I", "|": "I"}.get(s[k], s[k])
+            out[k] = _AS_DIGIT.get(s[k], s[k]) if vote >= 0 else _AS_LETTER.get(s[k], s[k])
         i = j
     return "".join(out).upper()
 
