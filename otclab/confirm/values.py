@@ -207,9 +207,10 @@ def parse_rate(text: str) -> float | None:
 
 # ---------------------------------------------------------------- identifiers and words
 
-_AMBIGUOUS = set("Oo0Il1|S5B8Z2")
-_AS_DIGIT = {"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "S": "5", "B": "8", "Z": "2"}
-_AS_LETTER = {"0": "O", "1": "I", "|": "I", "5": "S", "8": "B", "2": "Z"}
+_AMBIGUOUS = set("Oo0Il1|")  # look-alikes common enough to be decided by a vote
+_AS_DIGIT = {"O": "0", "o": "0", "I": "1", "l": "1", "|": "1"}
+_AS_LETTER = {"0": "O", "1": "I", "|": "I"}
+_WEAK = {"S": "5", "B": "8", "Z": "2", "5": "S", "8": "B", "2": "Z"}  # changed only when surrounded
 
 
 def id_key(text: str) -> str:
@@ -218,19 +219,30 @@ def id_key(text: str) -> str:
 
 
 def canonical_id(text: str) -> str:
-    """Trade id in canonical form: upper case, OCR look-alikes (O/0, I/l/1, S/5, B/8, Z/2)
-    repaired by context.
+    """Trade id in canonical form: upper case, OCR look-alikes repaired by context.
 
-    The id is cut at separators (``-``, ``_``, ``/``); inside a piece, each run of look-alike
-    characters becomes digits or letters by a vote of its own characters and of its neighbours
-    (a digit or a letter on either side counts double). So ``0TC-2O25-00l23`` and
-    ``OTC-2025-00123`` have the same canonical form, and ``OPT25`` keeps its letter O.
+    The id is cut at separators (``-``, ``_``, ``/``). S/5, B/8 and Z/2 change only when every
+    known neighbour is of the other kind (``5WAP`` -> ``SWAP``). Then each run of O/0 and I/l/1
+    becomes digits or letters by a vote of its own characters and of its neighbours (a digit or a
+    letter on either side counts double). So ``0TC-2O25-00l23`` and ``OTC-2025-00123`` have the
+    same canonical form, and ``OPT25`` keeps its letter O.
     """
     t = normalize(text).replace(" ", "")
     m = re.search(r"[A-Za-z0-9|][A-Za-z0-9|\-_/]*[A-Za-z0-9|]|[A-Za-z0-9]", t)
     if not m:
         return t
-    s = m.group(0)
+    s = list(m.group(0))
+
+    def kind(c: str) -> str | None:
+        if c in _AMBIGUOUS or not c.isalnum():
+            return None
+        return "d" if c.isdigit() else "a"
+
+    for i, c in enumerate(list(s)):
+        if c in _WEAK:
+            kinds = {kind(s[k]) for k in (i - 1, i + 1) if 0 <= k < len(s)} - {None}
+            if kinds == ({"a"} if c.isdigit() else {"d"}):
+                s[i] = _WEAK[c]
     out = list(s)
     i = 0
     while i < len(s):

@@ -76,3 +76,10 @@ def test_structure_and_option_words():
     assert V.parse_option_type("Call（看涨）") == "call"
     assert V.parse_option_type("认沽期权") == "put"
     assert V.parse_option_type("雪球") is None
+
+
+def test_id_lookalikes_by_context():
+    assert V.canonical_id("5WAP-20250708-22897") == "SWAP-20250708-22897"
+    assert V.canonical_id("HX-CF-2O25-0117-OO8") == "HX-CF-2025-0117-008"
+    assert V.canonical_id("HX-OTC·20250925-67043") == "HX-OTC-20250925-67043"
+    assert V.id_key("OTC-20250908-04827") == V.id_key("OTC-2025090804827")
