@@ -34,6 +34,7 @@ DATE_FIELDS = ("trade_date", "start_date", "maturity_date")
 
 # Our own legal name: of the two parties of a confirmation, the counterparty is the other one.
 OUR_FIRM_NAMES = ("华信证券股份有限公司", "华信证券")
+_NOT_A_NAME = ("签字", "签章", "盖章", "签署", "日期", "授权代表")
 
 
 @dataclass
@@ -133,7 +134,9 @@ def _read(field_name: str, raw: str, initial_price: float | None):
         t = re.sub(r"[(（][^)）]*简称[^)）]*[)）]", "", V.normalize(raw))
         # Chinese legal names are written with full-width brackets: （有限合伙）
         t = V.clean_text(t).replace("(", "（").replace(")", "）")
-        return (t or None), False, None
+        if len(t) < 4 or any(w in t for w in _NOT_A_NAME):
+            return None, False, None  # a signature block's 授权代表签字 is not a party name
+        return t, False, None
     if field_name in DATE_FIELDS:
         return V.parse_date(raw), False, None
     if field_name == "underlying":

@@ -151,7 +151,10 @@ def parse_amount(text: str) -> float | None:
     t = fix_digits(normalize(text))
     m = re.search(rf"({_NUM})\s*(亿|万)?", t)
     if m:
-        v = _number(m.group(1))
+        num = m.group(1)
+        if m.group(2) and re.fullmatch(r"\d{1,3}\.\d{3}", num.replace(" ", "")):
+            num = num.replace(".", "")  # 1.050万: OCR read the thousands comma as a point
+        v = _number(num)
         if v is not None:
             mult = {"亿": 1e8, "万": 1e4}.get(m.group(2) or "", 1.0)
             return round(v * mult, 2)
@@ -240,8 +243,8 @@ def canonical_id(text: str) -> str:
 
     for i, c in enumerate(list(s)):
         if c in _WEAK:
-            kinds = {kind(s[k]) for k in (i - 1, i + 1) if 0 <= k < len(s)} - {None}
-            if kinds == ({"a"} if c.isdigit() else {"d"}):
+            kinds = {kind(s[k]) for k in (i - 1, i + 1) if 0 <= k < len(s)}
+            if kinds == ({"a"} if c.isdigit() else {"d"}):  # every neighbour known and of the other kind
                 s[i] = _WEAK[c]
     out = list(s)
     i = 0
@@ -288,6 +291,9 @@ def parse_option_type(text: str) -> str | None:
     t = normalize(text).lower()
     call = any(w in t for w in ("看涨", "认购", "call", "上涨"))
     put = any(w in t for w in ("看跌", "认沽", "put", "下跌"))
+    if not call and not put:  # OCR misread one character of the word: the other one decides
+        call = any(w in t for w in ("涨", "购"))
+        put = any(w in t for w in ("跌", "沽"))
     if call and not put:
         return "call"
     if put and not call:
