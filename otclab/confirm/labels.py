@@ -145,13 +145,14 @@ def match_label(text: str) -> LabelMatch | None:
     close = [c for c in close if len(c[0]) == longest]
     if len({c[1] for c in close}) > 1:
         return None  # one misread character away from labels of different fields: don't guess
-    syn, fields, ranks, n = close[0]
-    m = _after_label(t, idx[n - 1] + 1, syn, fields, ranks)
-    if m is not None and len(syn) == 3 and (n != 3 or not re.match(r"^\s*[:：]", t[idx[n - 1] + 1:])):
-        return None  # a three-character label is trusted with a misread only right before a colon
-    if m is not None:
-        m.fuzzy = True
-    return m
+    for syn, fields, ranks, n in sorted(close, key=lambda c: abs(c[3] - len(c[0]))):
+        m = _after_label(t, idx[n - 1] + 1, syn, fields, ranks)
+        if m is not None and len(syn) == 3 and (n != 3 or not re.match(r"^\s*[:：]", t[idx[n - 1] + 1:])):
+            continue  # a three-character label is trusted with a misread only right before a colon
+        if m is not None:
+            m.fuzzy = True
+            return m
+    return None
 
 
 def _edit_distance(a: str, b: str) -> int:
