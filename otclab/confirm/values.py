@@ -291,9 +291,9 @@ def parse_option_type(text: str) -> str | None:
     t = normalize(text).lower()
     call = any(w in t for w in ("看涨", "认购", "call", "上涨"))
     put = any(w in t for w in ("看跌", "认沽", "put", "下跌"))
-    if not call and not put:  # OCR misread one character of the word: the other one decides
-        call = any(w in t for w in ("涨", "购"))
-        put = any(w in t for w in ("跌", "沽"))
+    if not call and not put:  # OCR misread one character of the word: shapes it is confused with
+        call = bool(re.search(r"认[购构沟钩]|看[涨张胀]|[涨购]", t))
+        put = bool(re.search(r"认[沽活洁沾估姑诂]|看[跌趺跃铁]|[跌沽]", t))
     if call and not put:
         return "call"
     if put and not call:
