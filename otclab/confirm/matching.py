@@ -116,7 +116,8 @@ def _value_cell(label: Cell, segs: list[Cell], labels: list[Cell], matches: dict
     for c in segs:
         if c is label or not _is_value(c, matches, claimed):
             continue
-        if c.x0 < label.x1 - 0.2 * h or c.x0 >= right_limit or c.x0 - label.x1 > 30 * h:
+        # OCR boxes of touching text overlap a little: allow the value to start inside the label box
+        if c.x0 < label.x1 - 0.6 * h or c.x1 < label.x1 + 0.5 * h or c.x0 >= right_limit or c.x0 - label.x1 > 30 * h:
             continue
         dy = abs(c.yc - label.yc)
         if dy > 2.2 * h:
