@@ -1,0 +1,124 @@
+"""``otclab confirm``: print, read back and reconcile trade confirmations; run the inbox.
+
+Heavy libraries (docling, RapidOCR, reportlab) are imported inside the commands so that
+``otclab --help`` stays fast.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ..core.errors import InputError
+
+NAME = "confirm"
+app = typer.Typer(help="Trade confirmations (交易确认书): generate, extract, reconcile, inbox.",
+                  no_args_is_help=True, add_completion=False)
+
+
+def _load_json(path: Path, what: str):
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError(f"file not found: {path}", field=what) from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path} is not valid JSON (line {exc.lineno}: {exc.msg})", field=what) from exc
+
+
+@app.command()
+def generate(
+    trade: Path = typer.Argument(..., help="Booked trade as JSON: term sheet + trade_id, counterparty, trade_date."),
+    out: Path = typer.Option(..., "--out", "-o", help="PDF to write."),
+    layout: str = typer.Option("table2", help="table2 | table4 | clauses | mixed"),
+    scan: bool = typer.Option(False, help="Also degrade it into an image-only scan (for testing the OCR route)."),
+    seed: int = typer.Option(0, help="Seed of the scan defects."),
+) -> None:
+    """Print the Chinese confirmation PDF of a booked trade."""
+    import random
+
+    from ..confirm.degrade import ScanDefects, scan_pdf
+    from ..confirm.generate import Style, render_confirmation
+
+    if layout not in ("table2", "table4", "clauses", "mixed"):
+        raise InputError(f"unknown layout {layout!r}; allowed: table2, table4, clauses, mixed", field="layout")
+    t = _load_json(trade, "trade")
+    if not isinstance(t, dict):
+        raise InputError("must hold one JSON object (the booked trade)", field="trade")
+    render_confirmation(t, out, Style(layout=layout))
+    if scan:
+        tmp = out.with_name(f".{out.name}.text.pdf")
+        out.replace(tmp)
+        scan_pdf(tmp, out, ScanDefects.random(random.Random(seed)), seed=seed)
+        tmp.unlink()
+    print(out)
+
+
+@app.command()
+def extract(
+    files: List[Path] = typer.Argument(..., help="Confirmation PDFs (text layer or scans)."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list on stdout."),
+    details: bool = typer.Option(False, help="Add per-page routes and timings."),
+    ocr: bool = typer.Option(False, help="OCR every page even where a text layer exists."),
+) -> None:
+    """Extract the trade elements of confirmations: one object per file."""
+    from ..confirm.extract import extract_file
+
+    out = [extract_file(f, force_ocr=ocr).to_json(details=details) for f in files]
+    if as_json:
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+        return
+    for d in out:
+        print(f"== {d['source']}")
+        for k, v in d["fields"].items():
+            if v is not None:
+                print(f"  {k:14s} {v}  ({d['confidence'].get(k, 0):.2f})")
+        for w in d["warnings"]:
+            print(f"  ! {w}")
+
+
+@app.command()
+def reconcile(
+    file: Path = typer.Argument(..., help="Confirmation PDF."),
+    trade: Path = typer.Option(..., "--trade", help="Booked trade JSON to compare with."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Compare a confirmation with the booked trade; exit 1 when anything differs."""
+    from ..confirm.extract import extract_file
+    from ..confirm.reconcile import reconcile as rec
+
+    booked = _load_json(trade, "trade")
+    ex = extract_file(file)
+    mism = rec(booked, ex.fields)
+    if as_json:
+        print(json.dumps({"source": ex.source, "mismatches": [m.to_json() for m in mism],
+                          "warnings": ex.warnings}, ensure_ascii=False, indent=1, default=str))
+    else:
+        print(f"{ex.source}: {'matches the booking' if not mism else f'{len(mism)} mismatch(es)'}")
+        for m in mism:
+            print(f"  {m}")
+    if mism:
+        raise SystemExit(1)  # differences found: not a usage error, but not a clean match
+
+
+@app.command()
+def inbox(
+    root: Path = typer.Argument(..., help="Folder holding inbox/, processed/, quarantine/ and log.jsonl."),
+    book: Optional[Path] = typer.Option(None, help="Booked trades: a JSON list (or id -> trade object)."),
+    settle: float = typer.Option(2.0, help="Leave files modified less than this many seconds ago."),
+    as_json: bool = typer.Option(False, "--json", help="Print this run's log entries as JSON lines."),
+) -> None:
+    """Process every file waiting in the inbox once (idempotent, crash-safe)."""
+    from ..confirm.inbox import InboxPaths, run_inbox
+
+    trades = _load_json(book, "book") if book else None
+
+    def show(e: dict) -> None:
+        if as_json:
+            print(json.dumps(e, ensure_ascii=False, default=str), flush=True)
+        else:
+            extra = e.get("reason") or (f"{len(e['mismatches'])} mismatch(es)" if e.get("mismatches") is not None else "")
+            print(f"{e['status']:12s} {e['file']}  {extra}", flush=True)
+
+    run_inbox(InboxPaths.under(root), trades, settle_seconds=settle, on_entry=show)

@@ -1,0 +1,254 @@
+"""Read the trade elements of a confirmation PDF (text layer or scan) by layout.
+
+Pipeline: ``read_pages`` gives each page's boxes (docling text layer, or RapidOCR where a page
+has no text layer); boxes are merged into phrases and grouped into rows; every phrase that starts
+with a known label (``labels.py``) takes its value from the rest of the phrase (``期初价格：5600``,
+numbered clauses), else from the next phrase to its right on the same row (two- and four-column
+tables), else from the phrase just below it (stacked forms). Values are read into platform units
+(``values.py``). When a field is printed more than once, the most specific label wins and any
+disagreement becomes a warning.
+
+Output per file: ``fields`` (all of ``FIELDS``, None where absent), ``confidence`` in [0, 1] per
+field found (the OCR score of the label and value boxes, lowered for derived or conflicting
+values), ``warnings`` (one line each), and per page the route taken and its seconds.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core.errors import InputError
+from . import values as V
+from .layout import MIN_TEXT_CHARS, Cell, PageText, ocr_pdf_page, read_text_layer
+from .matching import Hit, hits_on_page
+from .underlyings import parse_underlying
+
+FIELDS = ("trade_id", "counterparty", "trade_date", "start_date", "maturity_date", "underlying",
+          "structure", "option_type", "notional", "initial_price", "strike", "ko_barrier",
+          "ki_barrier", "barrier", "coupon", "participation", "rebate")
+LEVEL_FIELDS = ("strike", "ko_barrier", "ki_barrier", "barrier")
+RATE_FIELDS = ("coupon", "participation", "rebate")
+DATE_FIELDS = ("trade_date", "start_date", "maturity_date")
+
+# Our own legal name: of the two parties of a confirmation, the counterparty is the other one.
+OUR_FIRM_NAMES = ("华信证券股份有限公司", "华信证券")
+_NOT_A_NAME = ("签字", "签章", "盖章", "签署", "日期", "授权代表")
+
+
+@dataclass
+class Extraction:
+    """What was read from one file."""
+
+    source: str
+    fields: dict
+    confidence: dict
+    warnings: list[str]
+    pages: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_json(self, details: bool = False) -> dict:
+        d = {"source": self.source, "fields": self.fields, "confidence": self.confidence,
+             "warnings": self.warnings}
+        if details:
+            d["pages"] = self.pages
+            d["seconds"] = round(self.seconds, 3)
+        return d
+
+
+# ------------------------------------------------------------------ reading the file
+
+def check_pdf(path: Path) -> None:
+    """Raise ``InputError`` (field ``file``) unless ``path`` is a PDF that opens without a password."""
+    import pypdfium2 as pdfium
+
+    try:
+        head = Path(path).read_bytes()[:1024]
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}", field="file") from exc
+    if b"%PDF-" not in head:
+        raise InputError(f"{Path(path).name} is not a PDF (no %PDF- header)", field="file")
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        msg = str(exc)
+        if "password" in msg.lower():
+            raise InputError(f"{Path(path).name} is encrypted (a password is needed to open it)",
+                             field="file") from exc
+        raise InputError(f"{Path(path).name} is a corrupt PDF ({msg})", field="file") from exc
+    try:
+        if len(pdf) == 0:
+            raise InputError(f"{Path(path).name} has no pages", field="file")
+    finally:
+        pdf.close()
+
+
+def _has_image(page) -> bool:
+    import pypdfium2.raw as pdfium_c
+
+    return any(True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]))
+
+
+def read_pages(path: Path, force_ocr: bool = False) -> list[PageText]:
+    """Boxes of every page: the text layer where it has text, OCR of the rendered page elsewhere."""
+    import pypdfium2 as pdfium
+
+    check_pdf(path)
+    try:
+        text_pages = [] if force_ocr else read_text_layer(Path(path))
+    except Exception as exc:  # docling-parse failing on a damaged file: the OCR route can still read it
+        text_pages = []
+        note = f"text layer unreadable ({type(exc).__name__}: {exc}); OCR used"
+    else:
+        note = None
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        by_no = {p.page_no: p for p in text_pages}
+        out = []
+        for i in range(len(pdf)):
+            tp = by_no.get(i + 1)
+            chars = sum(len(c.text.strip()) for c in tp.cells) if tp is not None else 0
+            # OCR a page whose text layer is (nearly) empty and that shows an image: a scan. A
+            # text page with little on it (a signature page) stays on the text route.
+            if tp is not None and (chars >= MIN_TEXT_CHARS or (chars > 0 and not _has_image(pdf[i]))):
+                out.append(tp)
+            else:
+                op = ocr_pdf_page(pdf, i)
+                if note:
+                    op.notes.append(note)
+                out.append(op)
+        return out
+    finally:
+        pdf.close()
+
+
+# ------------------------------------------------------------------ values from hits
+
+def _read(field_name: str, raw: str, initial_price: float | None):
+    """Value of ``field_name`` from raw text: (value, derived?, warning)."""
+    if field_name == "trade_id":
+        v = V.canonical_id(raw)
+        return (v if re.search(r"\d", v) and len(v) >= 4 else None), False, None
+    if field_name in ("counterparty", "party_a", "party_b"):
+        t = re.sub(r"[(（][^)）]*简称[^)）]*[)）]", "", V.normalize(raw))
+        # Chinese legal names are written with full-width brackets: （有限合伙）
+        t = V.clean_text(t).replace("(", "（").replace(")", "）")
+        if len(t) < 4 or any(w in t for w in _NOT_A_NAME):
+            return None, False, None  # a signature block's 授权代表签字 is not a party name
+        return t, False, None
+    if field_name in DATE_FIELDS:
+        return V.parse_date(raw), False, None
+    if field_name == "underlying":
+        code, warn = parse_underlying(raw)
+        return code, False, warn
+    if field_name == "structure":
+        return V.parse_structure(raw), False, None
+    if field_name == "option_type":
+        return V.parse_option_type(raw), False, None
+    if field_name == "notional":
+        return V.parse_amount(raw), False, None
+    if field_name == "initial_price":
+        return V.parse_price(raw), False, None
+    if field_name in LEVEL_FIELDS:
+        v, derived = V.parse_level(raw, initial_price)
+        return v, derived, None
+    if field_name in RATE_FIELDS:
+        return V.parse_rate(raw), False, None
+    raise KeyError(field_name)
+
+
+def _resolve(hits: list[Hit], warnings: list[str]) -> tuple[dict, dict]:
+    fields: dict = {}
+    conf: dict = {}
+    order = ["initial_price"] + [f for f in (*FIELDS, "party_a", "party_b") if f != "initial_price"]
+    for f in order:
+        cands = []
+        for h in sorted((h for h in hits if h.field == f), key=lambda h: (h.rank, h.order)):
+            v, derived, warn = _read(f, h.raw, fields.get("initial_price"))
+            if v is None:
+                continue
+            if warn:
+                warnings.append(warn)
+            cands.append((v, h, derived))
+        if not cands:
+            continue
+        v, h, derived = cands[0]
+        c = h.score * (0.9 if derived else 1.0)
+        others = {x[0] for x in cands[1:] if not _same(f, x[0], v)}
+        if others:
+            c *= 0.6
+            warnings.append(f"{f}: printed with different values {[v, *sorted(map(str, others))]}; "
+                            f"kept {v!r} (label {h.raw[:20]!r})")
+        if derived:
+            warnings.append(f"{f}: printed as a price only; divided by the initial price")
+        fields[f] = v
+        conf[f] = round(c, 3)
+    return fields, conf
+
+
+def _same(f: str, a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) <= 1e-6 * max(1.0, abs(a))
+    return a == b
+
+
+def _is_ours(name: str) -> bool:
+    n = V.clean_text(name)
+    return any(V.clean_text(o) in n for o in OUR_FIRM_NAMES)
+
+
+def _finish(fields: dict, conf: dict, segs: list[Cell], warnings: list[str]) -> None:
+    # Counterparty: an explicit label, else whichever of the two parties is not us.
+    pa, pb = fields.pop("party_a", None), fields.pop("party_b", None)
+    ca, cb = conf.pop("party_a", None), conf.pop("party_b", None)
+    if "counterparty" not in fields:
+        for name, c in ((pb, cb), (pa, ca)):
+            if name and not _is_ours(name):
+                fields["counterparty"], conf["counterparty"] = name, c
+                break
+    # Structure and call/put from the title when no label names them.
+    title = " ".join(s.text for s in sorted(segs, key=lambda s: (round(s.y0), s.x0))[:4])
+    for f, reader in (("structure", V.parse_structure), ("option_type", V.parse_option_type)):
+        if f not in fields:
+            v = reader(title)
+            if v is not None:
+                fields[f], conf[f] = v, 0.8
+    # Barrier and shark-fin documents often call their single barrier 敲出/敲入价格.
+    if fields.get("structure") in ("barrier", "sharkfin") and "barrier" not in fields:
+        for f in ("ko_barrier", "ki_barrier"):
+            if f in fields:
+                fields["barrier"], conf["barrier"] = fields.pop(f), conf.pop(f)
+                break
+
+
+def extract_pages(pages: list[PageText], source: str) -> Extraction:
+    """Fields of a confirmation from its page boxes."""
+    hits: list[Hit] = []
+    all_segs: list[Cell] = []
+    warnings: list[str] = []
+    for i, p in enumerate(pages):
+        h, segs = hits_on_page(p, i)
+        hits += h
+        if i == 0:
+            all_segs = segs
+        warnings += [f"page {p.page_no}: {n}" for n in p.notes]
+    fields, conf = _resolve(hits, warnings)
+    _finish(fields, conf, all_segs, warnings)
+    out = {f: fields.get(f) for f in FIELDS}
+    missing = [f for f in ("trade_id", "counterparty", "trade_date", "underlying", "notional",
+                           "structure") if out[f] is None]
+    if missing:
+        warnings.append(f"not found: {', '.join(missing)}")
+    pg = [{"page": p.page_no, "route": p.route, "seconds": round(p.seconds, 3),
+           **({"skew_deg": round(p.skew_deg, 2)} if p.route == "ocr" else {})} for p in pages]
+    return Extraction(source, out, {f: conf[f] for f in FIELDS if f in conf}, warnings, pg)
+
+
+def extract_file(path: str | Path, force_ocr: bool = False) -> Extraction:
+    """Read one confirmation PDF; raises ``InputError`` for non-PDF, corrupt or encrypted files."""
+    t0 = time.perf_counter()
+    pages = read_pages(Path(path), force_ocr=force_ocr)
+    ex = extract_pages(pages, Path(path).name)
+    ex.seconds = time.perf_counter() - t0
+    return ex

@@ -1,0 +1,146 @@
+"""Pair labels with their values by position on the page (not by reading order).
+
+``hits_on_page`` turns a page's boxes into (field, raw value text) hits: boxes are merged into
+phrases, glued cells cut, wrapped labels joined; a phrase starting with a known label takes its
+value from the rest of the phrase, else from the text right of it in its row band (tables, wrapped
+values), else from the phrase below it (stacked forms).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .labels import match_label, split_glued
+from .layout import Cell, PageText, rows, segments
+
+
+@dataclass
+class Hit:
+    """A label found with its raw value: the field it feeds, its priority, where it sat."""
+
+    field: str
+    raw: str
+    rank: int
+    order: tuple
+    score: float
+
+
+def hits_on_page(page: PageText, page_index: int) -> tuple[list[Hit], list[Cell]]:
+    segs = _join_wrapped_labels(_split_glued(segments(
+        page.cells, gap_factor=0.6 if page.route == "text" else 0.4, is_label=match_label)))
+    lines = rows(segs)
+    order = {id(s): (li, si) for li, line in enumerate(lines) for si, s in enumerate(line)}
+    matches = {id(s): match_label(s.text) for s in segs}
+    labels = [s for s in segs if matches[id(s)] is not None]
+    claimed: set[int] = set()
+    hits: list[Hit] = []
+    for line in lines:
+        for seg in line:
+            m = matches[id(seg)]
+            if m is None or id(seg) in claimed:
+                continue
+            raw, score = m.remainder, seg.score * (0.9 if m.fuzzy else 1.0)
+            if not raw:
+                vals = _value_cell(seg, segs, labels, matches, claimed) or _value_below(seg, lines, order, matches, claimed)
+                if not vals:
+                    continue
+                claimed.update(id(v) for v in vals)
+                raw = "".join(v.text for v in vals)
+                score = min([score] + [v.score for v in vals])
+            for f in m.fields:
+                hits.append(Hit(f, raw, m.ranks[f], (page_index, *order[id(seg)]), score))
+    return hits, segs
+
+
+def _split_glued(segs: list[Cell]) -> list[Cell]:
+    """Boxes holding a value and a label with no gap between them, cut in two (``split_glued``);
+    the cut's x position is shared out by character count."""
+    out = []
+    for s in segs:
+        pieces = split_glued(s.text)
+        if len(pieces) == 1:
+            out.append(s)
+            continue
+        total = sum(len(p) for p in pieces)
+        x = s.x0
+        for p in pieces:
+            w = (s.x1 - s.x0) * len(p) / total
+            out.append(Cell(p, x, s.y0, x + w, s.y1, s.score))
+            x += w
+    return out
+
+
+def _join_wrapped_labels(segs: list[Cell]) -> list[Cell]:
+    """A label wrapped in a narrow label column (敲出补偿收益 / 率) becomes one box again: a
+    piece and the piece just below it, starting at the same x, are joined when together they
+    make a longer label than the first piece alone."""
+    segs = sorted(segs, key=lambda c: (c.y0, c.x0))
+    used: set[int] = set()
+    out = []
+    for i, s in enumerate(segs):
+        if id(s) in used:
+            continue
+        for b in segs[i + 1:]:
+            if b.y0 - s.y1 > 0.6 * s.h:
+                break
+            if id(b) in used or abs(b.x0 - s.x0) > 0.5 * s.h or b.y0 < s.y1 - 0.3 * s.h or len(b.text) > 8:
+                continue
+            joined = match_label(s.text + b.text)
+            alone = match_label(s.text)
+            if joined is not None and not joined.remainder and match_label(b.text) is None and (
+                    alone is None or len(joined.label) > len(alone.label)):
+                s = Cell(s.text + b.text, min(s.x0, b.x0), s.y0, max(s.x1, b.x1), b.y1, min(s.score, b.score))
+                used.add(id(b))
+            break
+        out.append(s)
+    return out
+
+
+def _looks_like_label(cell: Cell) -> bool:
+    """Text ending in a colon is a label (one we may not know), never a value."""
+    return cell.text.rstrip().endswith((":", "："))
+
+
+def _is_value(c: Cell, matches: dict, claimed: set) -> bool:
+    return id(c) not in claimed and matches[id(c)] is None and not _looks_like_label(c)
+
+
+def _value_cell(label: Cell, segs: list[Cell], labels: list[Cell], matches: dict, claimed: set) -> list[Cell]:
+    """The value of a table-cell label: the text to its right, up to the next label on its row,
+    in the band of lines closer to this label than to the labels above and below it (a value
+    wrapped over several lines sits centred on its label). Lines are returned top to bottom."""
+    h = label.h
+    right_limit = min((o.x0 for o in labels if o is not label and o.x0 > label.x1
+                       and abs(o.yc - label.yc) < 0.5 * h), default=float("inf"))
+    column = [o for o in labels if o is not label and min(o.x1, label.x1) - max(o.x0, label.x0) > 0]
+    cands = []
+    for c in segs:
+        if c is label or not _is_value(c, matches, claimed):
+            continue
+        # OCR boxes of touching text overlap a little: allow the value to start inside the label box
+        if c.x0 < label.x1 - 0.6 * h or c.x1 < label.x1 + 0.5 * h or c.x0 >= right_limit or c.x0 - label.x1 > 30 * h:
+            continue
+        dy = abs(c.yc - label.yc)
+        if dy > 2.2 * h:
+            continue
+        if any(abs(c.yc - o.yc) < dy for o in column):
+            continue  # belongs to the row of another label in this column
+        cands.append(c)
+    if not cands:
+        return []
+    # the value column: pieces starting where the nearest piece starts (left-aligned cell text)
+    near = min(cands, key=lambda c: (abs(c.yc - label.yc) > 0.5 * h, c.x0))
+    col = [c for c in cands if abs(c.x0 - near.x0) < 1.5 * h and c.x0 < right_limit]
+    return sorted(col, key=lambda c: c.yc)
+
+
+def _value_below(label: Cell, lines: list[list[Cell]], order: dict, matches: dict, claimed: set) -> list[Cell]:
+    """A stacked form: the value printed just under its label, overlapping it horizontally."""
+    li = order[id(label)][0]
+    for line in lines[li + 1: li + 2]:
+        for c in line:
+            if c.y0 - label.y1 > 1.5 * label.h:
+                return []
+            overlap = min(c.x1, label.x1) - max(c.x0, label.x0)
+            if overlap > 0.3 * min(c.x1 - c.x0, label.x1 - label.x0) and _is_value(c, matches, claimed):
+                return [c]
+    return []
