@@ -8,12 +8,11 @@ extractor reads back, so generation, extraction and reconciliation share one voc
 """
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-import functools
-from importlib import resources
 
+from ..core.calendar import sse_calendar
 from ..core.errors import TermsError
+from ..core.schedules import maturity_from_tenor
 
 TEMPLATES = ("vanilla", "digital", "barrier", "sharkfin", "asian", "snowball", "phoenix")
 
@@ -31,24 +30,9 @@ COMMON_FIELDS = ("underlying", "notional", "initial_price", "start_date")
 TRADE_FACTS = ("trade_id", "counterparty", "trade_date")
 
 
-@functools.lru_cache(maxsize=1)
-def _holidays() -> frozenset[dt.date]:
-    text = resources.files("otclab.core").joinpath("data/sse_holidays.csv").read_text()
-    return frozenset(dt.date.fromisoformat(x.strip()) for x in text.splitlines()[1:] if x.strip())
-
-
 def next_trading_day(d: dt.date) -> dt.date:
-    """``d`` itself if it is an SSE trading day, else the next one (weekends and SSE holidays)."""
-    while d.weekday() >= 5 or d in _holidays():
-        d += dt.timedelta(days=1)
-    return d
-
-
-def add_months(d: dt.date, months: int) -> dt.date:
-    """``d`` + ``months`` calendar months, the day clipped to the month's end."""
-    y, m = divmod(d.month - 1 + months, 12)
-    y, m = d.year + y, m + 1
-    return dt.date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
+    """``d`` itself if it is an SSE trading day, else the next one (the core SSE calendar)."""
+    return sse_calendar().roll_forward(d)
 
 
 def maturity_of(term_sheet: dict) -> str:
@@ -59,7 +43,7 @@ def maturity_of(term_sheet: dict) -> str:
     if term_sheet.get("tenor_months") is None:
         raise TermsError("give maturity_date or tenor_months", field="maturity_date")
     start = dt.date.fromisoformat(str(term_sheet["start_date"]))
-    return next_trading_day(add_months(start, int(term_sheet["tenor_months"]))).isoformat()
+    return maturity_from_tenor(start, int(term_sheet["tenor_months"]), sse_calendar()).isoformat()
 
 
 def validate(trade: dict) -> None:

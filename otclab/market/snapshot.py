@@ -17,7 +17,7 @@ from types import MappingProxyType
 import numpy as np
 
 from ..core.calendar import TradingCalendar, _as_days, sse_calendar
-from ..core.dates import Date, act365, parse_date
+from ..core.dates import Date, parse_date
 from ..core.errors import MarketError, OtcError
 from .curves import Curve
 from .vol import VolSurface

@@ -51,7 +51,6 @@ def build_pde(items, vol_shifts=(0.0,), n_x: int = 601) -> PdeBatch:
     grid = MarketGrid(market, max(ctx.maturity for ctx, _ in items))
     D = len(grid.days) - 1
     dtau_all = np.diff(grid.t_diff)
-    R = len(items) * len(vol_shifts)
     out = {k: [] for k in ("xlo", "dx", "x0", "mat", "init", "sig", "mu", "reff", "flags", "lvl", "cash", "cpn",
                            "scal", "fam")}
     rows = []

@@ -7,14 +7,12 @@ or ``tenor_months``, and strikes/barriers as fractions of ``initial_price`` (1.0
 """
 from __future__ import annotations
 
-import calendar
-import csv
 import datetime as dt
 import re
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
+from ...core.calendar import sse_calendar
+from ...core.schedules import maturity_from_tenor
 from ..errors import ReportError
 
 TEMPLATES = {"vanilla", "barrier", "snowball", "phoenix", "sharkfin", "digital", "asian"}
@@ -23,28 +21,6 @@ UNDERLYING_RE = re.compile(r"^\d{6}\.(SH|SZ|BJ|CSI)$")
 BARRIER_TYPES = {"up_and_out", "up_and_in", "down_and_out", "down_and_in"}
 # fraction-of-initial-price fields and the range we accept for each
 LEVEL_FIELDS = ("strike", "barrier", "ko_barrier", "ki_barrier", "ki_strike", "coupon_barrier", "upper_strike", "lower_strike")
-
-
-@lru_cache(maxsize=1)
-def sse_holidays() -> frozenset[dt.date]:
-    """SSE holidays shipped with otclab (official, 2021-2026)."""
-    text = resources.files("otclab.core").joinpath("data/sse_holidays.csv").read_text()
-    return frozenset(dt.date.fromisoformat(r["date"]) for r in csv.DictReader(text.splitlines()))
-
-
-def roll_following(d: dt.date) -> dt.date:
-    """Next SSE trading day on or after ``d`` (weekends and SSE holidays skipped)."""
-    hol = sse_holidays()
-    while d.weekday() >= 5 or d in hol:
-        d += dt.timedelta(days=1)
-    return d
-
-
-def add_months(d: dt.date, months: int) -> dt.date:
-    """``d`` plus ``months`` calendar months, clipped to the month end (Jan 31 + 1M = Feb 28/29)."""
-    y, m = divmod(d.month - 1 + months, 12)
-    y, m = d.year + y, m + 1
-    return dt.date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
 
 
 def _date(ts: dict[str, Any], key: str, prefix: str) -> dt.date:
@@ -97,7 +73,7 @@ def read_term_sheet(ts: dict[str, Any], prefix: str = "term_sheet.") -> dict[str
         months = ts["tenor_months"]
         if isinstance(months, bool) or not isinstance(months, int) or not 0 < months <= 120:
             raise ReportError(f"must be an integer 1..120, got {months!r}", field=f"{prefix}tenor_months")
-        maturity = roll_following(add_months(start, months))
+        maturity = maturity_from_tenor(start, months, sse_calendar())
     else:
         raise ReportError("give maturity_date or tenor_months", field=f"{prefix}maturity_date")
     if maturity <= start:
