@@ -73,7 +73,7 @@ def test_one_flipped_byte_in_signed_content_is_detected(both_signed, trust):
 
 def test_random_flipped_bytes_never_pass(both_signed, trust):
     rng = random.Random(6)
-    for pos in rng.sample(range(len(both_signed)), 12):
+    for pos in rng.sample(range(len(both_signed)), 40):
         bad = bytearray(both_signed)
         bad[pos] ^= 0x01
         try:
@@ -158,3 +158,13 @@ def test_validation_flags_revoked_or_expired_signers(pki, trust, document, party
 def test_signing_a_truncated_pdf_is_a_clear_error(pki, document):
     with pytest.raises(InputError, match="corrupt or truncated PDF"):
         sign_pdf(document[:-40], pki.parties["dealer"].signer())
+
+
+def test_an_unreadable_later_signature_is_not_ignored(both_signed, trust):
+    # altering the last signature's /SubFilter makes pyHanko skip that signature entirely
+    pos = both_signed.rindex(b"/ETSI.CAdES.detached") + 2
+    bad = bytearray(both_signed)
+    bad[pos] ^= 0x01
+    report = verify_pdf(bytes(bad), trust)
+    assert not report["ok"]
+    assert any("signature cannot be read" in p for s in report["signatures"] for p in s["problems"])

@@ -27,6 +27,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
@@ -72,6 +73,48 @@ def _padding_clean(sig) -> bool:
     return raw.startswith(der) and not raw[len(der):].strip(b"\x00")
 
 
+def _bundled_certificates(signed_data: cms.SignedData) -> list[x509.Certificate]:
+    """Certificates carried in a CMS SignedData and in the timestamp tokens of its signers."""
+    out = []
+    for choice in signed_data["certificates"] or []:
+        if choice.name == "certificate":
+            out.append(x509.load_der_x509_certificate(choice.chosen.dump()))
+    for info in signed_data["signer_infos"]:
+        for attr in info["unsigned_attrs"] or []:
+            if attr["type"].native == "signature_time_stamp_token":
+                for token in attr["values"]:
+                    out.extend(_bundled_certificates(token["content"]))
+    return out
+
+
+def _certificates_intact(sig, trust: TrustStore) -> bool:
+    """True if every certificate bundled in /Contents verifies against its issuer.
+
+    The CMS certificate sets (and the timestamp token's) lie outside both the signed byte range
+    and the signed attributes; a byte changed there leaves the signature valid because trust
+    comes from our store, so each bundled certificate is checked against its issuer (bundled or
+    trusted) instead.
+    """
+    try:
+        certs = _bundled_certificates(cms.ContentInfo.load(bytes(sig.pkcs7_content))["content"])
+    except Exception:  # noqa: BLE001 - any parse failure of the container is tampering
+        return False
+    pool = certs + list(trust.roots) + list(trust.intermediates)
+    for cert in certs:
+        issuers = [c for c in pool if c.subject == cert.issuer]
+        ok = False
+        for issuer in issuers:
+            try:
+                cert.verify_directly_issued_by(issuer)
+                ok = True
+                break
+            except Exception:  # noqa: BLE001 - wrong issuer key, altered bytes, unsupported
+                continue
+        if not ok:
+            return False
+    return True
+
+
 def _one(sig, trust: TrustStore) -> dict[str, Any]:
     entry: dict[str, Any] = {"field": sig.field_name}
     try:
@@ -92,6 +135,8 @@ def _one(sig, trust: TrustStore) -> dict[str, Any]:
     problems = []
     if not _padding_clean(sig):
         problems.append("signature container altered: non-zero bytes after the CMS object in /Contents")
+    if not _certificates_intact(sig, trust):
+        problems.append("signature container altered: a bundled certificate does not verify against its issuer")
     if not status.intact:
         problems.append("document bytes changed after signing (digest mismatch)")
     if status.intact and not status.valid:
@@ -142,12 +187,28 @@ def _one(sig, trust: TrustStore) -> dict[str, Any]:
 
 def verify_pdf(data: bytes, trust: TrustStore) -> dict[str, Any]:
     """Validation report of all signatures in ``data`` (see module docstring); raises on unreadable PDFs."""
-    reader = open_pdf(data)
     try:
+        reader = open_pdf(data)
         sigs = list(reader.embedded_signatures)
-    except (PdfError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+    except InputError:
+        raise
+    except (PdfError, ArithmeticError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        # ArithmeticError: a damaged number token makes the parser raise decimal.InvalidOperation
         raise InputError(f"corrupt PDF: cannot read its signature fields ({type(exc).__name__}: {exc})", field="pdf") from None
     report = [_one(s, trust) for s in sigs]
+    # A signed field whose signature pyHanko cannot recognise (e.g. an altered /SubFilter) is
+    # skipped by it: without this, a document whose later signature was damaged would report
+    # only the earlier ones, and those may well be fine.
+    try:
+        filled = [name for name, _, _ in enumerate_sig_fields(reader, filled_status=True)]
+    except (PdfError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise InputError(f"corrupt PDF: cannot read its signature fields ({type(exc).__name__}: {exc})", field="pdf") from None
+    seen = {r["field"] for r in report}
+    for name in filled:
+        if name not in seen:
+            report.append({"field": name, "ok": False, "intact": False, "valid": False, "trusted": False,
+                           "problems": ["signed field whose signature cannot be read (unknown or altered signature "
+                                        "dictionary)"]})
     return {
         "sha256": hashlib.sha256(data).hexdigest(),
         "signatures": report,
