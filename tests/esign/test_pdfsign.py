@@ -168,3 +168,18 @@ def test_an_unreadable_later_signature_is_not_ignored(both_signed, trust):
     report = verify_pdf(bytes(bad), trust)
     assert not report["ok"]
     assert any("signature cannot be read" in p for s in report["signatures"] for p in s["problems"])
+
+
+def test_unsigned_parts_of_the_signature_container_are_guarded(both_signed, trust):
+    # The CMS framing (lengths, version, digest-algorithm set) and the bundled certificates sit
+    # outside what the signature covers; each altered byte there must still fail the report.
+    contents = [m for m in re.finditer(rb"/Contents\s*<([0-9a-fA-F]*)>", both_signed)][-1]
+    start = contents.start(1)
+    for k in list(range(0, 96, 2)) + list(range(400, 1400, 50)):
+        bad = bytearray(both_signed)
+        bad[start + k] ^= 0x01
+        try:
+            report = verify_pdf(bytes(bad), trust)
+        except InputError:
+            continue
+        assert not report["ok"], f"altered CMS byte {k // 2} went unnoticed"

@@ -87,6 +87,42 @@ def _bundled_certificates(signed_data: cms.SignedData) -> list[x509.Certificate]
     return out
 
 
+def _signed_data_consistent(sd: cms.SignedData) -> bool:
+    """The unsigned framing of a SignedData agrees with its signer infos (RFC 5652 §5.1):
+    the digest-algorithm set is exactly the signers' algorithms and the version matches."""
+    algos = {a["algorithm"].native for a in sd["digest_algorithms"]}
+    signer_algos = {si["digest_algorithm"]["algorithm"].native for si in sd["signer_infos"]}
+    v3 = (any(si["version"].native == "v3" for si in sd["signer_infos"])
+          or sd["encap_content_info"]["content_type"].native != "data")
+    expected = "v3" if v3 else "v1"
+    if algos != signer_algos or sd["version"].native != expected:
+        return False
+    for info in sd["signer_infos"]:   # v1 ↔ issuer and serial number, v3 ↔ subject key identifier
+        want = "v1" if info["sid"].name == "issuer_and_serial_number" else "v3"
+        if info["version"].native != want:
+            return False
+    for info in sd["signer_infos"]:
+        for attr in info["unsigned_attrs"] or []:
+            if attr["type"].native == "signature_time_stamp_token":
+                if not all(_signed_data_consistent(tok["content"]) for tok in attr["values"]):
+                    return False
+    return True
+
+
+def _container_intact(sig) -> bool:
+    """/Contents holds canonical DER (re-encoding it gives the same bytes) whose unsigned
+    framing is consistent: a changed length, version or algorithm byte there is tampering."""
+    try:
+        raw = bytes(sig.pkcs7_content)
+        der = cms.ContentInfo.load(raw).dump()
+        parsed = cms.ContentInfo.load(der)
+        if parsed.dump(force=True) != der:
+            return False
+        return _signed_data_consistent(parsed["content"])
+    except Exception:  # noqa: BLE001 - any parse failure of the container is tampering
+        return False
+
+
 def _certificates_intact(sig, trust: TrustStore) -> bool:
     """True if every certificate bundled in /Contents verifies against its issuer.
 
@@ -135,6 +171,8 @@ def _one(sig, trust: TrustStore) -> dict[str, Any]:
     problems = []
     if not _padding_clean(sig):
         problems.append("signature container altered: non-zero bytes after the CMS object in /Contents")
+    if not _container_intact(sig):
+        problems.append("signature container altered: /Contents is not the canonical CMS its signer wrote")
     if not _certificates_intact(sig, trust):
         problems.append("signature container altered: a bundled certificate does not verify against its issuer")
     if not status.intact:
