@@ -28,17 +28,24 @@ def test_every_builtin_template_validates(tmp_path):
     assert all(row["validated"] == "pass" for row in json.loads(listed.stdout))
 
 
-def test_a_broken_template_fails_validation(tmp_path):
+def edited_copy(tmp_path, name: str, tag: str, old: str, new: str):
+    """A copy of built-in template ``name`` whose ``tag`` cell has ``old`` replaced by ``new``."""
     src = tmp_path / "src"
-    src.mkdir()
-    path = src / "digital.ipynb"
-    shutil.copy(BUILTIN_DIR / "digital.ipynb", path)
+    src.mkdir(exist_ok=True)
+    path = src / f"{name}.ipynb"
+    shutil.copy(BUILTIN_DIR / f"{name}.ipynb", path)
     nb = nbformat.read(str(path), 4)
-    for cell in nb.cells:
-        if "payoff" in cell.metadata.get("tags", []):
-            # a wrong payoff: pays on the wrong side of the strike
-            cell.source = cell.source.replace("s_T > t.strike", "s_T < t.strike")
+    cells = [c for c in nb.cells if tag in c.metadata.get("tags", [])]
+    assert any(old in c.source for c in cells), f"{old!r} not in the {tag} cell of {name}"
+    for cell in cells:
+        cell.source = cell.source.replace(old, new)
     nbformat.write(nb, str(path))
+    return path
+
+
+def test_a_broken_template_fails_validation(tmp_path):
+    # a wrong payoff: pays on the wrong side of the strike
+    path = edited_copy(tmp_path, "digital", "payoff", "s_T > t.strike", "s_T < t.strike")
     out = tmp_path / "out"
     proc = otclab("payoffs", "validate", str(path), "--out", str(out))
     assert proc.returncode == 1
@@ -48,15 +55,7 @@ def test_a_broken_template_fails_validation(tmp_path):
 
 
 def test_a_fused_program_out_of_step_with_its_payoff_fails(tmp_path):
-    src = tmp_path / "src"
-    src.mkdir()
-    path = src / "vanilla.ipynb"
-    shutil.copy(BUILTIN_DIR / "vanilla.ipynb", path)
-    nb = nbformat.read(str(path), 4)
-    for cell in nb.cells:
-        if "fused" in cell.metadata.get("tags", []):
-            # the kernel's program pays on a strike 5% away from the payoff cell's
-            cell.source = cell.source.replace('"strike": t.strike', '"strike": t.strike * 1.05')
-    nbformat.write(nb, str(path))
+    # the kernel's program pays on a strike 5% away from the payoff cell's
+    path = edited_copy(tmp_path, "vanilla", "fused", '"strike": t.strike', '"strike": t.strike * 1.05')
     proc = otclab("payoffs", "validate", str(path), "--out", str(tmp_path / "out"))
     assert proc.returncode == 1 and "fused_vs_pde" in proc.stdout
