@@ -106,7 +106,6 @@ def _one(rng: random.Random, table) -> _Msg:
         return m
     struct = rng.choice(list(_STRUCT) + ["snowball", "snowball", "vanilla"])
     n_und = 1 if rng.random() < 0.8 else 2
-    und_parts = []
 
     def und():
         for k in range(n_und):
