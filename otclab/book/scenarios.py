@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.backend import default_device, get_xp
-from ..engines.fused.pde import build_pde, read_values, solve_pde, supported
+from ..engines.fused.pde import price_batched, supported
 from ..engines.fused.program import Scenario
 from .pricing import _as_market, compile_book, price_book
 
@@ -44,9 +44,9 @@ def scenario_grid(contracts, market, spot_shifts=np.linspace(-0.3, 0.3, 41), vol
         dev = device or default_device()
         xp = get_xp("gpu") if dev in ("gpu", "cuda", "cupy") else np
         vs = np.unique(np.concatenate([vol_shifts, [0.0]]))
-        b = build_pde([(ctx, prog) for _, ctx, prog in by_pde], vs, n_x=n_x)
-        vals = read_values(b, solve_pde(b, xp), np.concatenate([[0.0], spot_shifts]))
-        for (j, dv), row in zip(b.rows, vals):
+        vals = price_batched([(ctx, prog) for _, ctx, prog in by_pde], vs, np.concatenate([[0.0], spot_shifts]), xp,
+                             n_x=n_x)
+        for (j, dv), row in vals.items():
             i, ctx, _ = by_pde[j]
             d = values.setdefault(i, {})
             if dv == 0.0:

@@ -38,12 +38,48 @@ def test_batched_pde_matches_the_generic_pde_across_shifts():
             assert v[j] * 1e6 == pytest.approx(ref, abs=3e-4 * 1e6), (c["template"], dv, ds)
 
 
-def test_memory_phoenix_goes_to_monte_carlo_in_the_grid():
+MORE = [
+    {"template": "phoenix", "terms": terms(tenor_months=5, ko_barrier=1.0, ki_barrier=0.7, coupon_barrier=0.85,
+                                           coupon=0.12, memory=True, lockup_months=2)},
+    {"template": "phoenix", "terms": terms(tenor_months=6, ko_barrier=1.02, ki_barrier=0.75, coupon_barrier=0.9,
+                                           coupon=0.2, memory=True, start_date="2024-12-02"),
+     "state": {"ki_hit": False, "missed": 2}},
+    {"template": "phoenix", "terms": terms(tenor_months=4, ko_barrier=1.0, ki_barrier=0.7, coupon_barrier=0.9,
+                                           coupon=0.2, memory=True, start_date="2025-01-02"),
+     "state": {"ki_hit": True, "missed": 1}},
+    {"template": "double_sharkfin", "terms": terms(tenor_months=3, strike_low=0.97, strike_high=1.03, barrier_low=0.88,
+                                                   barrier_high=1.12, participation_low=0.5, participation_high=0.7,
+                                                   rebate=0.01, form="note")},
+    {"template": "double_sharkfin", "terms": terms(tenor_months=2, strike_low=1.0, strike_high=1.0, barrier_low=0.9,
+                                                   barrier_high=1.1, monitoring="expiry")},
+]
+
+
+def test_memory_phoenix_and_double_sharkfin_match_the_generic_pde():
+    """Memory phoenixes (also seasoned, with missed coupons, and knocked in) need more states;
+    double sharkfins two barriers and a put leg. Mixed with two-state rows in one call."""
+    from otclab.engines.fused.pde import price_batched
+
     m = market()
-    book = BOOK[:1] + [{"template": "phoenix", "terms": terms(tenor_months=3, ko_barrier=1.0, ki_barrier=0.7,
-                                                               coupon_barrier=0.8, coupon=0.12, memory=True)}]
+    book = MORE + BOOK[:2]
+    fused, _ = compile_book(book, MarketSnapshot.from_dict(m))
+    assert len(fused) == len(book) and all(supported(p) for _, _, p in fused)
+    vals = price_batched([(c, p) for _, c, p in fused], vol_shifts=(0.0, 0.02), spot_shifts=(0.0, -0.05))
+    assert len(vals) == 2 * len(book)
+    for (i, dv), v in vals.items():
+        c = book[i]
+        for j, ds in enumerate((0.0, -0.05)):
+            mm = {**m, "vol": m["vol"] + dv, "spot": m["spot"] * (1 + ds)}
+            ref = price({**c, "market": mm}, engine="pde").value
+            assert v[j] * 1e6 == pytest.approx(ref, abs=3e-4 * 1e6), (i, c["template"], dv, ds)
+
+
+def test_continuous_barrier_goes_to_monte_carlo_in_the_grid():
+    m = market()
+    book = BOOK[:1] + [{"template": "barrier", "terms": terms(option_type="call", strike=1.0, barrier=1.2,
+                                                              barrier_type="up_out", monitoring="continuous")}]
     long, mat = scenario_grid(book, m, spot_shifts=[-0.1, 0.0, 0.1], vol_shifts=[0.0, 0.02], paths=2000)
-    assert dict(long.groupby("template")["method"].first()) == {"vanilla": "pde", "phoenix": "mc"}
+    assert dict(long.groupby("template")["method"].first()) == {"vanilla": "pde", "barrier": "mc"}
     assert abs(mat.loc[0.0, 0.0]) < 1e-6 and mat.shape == (3, 2)
 
 

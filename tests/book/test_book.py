@@ -62,13 +62,35 @@ def test_fused_greeks_are_close_to_the_pde(book, fused):
 
 def test_generic_fallback_for_templates_without_a_fused_program():
     mkt = synthetic_market()
-    book = [{"template": "double_sharkfin", "terms": {"underlying": "000905.SH", "notional": 1e6, "initial_price": 5600.0,
-             "start_date": "2025-06-03", "tenor_months": 3, "barrier_low": 0.85, "barrier_high": 1.15}},
+    book = [{"template": "vanilla", "terms": {"underlying": "000905.SH", "notional": 1e6, "initial_price": 5600.0,
+             "start_date": "2025-06-03", "tenor_months": 3, "option_type": "put", "strike": 1.0,
+             "exercise": "american"}},
             {"template": "vanilla", "terms": {"underlying": "000905.SH", "notional": 1e6, "initial_price": 5600.0,
              "start_date": "2025-06-03", "tenor_months": 3, "option_type": "call", "strike": 1.0}}]
     df = price_book(book, mkt, paths=20_000, greeks=False)
     assert list(df["engine"]) == ["pde", "fused-cpu"]
     assert df.attrs["timing"]["fused"] == 1 and df.attrs["timing"]["generic"] == 1
+
+
+def test_fused_double_sharkfin_and_continuous_barriers_agree_with_the_generic_engines():
+    """Two barriers and a put leg; continuous monitoring by Brownian-bridge weights (against the
+    closed form, which is exact for continuous barriers under flat parameters)."""
+    mkt = {"valuation_date": "2025-06-03", "spot": 5600.0, "rate": 0.018, "div_yield": 0.01, "vol": 0.24}
+    common = {"underlying": "000905.SH", "notional": 1e6, "initial_price": 5600.0, "start_date": "2025-06-03",
+              "tenor_months": 4}
+    book = [{"template": "double_sharkfin", "terms": {**common, "strike_low": 0.96, "strike_high": 1.04,
+             "barrier_low": 0.85, "barrier_high": 1.15, "participation_low": 0.6, "participation_high": 0.9,
+             "rebate": 0.01, "monitoring": mon, "form": "note"}} for mon in ("daily", "expiry")]
+    book += [{"template": "barrier", "terms": {**common, "option_type": ot, "strike": 1.0, "barrier": lv,
+              "barrier_type": bt, "rebate": 0.01, "monitoring": "continuous"}}
+             for ot, lv, bt in (("call", 1.2, "up_out"), ("put", 0.85, "down_out"), ("put", 0.9, "down_in"),
+                                ("call", 1.1, "up_in"))]
+    df = price_book(book, mkt, paths=60_000, seed=8, greeks=False, device="cpu")
+    assert (df["engine"] == "fused-cpu").all()
+    for c, (_, row) in zip(book, df.iterrows()):
+        engine = "analytic" if c["terms"].get("monitoring") == "continuous" else "pde"
+        ref = price({**c, "market": mkt}, engine=engine).value
+        assert abs(row["value"] - ref) <= 4 * row["stderr"] + 2e-4 * 1e6, (c["terms"], row["value"], ref)
 
 
 def test_scenario_grid_shape_and_behaviour():

@@ -15,7 +15,7 @@ from .program import COL, SCALARS, ProgramBatch
 
 _SRC = r"""
 #define NS %(NS)d
-struct St { float x; bool alive; bool ki; float acc_from; double fsum; double flog; double pv; };
+struct St { float x; bool alive; bool ki; float acc_from; double fsum; double flog; double pv; double w; };
 
 __device__ __forceinline__ void philox(unsigned int c[4], unsigned int k0, unsigned int k1) {
     #pragma unroll
@@ -36,8 +36,21 @@ __device__ __forceinline__ void box_muller(unsigned int a, unsigned int b, float
     z0 = r * c; z1 = r * s;
 }
 
+// Probability that a barrier step was hit: at its end, or anywhere in it by the Brownian bridge
+// when monitored continuously; the lower barrier (double knock-out) is observed at the end.
+__device__ __forceinline__ double hit_prob(float prev, float x, float lvl, const double *sc, float vsd) {
+    bool up = sc[%(bar_up)d] > 0.0;
+    bool h = (up ? (x >= lvl) : (x <= lvl)) || x <= (float)sc[%(log_lo)d];
+    if (sc[%(bar_cont)d] == 0.0) return h ? 1.0 : 0.0;
+    double a = (double)lvl - (double)prev, c = (double)lvl - (double)x;
+    if (h || (up ? a <= 0.0 : a >= 0.0)) return 1.0;
+    double v = (double)vsd * (double)vsd;
+    return fmin(exp(-2.0 * a * c / fmax(v, 1e-300)), 1.0);
+}
+
 __device__ __forceinline__ void step(St &p, float z, float drift, float vsd, unsigned int f, float lvl,
                                      float cash, float acc, float dfk, const double *sc, double bump, double bump_T) {
+    float prev = p.x;
     p.x = p.x + drift + vsd * z;
     if (!f) return;
     dfk = (float)(dfk * bump);
@@ -50,11 +63,13 @@ __device__ __forceinline__ void step(St &p, float z, float drift, float vsd, uns
     if (f & 8u) { p.fsum += exp((double)p.x); p.flog += (double)p.x; }
     if ((f & 1u) && p.alive && p.x >= lvl) { p.pv += (double)cash * bump; p.alive = false; }
     if (f & 16u) {
-        bool h = sc[%(bar_up)d] > 0.0 ? (p.x >= lvl) : (p.x <= lvl);
-        if (sc[%(bar_out)d] > 0.0) {
-            if (p.alive && h) { p.pv += (double)cash * (sc[%(cash_T)d] > 0.0 ? bump_T : bump); p.alive = false; }
+        double ph = hit_prob(prev, p.x, lvl, sc, vsd);
+        if (sc[%(bar_out)d] > 0.0 && p.alive) {
+            p.pv += p.w * ph * (double)cash * (sc[%(cash_T)d] > 0.0 ? bump_T : bump);
+            p.w *= 1.0 - ph;
+            p.alive = p.w > 0.0;
         }
-        else if (h) p.ki = true;
+        else p.w *= 1.0 - ph;
     }
 }
 
@@ -69,8 +84,11 @@ __device__ __forceinline__ double terminal(const St &p, int fam, const double *s
         double x = s;
         if (fam == 3) x = sc[%(geo)d] > 0.0 ? exp(p.flog / sc[%(n_total)d]) : p.fsum / sc[%(n_total)d];
         double d = sc[%(phi)d] * (x - sc[%(strike)d]);
-        double euro = principal_T + (sc[%(part)d] * fmax(d, 0.0) + (d > 0.0 ? sc[%(payout)d] : 0.0)) * df_T;
-        end = (fam == 1 && sc[%(bar_out)d] == 0.0 && !p.ki) ? principal_T + sc[%(rebate_T)d] * bT : euro;
+        double euro = principal_T + (sc[%(part)d] * fmax(d, 0.0) + (d > 0.0 ? sc[%(payout)d] : 0.0)
+                                     + sc[%(part2)d] * fmax(sc[%(strike2)d] - x, 0.0)) * df_T;
+        if (fam == 1)
+            end = sc[%(bar_out)d] > 0.0 ? p.w * euro : p.w * (principal_T + sc[%(rebate_T)d] * bT) + (1.0 - p.w) * euro;
+        else end = euro;
     }
     return p.pv + end;
 }
@@ -99,6 +117,7 @@ extern "C" __global__ void fused_mc(
         a.fsum = b.fsum = sc[%(past_sum)d];
         a.flog = b.flog = sc[%(past_logsum)d];
         a.pv = b.pv = 0.0;
+        a.w = b.w = sc[%(init_ki)d] > 0.0 ? 0.0 : 1.0;
         const size_t base = (size_t)r * S;
         const int n = n_steps[r], z0 = zoff[r];
         float zs[4];

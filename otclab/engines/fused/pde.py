@@ -4,10 +4,14 @@ Every contract's program (per-date flags, levels, cash) drives a Crank–Nicolso
 uniform log-spot grid, all rows stepping backward through the trading days together: one
 batched tridiagonal solve per substep (a CUDA kernel, one thread per system, on the GPU; a
 vectorised Thomas sweep on the CPU) and the observation events of the day as array operations.
-States: 0 = not knocked in / barrier not hit, 1 = knocked in / hit. Barrier and level switches
-are cell-averaged as in the generic PDE engine, with implicit (Rannacher) steps after events.
-The spot axis of a scenario grid comes free: values are read off the grid at shifted spots.
-Supported: european, barrier (daily/expiry), autocall without coupon memory.
+States: ``ki·H + m`` where ki = 1 once knocked in (or the barrier of an in-option hit) and, for
+a phoenix with coupon memory, m = which coupon was paid last (0: none since the valuation date,
+j + 1: the j-th future coupon date), so that a coupon paid on date j accrues from the last paid
+one; H = 1 + the most future coupon dates of a memory row (H = 1 without memory). Barrier and
+level switches are cell-averaged as in the generic PDE engine, with implicit (Rannacher) steps
+after events. The spot axis of a scenario grid comes free: values are read off the grid at
+shifted spots. Supported: european, barrier (daily/expiry; one or two barriers), autocall with
+or without coupon memory. Not supported (Monte Carlo instead): continuous barriers, Asians.
 """
 from __future__ import annotations
 
@@ -22,7 +26,9 @@ SUBSTEPS = 4
 
 
 def supported(prog: dict) -> bool:
-    return prog["family"] in ("european", "barrier") or (prog["family"] == "autocall" and not prog.get("memory"))
+    if prog["family"] == "barrier":
+        return not prog.get("continuous", False)
+    return prog["family"] in ("european", "autocall")
 
 
 @dataclass
@@ -44,6 +50,11 @@ class PdeBatch:
     scal: np.ndarray       # (R, n_scalars) program scalars (undiscounted at maturity where relevant)
     fam: np.ndarray        # (R,) family code
     rows: list             # (item index, vol shift) per row
+    n_states: int = 2      # 2·H
+    mem: np.ndarray = None       # (R,) bool: coupon memory
+    mem_acc: np.ndarray = None   # (R, H) accrual the coupon starts from in memory state m
+    cpn_idx: np.ndarray = None   # (R, D+1) which future coupon date day d is (−1: none)
+    acc_day: np.ndarray = None   # (R, D+1) coupon accrual (ACT/365F from start) at day d
 
 
 def build_pde(items, vol_shifts=(0.0,), n_x: int = 601) -> PdeBatch:
@@ -52,8 +63,10 @@ def build_pde(items, vol_shifts=(0.0,), n_x: int = 601) -> PdeBatch:
     D = len(grid.days) - 1
     dtau_all = np.diff(grid.t_diff)
     out = {k: [] for k in ("xlo", "dx", "x0", "mat", "init", "sig", "mu", "reff", "flags", "lvl", "cash", "cpn",
-                           "scal", "fam")}
+                           "scal", "fam", "mem", "mem_acc", "cpn_idx", "acc_day")}
     rows = []
+    H = 1 + max((int(np.count_nonzero(np.asarray(p.get("cpn_obs", [])))) for _, p in items if p.get("memory")),
+                default=0)
     for i, (ctx, prog) in enumerate(items):
         r = _row(ctx, prog, grid=grid)
         _, df_all, carry_all, w_all = grid.arrays(ctx)
@@ -72,13 +85,24 @@ def build_pde(items, vol_shifts=(0.0,), n_x: int = 601) -> PdeBatch:
         with np.errstate(divide="ignore", invalid="ignore"):
             cash[pos] = np.where(r["dfk"] > 0, r["cash"] / r["dfk"], 0.0)
         sc = r["scal"].copy()
+        memory = prog["family"] == "autocall" and bool(prog.get("memory"))
+        mem_acc = np.zeros(H)
+        cpn_idx = np.full(D + 1, -1, np.int64)
+        acc_day = np.zeros(D + 1)
         if prog["family"] == "autocall":
             acc = r["acc"]
             prev = sc[COL["acc_from0"]]
+            j = 0
+            mem_acc[0] = prev
             for k in range(len(pos)):
                 if r["flags"][k] & CPN:
                     cpn[pos[k]] = sc[COL["cpn_rate"]] * (acc[k] - prev)
                     prev = acc[k]
+                    cpn_idx[pos[k]] = j
+                    acc_day[pos[k]] = acc[k]
+                    if memory and j + 1 < H:
+                        mem_acc[j + 1] = acc[k]
+                    j += 1
         df_T = sc[COL["df_T"]]
         for name in ("end_cash", "principal_T", "rebate_T"):
             sc[COL[name]] /= df_T
@@ -86,8 +110,9 @@ def build_pde(items, vol_shifts=(0.0,), n_x: int = 601) -> PdeBatch:
         x0 = math.log(ctx.spot_rel)
         lo, hi = x0 - max(width, 0.45), x0 + max(width, 0.45)
         levels = [v for v in (lvl[pos][r["flags"] & (KO | BAR) > 0] if len(pos) else [])]
-        if sc[COL["log_ki"]] > -1e29:
-            levels.append(math.exp(sc[COL["log_ki"]]))
+        for name in ("log_ki", "log_lo"):
+            if sc[COL[name]] > -1e29:
+                levels.append(math.exp(sc[COL[name]]))
         for lv in levels:
             lo, hi = min(lo, math.log(lv) - 0.5 * width), max(hi, math.log(lv) + 0.5 * width)
         dx = (hi - lo) / (n_x - 1)
@@ -108,35 +133,43 @@ def build_pde(items, vol_shifts=(0.0,), n_x: int = 601) -> PdeBatch:
             out["cpn"].append(cpn)
             out["scal"].append(sc)
             out["fam"].append(r["fam"])
+            out["mem"].append(memory)
+            out["mem_acc"].append(mem_acc)
+            out["cpn_idx"].append(cpn_idx)
+            out["acc_day"].append(acc_day)
             rows.append((i, float(dv)))
     arr = {k: np.array(v) for k, v in out.items()}
     return PdeBatch(n_x=n_x, dtau=dtau_all, rows=rows, mat=arr["mat"].astype(np.int64),
                     init=arr["init"].astype(np.int64), fam=arr["fam"].astype(np.int64),
-                    flags=arr["flags"].astype(np.uint8), **{k: arr[k] for k in
-                    ("xlo", "dx", "x0", "sig", "mu", "reff", "lvl", "cash", "cpn", "scal")})
+                    flags=arr["flags"].astype(np.uint8), n_states=2 * H, mem=arr["mem"].astype(bool),
+                    **{k: arr[k] for k in ("xlo", "dx", "x0", "sig", "mu", "reff", "lvl", "cash", "cpn", "scal",
+                                           "mem_acc", "cpn_idx", "acc_day")})
 
 
 def _frac_above(xp, x, dx, level):
     """Cell-averaged indicator of s >= level on grids x (N, R) with spacing dx (R,)."""
-    return xp.clip((x + 0.5 * dx - xp.log(level)) / dx, 0.0, 1.0)
+    return xp.clip((x + 0.5 * dx - xp.log(xp.maximum(level, 1e-300))) / dx, 0.0, 1.0)
 
 
 def _terminal(xp, b: PdeBatch, x):
     s = xp.exp(x)
     sc = {k: xp.asarray(b.scal[:, COL[k]]) for k in ("principal_T", "end_cash", "ki_strike", "loss_floor", "phi",
-                                                      "strike", "part", "payout", "rebate_T", "bar_out")}
+                                                      "strike", "part", "payout", "rebate_T", "bar_out", "strike2",
+                                                      "part2")}
     fam = xp.asarray(b.fam)
     dx = xp.asarray(b.dx)
     d = sc["phi"] * (s - sc["strike"])
     up = _frac_above(xp, x, dx, sc["strike"])
     digital = xp.where(sc["phi"] > 0, up, 1.0 - up)
-    euro = sc["principal_T"] + sc["part"] * xp.maximum(d, 0.0) + sc["payout"] * digital
+    euro = (sc["principal_T"] + sc["part"] * xp.maximum(d, 0.0) + sc["payout"] * digital
+            + sc["part2"] * xp.maximum(sc["strike2"] - s, 0.0))
     loss = xp.maximum(sc["ki_strike"] - s, 0.0) - xp.maximum(sc["loss_floor"] - s, 0.0)
     auto_ki = sc["principal_T"] - loss
     v1 = xp.where(fam == 2, auto_ki, euro)
     v0 = xp.where(fam == 2, sc["end_cash"] + 0 * s,
                   xp.where((fam == 1) & (sc["bar_out"] == 0), sc["principal_T"] + sc["rebate_T"] + 0 * s, euro))
-    return xp.stack([v0, v1])          # (2, N, R)
+    H = b.n_states // 2
+    return xp.stack([v0] * H + [v1] * H)          # (2H, N, R)
 
 
 def _events(xp, b: PdeBatch, day: int, x, V):
@@ -144,38 +177,53 @@ def _events(xp, b: PdeBatch, day: int, x, V):
     f = b.flags[:, day]
     if not f.any():
         return V, xp.zeros(len(f), dtype=bool)
+    S, H = V.shape[0], b.n_states // 2
     dx = xp.asarray(b.dx)
     lvl = xp.asarray(b.lvl[:, day])
     cash = xp.asarray(b.cash[:, day])
     fj = xp.asarray(f.astype(np.int64))
     up_w = _frac_above(xp, x, dx, lvl)
+    # barrier family: knocked out (cash) or knocked in (to the upper half of the states)
     bar_up = xp.asarray(b.scal[:, COL["bar_up"]] > 0)
     bar_out = xp.asarray(b.scal[:, COL["bar_out"]] > 0)
-    # barrier family
-    bw = xp.where(bar_up, up_w, 1.0 - up_w) * ((fj & BAR) > 0)
+    lo_level = xp.asarray(np.exp(np.maximum(b.scal[:, COL["log_lo"]], -700.0)))
+    bw = xp.minimum(xp.where(bar_up, up_w, 1.0 - up_w) + 1.0 - _frac_above(xp, x, dx, lo_level), 1.0)
+    bw = bw * ((fj & BAR) > 0)
     out = bar_out & ((fj & BAR) > 0)
-    V = xp.stack([xp.where(out, bw * cash + (1 - bw) * V[0], V[0]), xp.where(out, bw * cash + (1 - bw) * V[1], V[1])])
+    V = xp.where(out, bw * cash + (1 - bw) * V, V)
     inn = (~bar_out) & ((fj & BAR) > 0)
-    V = xp.stack([xp.where(inn, bw * V[1] + (1 - bw) * V[0], V[0]), V[1]])
-    # autocall: KO, coupon, KI
-    kw = up_w * ((fj & KO) > 0)
-    V = kw * cash + (1 - kw) * V
-    cb = xp.asarray(np.exp(np.minimum(b.scal[:, COL["log_cb"]], 700.0)))
-    cw = _frac_above(xp, x, dx, cb) * ((fj & CPN) > 0)
-    V = V + cw * xp.asarray(b.cpn[:, day])
+    V = xp.concatenate([xp.where(inn, bw * V[H:] + (1 - bw) * V[:H], V[:H]), V[H:]])
+    # autocall: knock-out and coupon together. A coupon paid in memory state m accrues from
+    # mem_acc[m] and moves to state j + 1 (j = this coupon date); without memory it is fixed.
+    if (f & (KO | CPN)).any():
+        kw = up_w * ((fj & KO) > 0)
+        cb = xp.asarray(np.exp(np.minimum(b.scal[:, COL["log_cb"]], 700.0)))
+        cw = _frac_above(xp, x, dx, cb) * ((fj & CPN) > 0)
+        m = np.arange(H)[:, None]
+        has_cpn = (f & CPN) > 0
+        rate = b.scal[:, COL["cpn_rate"]]
+        cpn_mem = np.maximum(rate[None, :] * (b.acc_day[:, day][None, :] - b.mem_acc.T), 0.0)
+        cpn = np.where(b.mem[None, :], cpn_mem, b.cpn[:, day][None, :])                    # (H, R)
+        tgt = np.where(b.mem[None, :] & has_cpn[None, :], np.minimum(b.cpn_idx[:, day] + 1, H - 1)[None, :], m)
+        Vk = V.reshape(2, H, *V.shape[1:])
+        idx = xp.asarray(np.broadcast_to(tgt[None, :, None, :], (2, H, 1, len(f))))
+        paid = xp.take_along_axis(Vk, xp.broadcast_to(idx, Vk.shape), axis=1)
+        c = xp.asarray(cpn)[None, :, None, :]
+        Vk = kw * (cash + c) + (1 - kw) * (cw * (c + paid) + (1 - cw) * Vk)
+        V = Vk.reshape(S, *V.shape[1:])
     ki_level = xp.asarray(np.exp(np.maximum(b.scal[:, COL["log_ki"]], -700.0)))
     kiw = (1.0 - _frac_above(xp, x, dx, ki_level)) * ((fj & KI) > 0)
-    V = xp.stack([kiw * V[1] + (1 - kiw) * V[0], V[1]])
+    V = xp.concatenate([kiw * V[H:] + (1 - kiw) * V[:H], V[H:]])
     return V, xp.asarray((f & (KO | KI | BAR | CPN)) > 0)
 
 
 _THOMAS = r"""
 extern "C" __global__ void cn_step(double *V, double *cp, const double *lo_, const double *di_, const double *up_,
-                                   const double *dxr, const double *theta, const int *active, double dt, int N, int M) {
+                                   const double *dxr, const double *theta, const int *active, double dt, int N, int M, int R) {
     // one thread per system (state, row); V and cp laid out [node][system] for coalescing
     int sys = blockIdx.x * blockDim.x + threadIdx.x;
     if (sys >= M) return;
-    int r = sys % (M / 2);
+    int r = sys % R;
     if (!active[r]) return;
     double a = lo_[r], b = di_[r], c = up_[r], th = theta[r], dx = dxr[r];
     double mu_dx = (c - a);          // = mu / dx
@@ -217,7 +265,7 @@ def _cn_step_gpu(xp, V, lo, di, up, dx, theta, active, dt):
     flat = xp.ascontiguousarray(V.transpose(1, 0, 2).reshape(N, M))   # [node][state*R + r]
     cp = xp.empty_like(flat)
     _K(((M + 127) // 128,), (128,), (flat, cp, lo, di, up, dx, theta, active.astype(xp.int32), np.float64(dt),
-                                     np.int32(N), np.int32(M)))
+                                     np.int32(N), np.int32(M), np.int32(V.shape[2])))
     return flat.reshape(N, V.shape[0], V.shape[2]).transpose(1, 0, 2)
 
 
@@ -253,7 +301,7 @@ def _cn_step_cpu(V, lo, di, up, theta, active, dt):
 
 
 def solve_pde(b: PdeBatch, xp=np) -> np.ndarray:
-    """Values at valuation on every node: array (2 states, N, R) (fractions of notional)."""
+    """Values at valuation on every node: array (states, N, R) (fractions of notional)."""
     N, R = b.n_x, len(b.rows)
     j = xp.arange(N, dtype=xp.float64)[:, None]
     x = xp.asarray(b.xlo)[None, :] + j * xp.asarray(b.dx)[None, :]
@@ -299,8 +347,27 @@ def read_values(b: PdeBatch, V, spot_shifts=(0.0,)):
     V = _np(None, V) if hasattr(V, "get") else V
     out = np.empty((len(b.rows), len(spot_shifts)))
     for r in range(len(b.rows)):
-        v = V[int(b.init[r]), :, r]
+        v = V[int(b.init[r]) * (b.n_states // 2), :, r]
         xs = b.x0[r] + np.log1p(np.asarray(spot_shifts))
         pos = (xs - b.xlo[r]) / b.dx[r]
         out[r] = np.interp(pos, np.arange(b.n_x), v)
+    return out
+
+
+def price_batched(items, vol_shifts=(0.0,), spot_shifts=(0.0,), xp=np, n_x: int = 601):
+    """Values (fractions of notional) of ``items`` = [(ctx, program)] under every vol shift, read
+    at every spot shift: {(item index, vol shift): array over spot shifts}.
+
+    Memory phoenixes are solved in a batch of their own: they need 2·(coupon dates + 1) states,
+    the others two, and a batch carries the most states of any of its rows.
+    """
+    groups: dict = {}
+    for i, (ctx, prog) in enumerate(items):
+        groups.setdefault(bool(prog.get("memory")) and prog["family"] == "autocall", []).append(i)
+    out = {}
+    for idx in groups.values():
+        b = build_pde([items[i] for i in idx], vol_shifts, n_x=n_x)
+        vals = read_values(b, solve_pde(b, xp), spot_shifts)
+        for (j, dv), v in zip(b.rows, vals):
+            out[(idx[j], dv)] = v
     return out

@@ -19,7 +19,7 @@ FAMILIES = {"european": 0, "barrier": 1, "autocall": 2, "asian": 3}
 KO, KI, CPN, FIX, BAR = 1, 2, 4, 8, 16
 SCALARS = ("log_ki", "log_cb", "cpn_rate", "memory", "acc_from0", "principal_T", "ki_strike", "loss_floor",
            "end_cash", "df_T", "phi", "strike", "part", "payout", "bar_up", "bar_out", "rebate_T", "init_ki",
-           "n_total", "past_sum", "past_logsum", "geo", "t_T", "cash_T")
+           "n_total", "past_sum", "past_logsum", "geo", "t_T", "cash_T", "log_lo", "bar_cont", "strike2", "part2")
 COL = {name: i for i, name in enumerate(SCALARS)}
 
 
@@ -153,7 +153,11 @@ def _row(ctx, prog: dict, theta: bool = False, grid: MarketGrid | None = None):
         flags |= np.where(obs, BAR, 0).astype(np.uint8)
         lvl[:] = math.log(prog["barrier"])
         cash_u[:] = prog["ko_cash"]
-        s.update(bar_up=float(prog["up"]), bar_out=float(prog["out"]), init_ki=float(prog.get("init_hit", False)))
+        lo = prog.get("barrier_low")
+        # log_lo: a second, lower barrier (double knock-out); bar_cont: continuous monitoring,
+        # the hit probability of each step by the Brownian bridge between its ends
+        s.update(bar_up=float(prog["up"]), bar_out=float(prog["out"]), init_ki=float(prog.get("init_hit", False)),
+                 log_lo=math.log(lo) if lo else -1e30, bar_cont=float(prog.get("continuous", False)))
         end_cash_u, principal_u = 0.0, prog.get("principal", 0.0)
     elif fam == "asian":
         flags |= np.where(np.asarray(prog["fix_obs"], bool), FIX, 0).astype(np.uint8)
@@ -162,8 +166,12 @@ def _row(ctx, prog: dict, theta: bool = False, grid: MarketGrid | None = None):
         end_cash_u, principal_u = 0.0, prog.get("principal", 0.0)
     else:
         end_cash_u, principal_u = 0.0, prog.get("principal", 0.0)
+    if fam != "barrier":
+        s["log_lo"] = -1e30
+    # the terminal payoff: principal + part·max(φ(x − strike), 0) + payout·1{φ(x − strike) > 0}
+    # + part2·max(strike2 − x, 0) (the put leg of a double sharkfin)
     s.update(phi=prog.get("phi", 1.0), strike=prog.get("strike", 0.0), part=prog.get("part", 0.0),
-             payout=prog.get("payout", 0.0))
+             payout=prog.get("payout", 0.0), strike2=prog.get("strike2", 0.0), part2=prog.get("part2", 0.0))
     rebate_T_u = prog.get("rebate_T", 0.0)
     acc = np.asarray(prog.get("acc", np.zeros(n)), float)
 

@@ -24,6 +24,20 @@ def step_arrays(b: ProgramBatch, r: int, j: int):
     return drift, vsd, bump
 
 
+def hit_probability(prev, x, lvl, log_lo, up: bool, continuous: bool, vsd):
+    """Probability (float64) that a barrier step was hit: the observation at its end, or, when
+    monitored continuously, any time in it (Brownian bridge between the log-levels ``prev`` and
+    ``x`` with variance vsd²). ``log_lo`` is a second, lower barrier observed at the step's end."""
+    h = ((x >= lvl) if up else (x <= lvl)) | (x <= log_lo)
+    if not continuous:
+        return h.astype(np.float64)
+    a = np.float64(lvl) - prev.astype(np.float64)
+    c = np.float64(lvl) - x.astype(np.float64)
+    beyond = h | ((a <= 0) if up else (a >= 0))
+    p = np.exp(-2.0 * a * c / max(np.float64(vsd) ** 2, 1e-300))
+    return np.where(beyond, 1.0, np.minimum(p, 1.0))
+
+
 def _path_values(b: ProgramBatch, r: int, j: int, z: np.ndarray) -> np.ndarray:
     """Present values (float64) of row ``r``, scenario ``j``, along the paths of normals ``z``."""
     sc = b.scal[r].copy()
@@ -38,12 +52,17 @@ def _path_values(b: ProgramBatch, r: int, j: int, z: np.ndarray) -> np.ndarray:
     alive = np.ones(P, bool)
     pv = np.zeros(P)
     ki = np.full(P, g("init_ki") > 0)
+    # barrier family: w = probability the barrier has not been hit (0/1 when monitored
+    # discretely, the Brownian-bridge survival product when continuously)
+    w = np.full(P, 0.0 if g("init_ki") > 0 else 1.0)
+    log_lo, cont = f32(max(g("log_lo"), -1e30)), g("bar_cont") > 0
     acc_from = np.full(P, g("acc_from0"), dtype=f32)
     fsum = np.full(P, g("past_sum"))
     flog = np.full(P, g("past_logsum"))
     log_ki, log_cb = f32(max(g("log_ki"), -1e30)), f32(min(g("log_cb"), 1e30))
     up, out, memory = g("bar_up") > 0, g("bar_out") > 0, g("memory") > 0
     for k in range(n):
+        prev = logs
         logs = logs + drift[k] + vsd[k] * z[:, k]
         f = int(b.flags[r, k])
         if not f:
@@ -62,13 +81,13 @@ def _path_values(b: ProgramBatch, r: int, j: int, z: np.ndarray) -> np.ndarray:
             pv += np.where(ko, b.cash[r, k] * bump[k], 0.0)
             alive &= ~ko
         if f & BAR:
-            h = (logs >= b.lvl[r, k]) if up else (logs <= b.lvl[r, k])
+            p = hit_probability(prev, logs, b.lvl[r, k], log_lo, up, cont, vsd[k])
             if out:
-                ko = alive & h
-                pv += np.where(ko, b.cash[r, k] * (bump_T if g("cash_T") > 0 else bump[k]), 0.0)
-                alive &= ~ko
+                pv += np.where(alive, w * p * b.cash[r, k] * (bump_T if g("cash_T") > 0 else bump[k]), 0.0)
+                w = w * (1.0 - p)
+                alive &= w > 0
             else:
-                ki |= h
+                w = w * (1.0 - p)
     s = np.exp(logs.astype(np.float64))
     fam = int(b.fam[r])
     if fam == 2:   # autocall
@@ -80,8 +99,12 @@ def _path_values(b: ProgramBatch, r: int, j: int, z: np.ndarray) -> np.ndarray:
         else:
             x = s
         d = g("phi") * (x - g("strike"))
-        euro = g("principal_T") + (g("part") * np.maximum(d, 0.0) + g("payout") * (d > 0)) * g("df_T")
-        end = np.where(ki, euro, g("principal_T") + g("rebate_T")) if (fam == 1 and not out) else euro
+        euro = g("principal_T") + (g("part") * np.maximum(d, 0.0) + g("payout") * (d > 0)
+                                   + g("part2") * np.maximum(g("strike2") - x, 0.0)) * g("df_T")
+        if fam == 1:
+            end = w * euro if out else w * (g("principal_T") + g("rebate_T")) + (1.0 - w) * euro
+        else:
+            end = euro
     return pv + np.where(alive, end, 0.0)
 
 
