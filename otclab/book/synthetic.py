@@ -2,8 +2,8 @@
 
 ``synthetic_book(n, seed)`` mixes the built-in structures as a desk holds them: snowballs (with
 step-downs, lock-ups, early-profit coupons, some already knocked in), phoenix notes (memory or
-not), sharkfins, daily/expiry barriers, vanillas, digitals and Asians, on several underlyings,
-traded on different dates before the valuation date (seasoned, with their state given).
+not), sharkfins, double sharkfins, daily/expiry/continuous barriers, vanillas, digitals and
+Asians, on several underlyings, traded on different dates before the valuation date (seasoned, with their state given).
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def _contract(rng: np.random.Generator, i: int, starts: list) -> dict:
     s0 = round(spot * float(rng.uniform(0.92, 1.08)), 4)   # traded at another level
     common = {"underlying": u, "notional": float(rng.choice([1e6, 5e6, 1e7, 3e7])), "initial_price": s0,
               "start_date": start.isoformat()}
-    kind = rng.choice(["snowball"] * 40 + ["phoenix"] * 15 + ["sharkfin"] * 15 + ["barrier"] * 10 +
+    kind = rng.choice(["snowball"] * 40 + ["phoenix"] * 15 + ["sharkfin"] * 12 + ["double_sharkfin"] * 4 + ["barrier"] * 10 +
                       ["vanilla"] * 8 + ["digital"] * 4 + ["asian"] * 8)
     state = {}
     if kind == "snowball":
@@ -64,8 +64,15 @@ def _contract(rng: np.random.Generator, i: int, starts: list) -> dict:
         bt = str(rng.choice(["up_out", "down_out", "up_in", "down_in"]))
         t = {**common, "tenor_months": int(rng.choice([3, 6])), "option_type": str(rng.choice(["call", "put"])),
              "strike": 1.0, "barrier": 1.2 if bt.startswith("up") else 0.8, "barrier_type": bt,
-             "rebate": float(rng.choice([0.0, 0.01])), "monitoring": str(rng.choice(["daily", "expiry"]))}
+             "rebate": float(rng.choice([0.0, 0.01])),
+             "monitoring": str(rng.choice(["daily", "daily", "expiry", "continuous"]))}
         state = {"barrier_hit": False}
+    elif kind == "double_sharkfin":
+        w = float(rng.choice([0.1, 0.15]))
+        t = {**common, "tenor_months": int(rng.choice([3, 6])), "strike_low": 1.0, "strike_high": 1.0,
+             "barrier_low": 1.0 - w, "barrier_high": 1.0 + w, "participation_low": round(float(rng.uniform(0.3, 0.8)), 2),
+             "participation_high": round(float(rng.uniform(0.3, 0.8)), 2), "rebate": float(rng.choice([0.0, 0.01])),
+             "monitoring": str(rng.choice(["daily", "expiry"])), "form": str(rng.choice(["option", "note"]))}
     elif kind == "vanilla":
         t = {**common, "tenor_months": int(rng.choice([1, 3, 6, 12])), "option_type": str(rng.choice(["call", "put"])),
              "strike": round(float(rng.uniform(0.9, 1.1)), 3)}
@@ -89,7 +96,7 @@ def synthetic_book(n: int, seed: int = 7, valuation_date: str = VALUATION, fresh
     book = []
     while len(book) < n:
         c = _contract(rng, len(book), starts)
-        if c["template"] == "asian" or c["template"] in ("vanilla", "digital", "barrier"):
+        if c["template"] in ("asian", "vanilla", "digital", "barrier", "double_sharkfin"):
             c["terms"]["start_date"] = val.isoformat()
         book.append(c)
     return book

@@ -270,7 +270,7 @@ def _cn_step_gpu(xp, V, lo, di, up, dx, theta, active, dt):
 
 
 def _cn_step_cpu(V, lo, di, up, theta, active, dt):
-    """The same step on NumPy: a Thomas sweep vectorised over systems."""
+    """The same step on NumPy: a Thomas sweep vectorised over states and rows."""
     S, N, R = V.shape
     mu_dx, rr = up - lo, -(di + lo + up)
     a = np.broadcast_to(lo, (N, R)).copy()
@@ -278,26 +278,22 @@ def _cn_step_cpu(V, lo, di, up, theta, active, dt):
     c = np.broadcast_to(up, (N, R)).copy()
     a[0], b[0], c[0] = 0.0, -mu_dx - rr, mu_dx
     a[-1], b[-1], c[-1] = -mu_dx, mu_dx - rr, 0.0
-    out = V.copy()
-    for s in range(S):
-        v = V[s]
-        Lv = b * v
-        Lv[1:] += a[1:] * v[:-1]
-        Lv[:-1] += c[:-1] * v[1:]
-        rhs = v + (1 - theta) * dt * Lv
-        A, B, C = -theta * dt * a, 1 - theta * dt * b, -theta * dt * c
-        cp = np.empty_like(v)
-        d = np.empty_like(v)
-        cp[0], d[0] = C[0] / B[0], rhs[0] / B[0]
-        for j in range(1, N):
-            den = B[j] - A[j] * cp[j - 1]
-            cp[j] = C[j] / den
-            d[j] = (rhs[j] - A[j] * d[j - 1]) / den
-        x = d.copy()
-        for j in range(N - 2, -1, -1):
-            x[j] = d[j] - cp[j] * x[j + 1]
-        out[s] = np.where(active, x, v)
-    return out
+    v = V.transpose(1, 0, 2)                       # (N, S, R): the sweep runs along the first axis
+    Lv = b[:, None] * v
+    Lv[1:] += a[1:, None] * v[:-1]
+    Lv[:-1] += c[:-1, None] * v[1:]
+    rhs = v + ((1 - theta) * dt) * Lv
+    A, B, C = -theta * dt * a, 1 - theta * dt * b, -theta * dt * c
+    cp = np.empty((N, R))
+    d = np.empty_like(rhs)
+    cp[0], d[0] = C[0] / B[0], rhs[0] / B[0]
+    for j in range(1, N):
+        den = B[j] - A[j] * cp[j - 1]
+        cp[j] = C[j] / den
+        d[j] = (rhs[j] - A[j] * d[j - 1]) / den
+    for j in range(N - 2, -1, -1):
+        d[j] -= cp[j] * d[j + 1]
+    return np.where(active, d.transpose(1, 0, 2), V)
 
 
 def solve_pde(b: PdeBatch, xp=np) -> np.ndarray:
