@@ -1,16 +1,19 @@
-"""Scale-out: the book split into independent chunks, run on several GPUs or through Dask.
+"""Scale-out: the book split into independent chunks, priced on several GPUs or through Dask.
 
 Chunks are priced independently with the same seed, so a contract's value does not depend on
-which worker priced it. ``price_book_multi_gpu`` uses one thread per GPU of this host;
-``price_book_dask`` submits chunks to a Dask cluster (a scheduler address, a ``Client``, or a
-local cluster for tests) — Dask handles placement, retries and data movement.
+which worker priced it. ``price_book_multi_gpu`` starts one Dask worker process per GPU of this
+host, prices the book split by cost and stops the cluster (for repeated refreshes keep a
+``gpu_cluster.MultiGpuPricer`` open instead); ``price_book_dask`` submits fixed-size chunks to
+an existing Dask cluster (a scheduler address or a ``Client``) — Dask handles placement,
+retries and data movement.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import time
 
 import pandas as pd
 
+from .gpu_cluster import MultiGpuPricer, merge_parts
 from .pricing import price_book
 
 
@@ -20,29 +23,16 @@ def chunks(contracts, size: int):
     return [list(contracts[i:i + size]) for i in range(0, len(contracts), size)]
 
 
-def _merge(frames) -> pd.DataFrame:
-    df = pd.concat(frames, ignore_index=True)
-    df.attrs["timing"] = {"chunks": len(frames),
-                          "run_s": max((f.attrs.get("timing", {}).get("total_s", 0.0) for f in frames), default=0.0)}
+def price_book_multi_gpu(contracts, market, gpus=None, device: str = "gpu", **kw) -> pd.DataFrame:
+    """Price the book across the GPUs of this host (default: all it sees), one worker process
+    per GPU, and stop the workers. ``kw`` as ``price_book``. ``attrs["timing"]`` as
+    ``MultiGpuPricer.price``, ``start_s`` (cluster start) and ``total_s`` (this call) added.
+    ``device="cpu"`` with ``gpus=[0, 1]`` runs the same path on NumPy (tests, CI)."""
+    t0 = time.perf_counter()
+    with MultiGpuPricer(gpus, device=device, warm=False) as pricer:
+        df = pricer.price(contracts, market, **kw)
+    df.attrs["timing"].update(start_s=pricer.start_s, total_s=time.perf_counter() - t0)
     return df
-
-
-def _price_on_gpu(gpu: int, chunk, market, kw):
-    import cupy
-
-    with cupy.cuda.Device(gpu):
-        return price_book(chunk, market, device="gpu", **kw)
-
-
-def price_book_multi_gpu(contracts, market, gpus=None, **kw) -> pd.DataFrame:
-    """Price the book across the GPUs of this host (default: all), one chunk per GPU."""
-    import cupy
-
-    gpus = list(range(cupy.cuda.runtime.getDeviceCount())) if gpus is None else list(gpus)
-    parts = chunks(contracts, -(-len(contracts) // len(gpus)))
-    with ThreadPoolExecutor(len(parts)) as pool:
-        frames = list(pool.map(lambda a: _price_on_gpu(a[0], a[1], market, kw), zip(gpus, parts)))
-    return _merge(frames)
 
 
 def _price_chunk(chunk, market, kw):
@@ -57,9 +47,17 @@ def price_book_dask(contracts, market, client=None, address: str | None = None, 
     own = client is None
     client = client or Client(address)
     try:
+        t0 = time.perf_counter()
+        contracts = list(contracts)
         mkt = client.scatter(market, broadcast=True)
-        futures = [client.submit(_price_chunk, c, mkt, kw, pure=False) for c in chunks(contracts, chunk_size)]
-        return _merge(client.gather(futures))
+        parts = chunks(contracts, chunk_size)
+        frames = client.gather([client.submit(_price_chunk, c, mkt, kw, pure=False) for c in parts])
+        starts = range(0, len(contracts), max(1, int(chunk_size)))
+        df = merge_parts(contracts, frames, [range(s, s + len(c)) for s, c in zip(starts, parts)])
+        per_chunk = [{**f.attrs.get("timing", {}), "contracts": len(c)} for f, c in zip(frames, parts)]
+        df.attrs["timing"] = {"wall_s": time.perf_counter() - t0, "chunks": len(parts), "per_chunk": per_chunk,
+                              "slowest_chunk_s": max((p.get("total_s", 0.0) for p in per_chunk), default=0.0)}
+        return df
     finally:
         if own:
             client.close()
