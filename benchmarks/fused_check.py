@@ -9,7 +9,11 @@
    clock unless --seed): every difference is reported in combined standard errors.
 3. Batched PDE: the CUDA Thomas kernel against the same solve on NumPy, and against the generic
    PDE engine, for the contracts the batched PDE supports (vol shift 0 and +2 points).
-Exit 1 if a value differs by more than 4 standard errors (or 1e-3 of notional for the PDE).
+A fused value passes when it is within 4 combined standard errors of the generic one, plus
+1e-6 of notional: float32 paths round at that level, which matters only where the MC error is
+~0 (a contract whose outcome is certain). Against the PDE the PDE's own discretisation error adds
+2e-4 of notional. Batched PDE rows pass within 3e-4 of notional of the generic PDE.
+Exit 1 if any check fails.
 """
 from __future__ import annotations
 
@@ -60,7 +64,7 @@ def main() -> int:
     cupy.cuda.Device().synchronize()
     t_fused = time.perf_counter() - t0
     print(f"[2] fused kernel, {len(fused)} contracts x {a.paths:,} paths: {t_fused:.3f} s")
-    print(f"{'id':<8}{'template':<10}{'engine':<6}{'fused':>16}{'± se':>11}{'generic':>16}{'± se':>11}{'z':>7}")
+    print(f"{'id':<8}{'template':<16}{'engine':<6}{'fused':>16}{'± se':>11}{'generic':>16}{'± se':>11}{'z':>7}")
     worst, bad = 0.0, 0
     for (i, ctx, _), m, s in zip(fused, mean, se):
         c = book[i]
@@ -68,41 +72,45 @@ def main() -> int:
         eng = "pde" if ctx.template.has_pde else "mc"
         ref = price(req, engine=eng, paths=a.paths, seed=seed + 2, device="gpu" if eng == "mc" else "cpu")
         N = ctx.notional
-        if eng == "pde":
-            z = (N * m - ref.value) / max(N * s, 1e-12)
-            ok = abs(N * m - ref.value) <= 4 * N * s + 1e-3 * N
-        else:
-            z = (N * m - ref.value) / math.hypot(N * s, ref.stderr)
-            ok = abs(z) <= 4
-        worst = max(worst, abs(z))
+        se_c = math.hypot(N * s, ref.stderr or 0.0)
+        floor = 1e-6 * N + (2e-4 * N if eng == "pde" else 0.0)
+        z = (N * m - ref.value) / max(se_c, 1e-12)
+        ok = abs(N * m - ref.value) <= 4 * se_c + floor
+        worst = max(worst, abs(N * m - ref.value) / (4 * se_c + floor))
         bad += not ok
-        print(f"{c['id']:<8}{c['template']:<10}{eng:<6}{N * m:>16,.2f}{N * s:>11,.2f}{ref.value:>16,.2f}"
-              f"{(ref.stderr or 0):>11,.2f}{z:>7.2f}")
-    print(f"{len(fused)} contracts, max |z| = {worst:.2f}, beyond tolerance: {bad}")
+        print(f"{c['id']:<8}{c['template'][:15]:<16}{eng:<6}{N * m:>16,.2f}{N * s:>11,.2f}{ref.value:>16,.2f}"
+              f"{(ref.stderr or 0):>11,.2f}{z:>7.2f}{'' if ok else '  BEYOND'}")
+    print(f"{len(fused)} contracts; largest |difference| / tolerance = {worst:.2f}; beyond tolerance: {bad}")
 
-    # 3. batched PDE on the GPU
-    from otclab.engines.fused.pde import build_pde, read_values, solve_pde, supported
+    # 3. batched PDE on the GPU: up to two contracts of each kind it supports
+    from otclab.engines.fused.pde import price_batched, supported
 
-    sel = [(i, ctx, prog) for i, ctx, prog in fused if supported(prog)][:12]
-    pb = build_pde([(ctx, prog) for _, ctx, prog in sel], vol_shifts=(0.0, 0.02), n_x=601)
+    kinds: dict = {}
+    for i, ctx, prog in fused:
+        if supported(prog):
+            kinds.setdefault((book[i]["template"], bool(prog.get("memory"))), []).append((i, ctx, prog))
+    sel = [x for group in kinds.values() for x in group[:2]]
+    items = [(ctx, prog) for _, ctx, prog in sel]
     t0 = time.perf_counter()
-    v_gpu = read_values(pb, solve_pde(pb, cupy), [0.0])[:, 0]
+    v_gpu = price_batched(items, (0.0, 0.02), (0.0,), cupy)
     t_gpu = time.perf_counter() - t0
-    v_cpu = read_values(pb, solve_pde(pb, np), [0.0])[:, 0]
-    print(f"[3] batched PDE, {len(pb.rows)} rows: GPU {t_gpu:.2f} s; max |GPU - NumPy| = "
-          f"{np.max(np.abs(v_gpu - v_cpu)):.2e} of notional")
+    v_cpu = price_batched(items, (0.0, 0.02), (0.0,), np)
+    gap = max(abs(float(v_gpu[k][0] - v_cpu[k][0])) for k in v_gpu)
+    print(f"[3] batched PDE, {len(v_gpu)} rows ({len(sel)} contracts x 2 vol shifts): GPU {t_gpu:.2f} s; "
+          f"max |GPU - NumPy| = {gap:.2e} of notional")
     pde_bad = 0
-    for (j, dv), v in zip(pb.rows, v_gpu):
-        i, ctx, _ = sel[j]
+    for (j, dv), v in sorted(v_gpu.items()):
+        i, ctx, prog = sel[j]
         c = book[i]
         m2 = {**mkt, "vols": {u: x for u, x in mkt["vols"].items()}}
         m2["vols"][ctx.underlying] = {"tenors": mkt["vols"][ctx.underlying]["tenors"],
                                       "vols": [x + dv for x in mkt["vols"][ctx.underlying]["vols"]]}
         ref = price({"template": c["template"], "terms": c["terms"], "market": m2,
                      **({"state": c["state"]} if "state" in c else {})}, engine="pde").value
-        diff = (ctx.notional * v - ref) / ctx.notional
-        pde_bad += abs(diff) > 1e-3
-        print(f"    {c['id']:<8}{c['template']:<10} vol{dv:+.2f} batched {ctx.notional * v:>16,.2f} generic {ref:>16,.2f}"
+        diff = (ctx.notional * v[0] - ref) / ctx.notional
+        pde_bad += abs(diff) > 3e-4
+        label = c["template"] + ("+memory" if prog.get("memory") else "")
+        print(f"    {c['id']:<8}{label:<17} vol{dv:+.2f} batched {ctx.notional * v[0]:>16,.2f} generic {ref:>16,.2f}"
               f"  diff {diff:+.2e} of notional")
     return 1 if (bad or pde_bad) else 0
 
