@@ -23,10 +23,10 @@ def pricer():
 
 
 def _generic_contract():
-    # no fused program: priced by the PDE engine on whichever worker gets it
-    return {"id": "DSF", "template": "double_sharkfin", "terms": {
+    # no fused program (American exercise): priced by the PDE engine on whichever worker gets it
+    return {"id": "AMP", "template": "vanilla", "terms": {
         "underlying": "000905.SH", "notional": 1e6, "initial_price": 5600.0, "start_date": "2025-06-03",
-        "tenor_months": 3, "barrier_low": 0.85, "barrier_high": 1.15}}
+        "tenor_months": 3, "option_type": "put", "strike": 1.0, "exercise": "american"}}
 
 
 def test_two_worker_processes_give_the_in_process_values_and_greeks():
