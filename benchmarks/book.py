@@ -90,6 +90,10 @@ def bench(n, paths, device, greeks, scenarios, scen_paths, seed=7, quiet=False):
                                   scen_paths, 20240101, device, "auto")
             n_pde = int((long.groupby("id")["method"].first() == "pde").sum())
             rows.append((f"scenarios 41x9 (PDE {n_pde} + MC)", len(book), scen_paths, tp, None))
+            tm = long.attrs["timing"]
+            for pb in tm["pde_batches"]:
+                rows.append((f"  batched PDE rows, {pb['states']} states", pb["rows"], None, pb["seconds"], None))
+            rows.append(("  MC for the rest", len(book) - n_pde, scen_paths, tm["mc_s"], None))
     return rows, generic
 
 

@@ -40,12 +40,14 @@ def scenario_grid(contracts, market, spot_shifts=np.linspace(-0.3, 0.3, 41), vol
     pde_ids = {i for i, _, _ in by_pde}
     values: dict = {}
     methods: dict = {}
+    pde_batches: list = []
+    t_mc = 0.0
     if by_pde:
         dev = device or default_device()
         xp = get_xp("gpu") if dev in ("gpu", "cuda", "cupy") else np
         vs = np.unique(np.concatenate([vol_shifts, [0.0]]))
         vals = price_batched([(ctx, prog) for _, ctx, prog in by_pde], vs, np.concatenate([[0.0], spot_shifts]), xp,
-                             n_x=n_x)
+                             n_x=n_x, timings=pde_batches)
         for (j, dv), row in vals.items():
             i, ctx, _ = by_pde[j]
             d = values.setdefault(i, {})
@@ -58,7 +60,9 @@ def scenario_grid(contracts, market, spot_shifts=np.linspace(-0.3, 0.3, 41), vol
     rest_ids = [i for i in range(len(contracts)) if i not in pde_ids]
     if rest:
         scen = [Scenario("base")] + grid_scenarios(spot_shifts, vol_shifts)
+        t1 = time.perf_counter()
         df = price_book(rest, snap, paths=paths, seed=seed, greeks=False, device=device, scenarios=scen)
+        t_mc = time.perf_counter() - t1
         for i, (_, r) in zip(rest_ids, df.iterrows()):
             values[i] = r.to_dict()
             methods[i] = "mc" if str(r["engine"]).startswith("fused") else r["engine"]
@@ -72,5 +76,6 @@ def scenario_grid(contracts, market, spot_shifts=np.linspace(-0.3, 0.3, 41), vol
                              "spot_shift": ds, "vol_shift": dv, "value": v, "pnl": v - d["value"]})
     long = pd.DataFrame(rows)
     matrix = long.pivot_table(index="spot_shift", columns="vol_shift", values="pnl", aggfunc="sum")
-    long.attrs["timing"] = {"total_s": time.perf_counter() - t0, "pde": len(by_pde), "mc_or_generic": len(rest)}
+    long.attrs["timing"] = {"total_s": time.perf_counter() - t0, "pde": len(by_pde), "mc_or_generic": len(rest),
+                            "pde_batches": pde_batches, "mc_s": t_mc}
     return long, matrix

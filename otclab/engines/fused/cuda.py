@@ -93,7 +93,9 @@ __device__ __forceinline__ double terminal(const St &p, int fam, const double *s
     return p.pv + end;
 }
 
-extern "C" __global__ void fused_mc(
+// at most 64 registers a thread (4 blocks of 256 per SM, full occupancy): measured faster than
+// the 91 the compiler picks on its own (benchmarks/RESULTS.md)
+extern "C" __global__ void __launch_bounds__(256, 4) fused_mc(
     const int *fam, const int *n_steps, const int *zoff, const unsigned int *key, const double *log_s0,
     const float *dtau, const float *vol, const float *carry, const float *tdisc, const unsigned char *flags,
     const float *lvl, const float *cash, const float *acc, const float *dfk, const double *scal,

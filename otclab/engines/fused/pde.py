@@ -350,20 +350,26 @@ def read_values(b: PdeBatch, V, spot_shifts=(0.0,)):
     return out
 
 
-def price_batched(items, vol_shifts=(0.0,), spot_shifts=(0.0,), xp=np, n_x: int = 601):
+def price_batched(items, vol_shifts=(0.0,), spot_shifts=(0.0,), xp=np, n_x: int = 601, timings: list | None = None):
     """Values (fractions of notional) of ``items`` = [(ctx, program)] under every vol shift, read
     at every spot shift: {(item index, vol shift): array over spot shifts}.
 
     Memory phoenixes are solved in a batch of their own: they need 2·(coupon dates + 1) states,
-    the others two, and a batch carries the most states of any of its rows.
+    the others two, and a batch carries the most states of any of its rows. ``timings``, if
+    given, receives one dict per batch: rows, states, seconds.
     """
+    import time
+
     groups: dict = {}
     for i, (ctx, prog) in enumerate(items):
         groups.setdefault(bool(prog.get("memory")) and prog["family"] == "autocall", []).append(i)
     out = {}
     for idx in groups.values():
+        t0 = time.perf_counter()
         b = build_pde([items[i] for i in idx], vol_shifts, n_x=n_x)
         vals = read_values(b, solve_pde(b, xp), spot_shifts)
+        if timings is not None:
+            timings.append({"rows": len(b.rows), "states": b.n_states, "seconds": time.perf_counter() - t0})
         for (j, dv), v in zip(b.rows, vals):
             out[(idx[j], dv)] = v
     return out

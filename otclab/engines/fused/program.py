@@ -92,10 +92,14 @@ class MarketGrid:
         self.t_disc = np.concatenate([[0.0], market.discount_time(self.days[1:])])
         self.tomorrow = self.days[1] if len(self.days) > 1 else None
         self._cache: dict = {}
+        self._idx: dict = {}      # per context: positions of its dates (base and theta rows)
 
     def arrays(self, ctx):
         """(t_diff, t_disc, discount, carry integral, total variance) at the context's dates."""
-        idx = np.array([self.pos[d] for d in ctx.dates])
+        idx = self._idx.get(id(ctx))
+        if idx is None or idx[0] is not ctx:
+            idx = self._idx[id(ctx)] = (ctx, np.array([self.pos[d] for d in ctx.dates]))
+        idx = idx[1]
         u = ctx.underlying
         surf = ctx.vol_surface
         mkey = None if len(surf.moneyness) == 1 else round(float(ctx.vol_moneyness), 10)
@@ -239,10 +243,13 @@ def build_batch(items, scenarios=(BASE,)) -> ProgramBatch:
     R = len(rows)
     S = max([len(r["dtau"]) for r in rows] + [1])
 
+    lengths = np.array([len(r["dtau"]) for r in rows], np.int64)
+    filled = np.arange(S)[None, :] < lengths[:, None]
+
     def pad(name, dtype):
         out = np.zeros((R, S), dtype)
-        for j, r in enumerate(rows):
-            out[j, : len(r[name])] = r[name]
+        if rows:
+            out[filled] = np.concatenate([r[name] for r in rows])
         return out
 
     return ProgramBatch(
