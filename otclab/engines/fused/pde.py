@@ -206,8 +206,11 @@ def _events(xp, b: PdeBatch, day: int, x, V):
         cpn = np.where(b.mem[None, :], cpn_mem, b.cpn[:, day][None, :])                    # (H, R)
         tgt = np.where(b.mem[None, :] & has_cpn[None, :], np.minimum(b.cpn_idx[:, day] + 1, H - 1)[None, :], m)
         Vk = V.reshape(2, H, *V.shape[1:])
-        idx = xp.asarray(np.broadcast_to(tgt[None, :, None, :], (2, H, 1, len(f))))
-        paid = xp.take_along_axis(Vk, xp.broadcast_to(idx, Vk.shape), axis=1)
+        if H == 1:   # no memory: a paid coupon leaves the state as it is
+            paid = Vk
+        else:
+            idx = xp.asarray(np.broadcast_to(tgt[None, :, None, :], (2, H, 1, len(f))))
+            paid = xp.take_along_axis(Vk, xp.broadcast_to(idx, Vk.shape), axis=1)
         c = xp.asarray(cpn)[None, :, None, :]
         Vk = kw * (cash + c) + (1 - kw) * (cw * (c + paid) + (1 - cw) * Vk)
         V = Vk.reshape(S, *V.shape[1:])
