@@ -109,9 +109,14 @@ def _warm(device: str) -> dict:
     return {**_worker_info(device), "warm_s": time.perf_counter() - t0}
 
 
-def _price_part(contracts, market, device: str, kw: dict):
+_CACHE: dict = {}      # this worker's compiled contracts, kept between refreshes (compile_book)
+
+
+def _price_part(contracts, market, device: str, kw: dict, cache: bool = True):
     """(timing, frame) of one chunk priced on this worker."""
-    df = price_book(contracts, market, device=device, **kw)
+    if len(_CACHE) > 100_000:
+        _CACHE.clear()
+    df = price_book(contracts, market, device=device, cache=_CACHE if cache else None, **kw)
     return {**df.attrs["timing"], **_worker_info(device, card=False)}, df
 
 
@@ -138,11 +143,15 @@ class MultiGpuPricer:
     frame, in the input order, with ``attrs["timing"]``: ``wall_s`` (this call), ``chunks``,
     and ``per_chunk`` (worker, contracts, cost, compile/build/run/total seconds on the worker).
     Attributes ``start_s`` (cluster start) and ``warm`` (per worker: seconds, CUDA_VISIBLE_DEVICES,
-    card) describe the startup.
+    card) describe the startup. With ``cache`` (default) each worker keeps its contracts compiled
+    between refreshes of the same day (``compile_book``); a contract keeps its worker while the
+    book does not change, so later refreshes skip most of the compile.
     """
 
-    def __init__(self, gpus=None, device: str = "gpu", warm: bool = True, dashboard_address: str | None = None):
+    def __init__(self, gpus=None, device: str = "gpu", warm: bool = True, dashboard_address: str | None = None,
+                 cache: bool = True):
         self.device = _normalise(device)
+        self.cache = cache
         self.gpus = resolve_gpus(gpus, self.device)
         self.warm_up = warm
         self.dashboard_address = dashboard_address
@@ -195,7 +204,7 @@ class MultiGpuPricer:
             return price_book(contracts, snap, device=self.device, **kw)
         # one chunk pinned to each worker; should a worker die, its chunk may go to another one
         # (any worker prices any chunk to the same numbers) instead of waiting for it forever
-        futures = [self.client.submit(_price_part, [contracts[i] for i in g], market, self.device, kw,
+        futures = [self.client.submit(_price_part, [contracts[i] for i in g], market, self.device, kw, self.cache,
                                       workers=[w], allow_other_workers=True, pure=False)
                    for g, w in zip(groups, self.workers)]
         results = self.client.gather(futures)

@@ -7,6 +7,7 @@ paths. The others fall back to the generic engine one by one. Greeks as in desig
 """
 from __future__ import annotations
 
+import json
 import time
 
 import pandas as pd
@@ -32,11 +33,31 @@ def _as_market(market) -> MarketSnapshot:
     return market if isinstance(market, MarketSnapshot) else MarketSnapshot.from_dict(market)
 
 
-def compile_book(contracts, market):
-    """(fused items, generic requests) where items are (index, ctx, program)."""
+def _cache_key(c: dict, snap: MarketSnapshot) -> str:
+    return json.dumps([c["template"], c["terms"], c.get("state"), c.get("fixings"), str(snap.valuation_date),
+                       snap.time_basis, snap.trading_days_per_year], sort_keys=True, default=str)
+
+
+def compile_book(contracts, market, cache: dict | None = None):
+    """(fused items, generic requests) where items are (index, ctx, program).
+
+    ``cache`` (a dict kept by the caller between refreshes) holds each contract's compiled
+    form for its valuation date: a refresh on new market data of the same day only re-reads
+    spot, curves and vols (``PricingContext.with_market``). Fused programs depend on terms,
+    dates and state only, so they are reused as they are. Clear the cache when templates change.
+    """
     snap = _as_market(market)
     fused, generic = [], []
     for i, c in enumerate(contracts):
+        key = _cache_key(c, snap) if cache is not None else None
+        hit = cache.get(key) if cache is not None else None
+        if hit is not None:
+            kind, obj, prog = hit
+            if kind == "fused":
+                fused.append((i, obj.with_market(snap), prog))
+            else:
+                generic.append((i, obj.with_market(snap)))
+            continue
         req = parse_request({"template": c["template"], "terms": c["terms"], "market": snap,
                              **{k: c[k] for k in ("state", "fixings") if k in c}})
         fn = req.template.get("fused")
@@ -46,6 +67,8 @@ def compile_book(contracts, market):
             generic.append((i, req))
         else:
             fused.append((i, ctx, prog))
+        if cache is not None:
+            cache[key] = ("generic", req, None) if prog is None else ("fused", ctx, prog)
     return fused, generic
 
 
@@ -62,16 +85,16 @@ def run_batch(batch, paths: int, seed: int, device: str | None):
 
 
 def price_book(contracts, market, paths: int = 100_000, seed: int = 20240101, greeks: bool = True,
-               device: str | None = None, scenarios=None, progress=None) -> pd.DataFrame:
+               device: str | None = None, scenarios=None, progress=None, cache: dict | None = None) -> pd.DataFrame:
     """Value (and Greeks) of every contract; one row per contract, in the input order.
 
     ``contracts``: dicts ``{"template", "terms", "state"?, "fixings"?, "id"?}`` on one market.
     ``scenarios`` overrides the bump set (e.g. a scenario grid); values per scenario are then
-    returned as columns ``value[<name>]``.
+    returned as columns ``value[<name>]``. ``cache``: see ``compile_book`` (refreshes).
     """
     t0 = time.perf_counter()
     snap = _as_market(market)
-    fused, generic = compile_book(contracts, snap)
+    fused, generic = compile_book(contracts, snap, cache)
     t_compile = time.perf_counter() - t0
     scen = tuple(scenarios) if scenarios else (GREEK_SCENARIOS if greeks else GREEK_SCENARIOS[:1])
     out = [None] * len(contracts)

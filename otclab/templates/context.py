@@ -7,6 +7,8 @@ date; dates on or before it are past and come from ``state``/``fixings``). Level
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from ..core.dates import Date, act365, parse_date
@@ -71,6 +73,29 @@ class PricingContext:
         init = template.get("initial_state")
         if callable(init):
             self.state.update(init(self) or {})
+
+    def with_market(self, market) -> "PricingContext":
+        """This contract on another snapshot with the same valuation date, calendar and time
+        basis (a risk refresh): dates, schedules and state are kept, spot, curves and vols are
+        read from ``market``."""
+        same = (market.valuation_date == self.valuation_date and market.calendar is self.cal
+                and market.time_basis == self.market.time_basis
+                and market.trading_days_per_year == self.market.trading_days_per_year)
+        if not same:
+            raise ValueError("with_market needs the same valuation date, calendar and time basis; build a new context")
+        new = copy.copy(self)
+        new.market = market
+        new.spot = market.spot(self.underlying)
+        new.spot_rel = new.spot / self.s0
+        new.rate_curve = market.rate
+        new.div_curve = market.div_yield(self.underlying)
+        new.vol_surface = market.vol(self.underlying)
+        new.vol_moneyness = self.vol_moneyness * self.spot_rel / new.spot_rel
+        new.vol = float(new.vol_surface.vol(max(self.T, 1e-8), new.vol_moneyness))
+        new.r = float(new.rate_curve.zero(self.T_disc))
+        new.q = float(new.div_curve.zero(self.T_disc))
+        new._df_grid = new.rate_curve.discount(self.t_disc)
+        return new
 
     # ---- arrays on the grid for templates ----------------------------------------------
     def arr(self, values, dtype=None):

@@ -118,3 +118,25 @@ def test_dask_local_cluster_gives_the_same_numbers():
     assert dist.attrs["timing"]["chunks"] == 3
     assert np.allclose(dist["value"].to_numpy(), local["value"].to_numpy(), rtol=1e-12)
     assert list(dist["id"]) == list(local["id"])
+
+
+def test_a_cached_refresh_prices_like_a_fresh_compile(book):
+    """Refresh on new spots and vols of the same day: contexts re-read the market, programs are
+    reused; the numbers are those of compiling from scratch on the new market."""
+    m1 = synthetic_market()
+    m2 = synthetic_market()
+    m2["spots"] = {u: s * 1.03 for u, s in m2["spots"].items()}
+    m2["vols"] = {u: {**v, "vols": [x + 0.01 for x in v["vols"]]} for u, v in m2["vols"].items()}
+    m2["rate"] = {**m2["rate"], "rates": [r + 0.002 for r in m2["rate"]["rates"]]}
+    cache: dict = {}
+    book = book[:10] + [{"template": "vanilla", "terms": {"underlying": "000905.SH", "notional": 1e6,
+                         "initial_price": 5600.0, "start_date": "2025-06-03", "tenor_months": 2,
+                         "option_type": "put", "strike": 1.0, "exercise": "american"}}]
+    first = price_book(book, m1, paths=4000, seed=2, greeks=True, device="cpu", cache=cache)
+    assert len(cache) == len(book)
+    cached = price_book(book, m2, paths=4000, seed=2, greeks=True, device="cpu", cache=cache)
+    fresh = price_book(book, m2, paths=4000, seed=2, greeks=True, device="cpu")
+    cols = ["value", "stderr", "delta", "gamma", "vega", "rho", "theta"]
+    assert np.allclose(cached[cols].to_numpy(float), fresh[cols].to_numpy(float), rtol=1e-12, atol=1e-9,
+                       equal_nan=True)
+    assert not np.allclose(first["value"], cached["value"])      # the market did move
