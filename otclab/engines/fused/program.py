@@ -113,8 +113,9 @@ class MarketGrid:
         return idx0, df, carry, w
 
 
-def _row(ctx, prog: dict, theta: bool = False, grid: MarketGrid | None = None):
-    """Arrays and scalars of one contract's row (today's grid, or tomorrow's for theta)."""
+def _rows(ctx, prog: dict, theta: bool = False, grid: MarketGrid | None = None):
+    """(base row, theta row or None): arrays and scalars of one contract on today's grid and,
+    if ``theta``, tomorrow's."""
     n = len(ctx.dates)
     if grid is None:
         dtau, dcal, vols, carry, r_f = ctx.step_params()
@@ -129,7 +130,6 @@ def _row(ctx, prog: dict, theta: bool = False, grid: MarketGrid | None = None):
         carry = np.diff(carry_all[idx0]) / safe_c
         t_disc = tc[1:].copy()
         curve_df = df_all[idx0[1:]]
-    zoff = 0
     log_s0 = math.log(ctx.spot_rel)
     s = {k: 0.0 for k in SCALARS}
     fam = prog["family"]
@@ -179,39 +179,52 @@ def _row(ctx, prog: dict, theta: bool = False, grid: MarketGrid | None = None):
     rebate_T_u = prog.get("rebate_T", 0.0)
     acc = np.asarray(prog.get("acc", np.zeros(n)), float)
 
-    if theta:
-        if grid is not None:
-            tomorrow, dt_tau, dt_cal = grid.tomorrow, float(grid.t_diff[1]), float(grid.t_disc[1])
-            df_tom = float(df_all[1])
-        else:
-            tomorrow = ctx.cal.add_trading_days(ctx.valuation_date, 1)
-            dt_tau = float(ctx.market.diffusion_time([tomorrow])[0])
-            dt_cal = float(ctx.market.discount_time([tomorrow])[0])
-            df_tom = float(ctx.rate_curve.discount(dt_cal))
-        if tomorrow is None or tomorrow >= ctx.maturity:
-            return None
-        curve_df = curve_df / df_tom
-        t_disc = t_disc - dt_cal
-        if ctx.dates[0] == tomorrow:
-            # Tomorrow's observation passes at today's spot with the state unchanged, as in the
-            # generic engines' theta; an average fixing takes today's spot.
-            if int(flags[0]) & FIX:
-                s["past_sum"] += math.exp(log_s0)
-                s["past_logsum"] += log_s0
-            sl = slice(1, None)
-            dtau, vols, carry, flags, lvl, cash_u, acc, curve_df, t_disc = (
-                a[sl] for a in (dtau, vols, carry, flags, lvl, cash_u, acc, curve_df, t_disc))
-            zoff = 1
-        else:
-            dtau = dtau.copy()
-            dtau[0] -= dt_tau
-    df_T = float(curve_df[-1])
-    cash = cash_u * (df_T if at_maturity else curve_df)
-    s.update(df_T=df_T, end_cash=end_cash_u * df_T, principal_T=principal_u * df_T, rebate_T=rebate_T_u * df_T,
-             t_T=float(t_disc[-1]), cash_T=float(at_maturity))
-    return dict(fam=FAMILIES[fam], zoff=zoff, key=_underlying_key(ctx.underlying), log_s0=log_s0,
-                dtau=np.maximum(dtau, 0.0), vol=vols, carry=carry, tdisc=t_disc, flags=flags, lvl=lvl, cash=cash,
-                acc=acc, dfk=curve_df, scal=np.array([s[k] for k in SCALARS]))
+    key = _underlying_key(ctx.underlying)
+
+    def finish(theta: bool):
+        sc = dict(s)
+        zoff = 0
+        dt, vo, ca, fl, lv, cu, ac, cdf, td = dtau, vols, carry, flags, lvl, cash_u, acc, curve_df, t_disc
+        if theta:
+            if grid is not None:
+                tomorrow, dt_tau, dt_cal = grid.tomorrow, float(grid.t_diff[1]), float(grid.t_disc[1])
+                df_tom = float(df_all[1])
+            else:
+                tomorrow = ctx.cal.add_trading_days(ctx.valuation_date, 1)
+                dt_tau = float(ctx.market.diffusion_time([tomorrow])[0])
+                dt_cal = float(ctx.market.discount_time([tomorrow])[0])
+                df_tom = float(ctx.rate_curve.discount(dt_cal))
+            if tomorrow is None or tomorrow >= ctx.maturity:
+                return None
+            cdf = cdf / df_tom
+            td = td - dt_cal
+            if ctx.dates[0] == tomorrow:
+                # Tomorrow's observation passes at today's spot with the state unchanged, as in the
+                # generic engines' theta; an average fixing takes today's spot.
+                if int(fl[0]) & FIX:
+                    sc["past_sum"] += math.exp(log_s0)
+                    sc["past_logsum"] += log_s0
+                dt, vo, ca, fl, lv, cu, ac, cdf, td = (a[1:] for a in (dt, vo, ca, fl, lv, cu, ac, cdf, td))
+                zoff = 1
+            else:
+                dt = dt.copy()
+                dt[0] -= dt_tau
+        df_T = float(cdf[-1])
+        cash = cu * (df_T if at_maturity else cdf)
+        sc.update(df_T=df_T, end_cash=end_cash_u * df_T, principal_T=principal_u * df_T,
+                  rebate_T=rebate_T_u * df_T, t_T=float(td[-1]), cash_T=float(at_maturity))
+        return dict(fam=FAMILIES[fam], zoff=zoff, key=key, log_s0=log_s0, dtau=np.maximum(dt, 0.0), vol=vo,
+                    carry=ca, tdisc=td, flags=fl, lvl=lv, cash=cash, acc=ac, dfk=cdf,
+                    scal=np.array([sc[k] for k in SCALARS]))
+
+    # the theta row shares everything up to here with the base row
+    return finish(False), (finish(True) if theta else None)
+
+
+def _row(ctx, prog: dict, theta: bool = False, grid: MarketGrid | None = None):
+    """Arrays and scalars of one contract's row (today's grid, or tomorrow's for theta)."""
+    base, th = _rows(ctx, prog, theta, grid)
+    return th if theta else base
 
 
 def build_batch(items, scenarios=(BASE,)) -> ProgramBatch:
@@ -227,14 +240,14 @@ def build_batch(items, scenarios=(BASE,)) -> ProgramBatch:
         if all(ctx.market is market for ctx, _ in items):
             grid = MarketGrid(market, max(ctx.maturity for ctx, _ in items))
     for i, (ctx, prog) in enumerate(items):
-        rows.append(_row(ctx, prog, grid=grid))
+        base, th = _rows(ctx, prog, want_theta, grid)
+        rows.append(base)
         r = len(rows) - 1
         for j, sc in enumerate(plain):
             task_row.append(r)
             task_scen.append(j)
             tasks.append((i, sc.name))
         if want_theta:
-            th = _row(ctx, prog, theta=True, grid=grid)
             if th is not None:
                 rows.append(th)
                 task_row.append(len(rows) - 1)
