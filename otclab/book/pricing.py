@@ -39,7 +39,8 @@ def _cache_key(c: dict, snap: MarketSnapshot) -> str:
 
 
 def compile_book(contracts, market, cache: dict | None = None):
-    """(fused items, generic requests) where items are (index, ctx, program).
+    """(fused items, generic requests) where items are (index, ctx, program) for the fused Monte
+    Carlo pass; contracts without a program (or with one for the batched PDE only) are generic.
 
     ``cache`` (a dict kept by the caller between refreshes) holds each contract's compiled
     form for its valuation date: a refresh on new market data of the same day only re-reads
@@ -63,6 +64,8 @@ def compile_book(contracts, market, cache: dict | None = None):
         fn = req.template.get("fused")
         ctx = PricingContext(req.template, req.terms, snap, req.state, req.fixings)
         prog = fn(ctx) if callable(fn) else None
+        if prog is not None and prog.get("mc") is False:   # a program for the batched PDE only
+            prog = None
         if prog is None:
             generic.append((i, req))
         else:

@@ -16,7 +16,22 @@ import pandas as pd
 from ..core.backend import default_device, get_xp
 from ..engines.fused.pde import price_batched, supported
 from ..engines.fused.program import Scenario
+from ..templates.context import PricingContext
 from .pricing import _as_market, compile_book, price_book
+
+
+def _pde_only(generic, snap):
+    """Programs of generic contracts whose template gives one for the batched PDE only
+    (``"mc": False``, e.g. American exercise)."""
+    out = []
+    for i, req in generic:
+        fn = req.template.get("fused")
+        if callable(fn):
+            ctx = PricingContext(req.template, req.terms, snap, req.state, req.fixings)
+            prog = fn(ctx)
+            if prog is not None:
+                out.append((i, ctx, prog))
+    return out
 
 
 def grid_scenarios(spot_shifts, vol_shifts) -> list[Scenario]:
@@ -35,8 +50,9 @@ def scenario_grid(contracts, market, spot_shifts=np.linspace(-0.3, 0.3, 41), vol
     t0 = time.perf_counter()
     spot_shifts, vol_shifts = np.asarray(spot_shifts, float), np.asarray(vol_shifts, float)
     snap = _as_market(market)
-    fused, _ = compile_book(contracts, snap)
-    by_pde = [(i, ctx, prog) for i, ctx, prog in fused if method == "auto" and supported(prog)]
+    fused, generic = compile_book(contracts, snap)
+    by_pde = [(i, ctx, prog) for i, ctx, prog in fused + _pde_only(generic, snap)
+              if method == "auto" and supported(prog)]
     pde_ids = {i for i, _, _ in by_pde}
     values: dict = {}
     methods: dict = {}

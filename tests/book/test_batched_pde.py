@@ -7,6 +7,7 @@ from otclab.book.scenarios import scenario_grid
 from otclab.engines.fused.pde import build_pde, read_values, solve_pde, supported
 from otclab.market.snapshot import MarketSnapshot
 from otclab.pricing import price
+from otclab.templates.context import PricingContext
 
 from builders import market, terms
 
@@ -72,6 +73,31 @@ def test_memory_phoenix_and_double_sharkfin_match_the_generic_pde():
             mm = {**m, "vol": m["vol"] + dv, "spot": m["spot"] * (1 + ds)}
             ref = price({**c, "market": mm}, engine="pde").value
             assert v[j] * 1e6 == pytest.approx(ref, abs=3e-4 * 1e6), (i, c["template"], dv, ds)
+
+
+def test_american_put_in_the_batched_pde_and_the_grid():
+    """American exercise has no fused Monte Carlo program (price_book prices it by its own PDE)
+    but a PDE-only one: the grid solves it in the batch, as the generic PDE would."""
+    from otclab.engines.fused.pde import price_batched
+
+    m = market()
+    amer = {"template": "vanilla", "terms": terms(option_type="put", strike=1.05, tenor_months=6, exercise="american")}
+    fused, generic = compile_book([amer], MarketSnapshot.from_dict(m))
+    assert not fused and len(generic) == 1
+    req = generic[0][1]
+    ctx = PricingContext(req.template, req.terms, req.market, req.state, req.fixings)
+    prog = req.template.get("fused")(ctx)
+    assert prog["mc"] is False and prog["american"]
+    vals = price_batched([(ctx, prog)], vol_shifts=(0.0, 0.03), spot_shifts=(0.0, -0.1))
+    euro = price({**amer, "terms": {**amer["terms"], "exercise": "european"}, "market": m}, engine="pde").value
+    for (_, dv), v in vals.items():
+        for j, ds in enumerate((0.0, -0.1)):
+            mm = {**m, "vol": m["vol"] + dv, "spot": m["spot"] * (1 + ds)}
+            ref = price({**amer, "market": mm}, engine="pde").value
+            assert v[j] * 1e6 == pytest.approx(ref, abs=3e-4 * 1e6), (dv, ds)
+    assert vals[(0, 0.0)][0] * 1e6 > euro + 300           # the early-exercise premium (~570) is there
+    long, _ = scenario_grid([amer, BOOK[0]], m, spot_shifts=[-0.1, 0.0], vol_shifts=[0.0], paths=2000)
+    assert set(long["method"]) == {"pde"}
 
 
 def test_continuous_barrier_goes_to_monte_carlo_in_the_grid():

@@ -10,8 +10,9 @@ j + 1: the j-th future coupon date), so that a coupon paid on date j accrues fro
 one; H = 1 + the most future coupon dates of a memory row (H = 1 without memory). Barrier and
 level switches are cell-averaged as in the generic PDE engine, with implicit (Rannacher) steps
 after events. The spot axis of a scenario grid comes free: values are read off the grid at
-shifted spots. Supported: european, barrier (daily/expiry; one or two barriers), autocall with
-or without coupon memory. Not supported (Monte Carlo instead): continuous barriers, Asians.
+shifted spots. Supported: european (also American exercise), barrier (daily/expiry; one or two
+barriers), autocall with or without coupon memory. Not supported (Monte Carlo instead):
+continuous barriers; Asians, whose running average would need ~160 states a row.
 """
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ class PdeBatch:
     mem_acc: np.ndarray = None   # (R, H) accrual the coupon starts from in memory state m
     cpn_idx: np.ndarray = None   # (R, D+1) which future coupon date day d is (−1: none)
     acc_day: np.ndarray = None   # (R, D+1) coupon accrual (ACT/365F from start) at day d
+    american: np.ndarray = None  # (R,) bool: exercisable at any time (value floored by intrinsic)
 
 
 def build_pde(items, vol_shifts=(0.0,), n_x: int = 601) -> PdeBatch:
@@ -63,7 +65,7 @@ def build_pde(items, vol_shifts=(0.0,), n_x: int = 601) -> PdeBatch:
     D = len(grid.days) - 1
     dtau_all = np.diff(grid.t_diff)
     out = {k: [] for k in ("xlo", "dx", "x0", "mat", "init", "sig", "mu", "reff", "flags", "lvl", "cash", "cpn",
-                           "scal", "fam", "mem", "mem_acc", "cpn_idx", "acc_day")}
+                           "scal", "fam", "mem", "mem_acc", "cpn_idx", "acc_day", "american")}
     rows = []
     H = 1 + max((int(np.count_nonzero(np.asarray(p.get("cpn_obs", [])))) for _, p in items if p.get("memory")),
                 default=0)
@@ -134,6 +136,7 @@ def build_pde(items, vol_shifts=(0.0,), n_x: int = 601) -> PdeBatch:
             out["scal"].append(sc)
             out["fam"].append(r["fam"])
             out["mem"].append(memory)
+            out["american"].append(bool(prog.get("american", False)))
             out["mem_acc"].append(mem_acc)
             out["cpn_idx"].append(cpn_idx)
             out["acc_day"].append(acc_day)
@@ -142,6 +145,7 @@ def build_pde(items, vol_shifts=(0.0,), n_x: int = 601) -> PdeBatch:
     return PdeBatch(n_x=n_x, dtau=dtau_all, rows=rows, mat=arr["mat"].astype(np.int64),
                     init=arr["init"].astype(np.int64), fam=arr["fam"].astype(np.int64),
                     flags=arr["flags"].astype(np.uint8), n_states=2 * H, mem=arr["mem"].astype(bool),
+                    american=arr["american"].astype(bool),
                     **{k: arr[k] for k in ("xlo", "dx", "x0", "sig", "mu", "reff", "lvl", "cash", "cpn", "scal",
                                            "mem_acc", "cpn_idx", "acc_day")})
 
@@ -307,6 +311,11 @@ def solve_pde(b: PdeBatch, xp=np) -> np.ndarray:
     dx = xp.asarray(b.dx)
     V = _terminal(xp, b, x)
     D = b.sig.shape[1]
+    exercise = None
+    if b.american is not None and b.american.any():
+        # American exercise after every substep, as the generic PDE does after every step
+        phi, strike, part = (xp.asarray(b.scal[:, COL[k]]) for k in ("phi", "strike", "part"))
+        exercise = part * xp.maximum(phi * (xp.exp(x) - strike), 0.0)
     restart = np.zeros(R, bool)
     started = np.zeros(R, bool)
     for day in range(D, 0, -1):
@@ -333,6 +342,8 @@ def solve_pde(b: PdeBatch, xp=np) -> np.ndarray:
                                  xp.asarray(active), dt)
             else:
                 V = _cn_step_cpu(V, lo, di, up, theta, active, dt)
+            if exercise is not None:
+                V = xp.where(xp.asarray(b.american & active), xp.maximum(V, exercise), V)
         restart[:] = False
     return V
 
