@@ -105,7 +105,7 @@ def bench(n, paths, device, greeks, scenarios, scen_paths, seed=7, quiet=False):
             rows.append((f"scenarios 41x9 (PDE {n_pde} + MC)", len(book), scen_paths, tp, None))
             tm = long.attrs["timing"]
             for pb in tm["pde_batches"]:
-                rows.append((f"  batched PDE rows, {pb['states']} states", pb["rows"], None, pb["seconds"], None))
+                rows.append((f"  PDE rows: {pb['states']} st, {pb['substeps']}/day", pb["rows"], None, pb["seconds"], None))
             rows.append(("  MC for the rest", len(book) - n_pde, scen_paths, tm["mc_s"], None))
     return rows, generic
 
@@ -156,15 +156,15 @@ def main() -> int:
     base_rows, _ = bench(a.cpu_contracts, a.cpu_paths, "cpu", True, False, 0)
     cpu_rate = {r[0]: r[4] for r in base_rows if r[4]}
     print(f"device: {where}; book: synthetic_book({a.contracts}, seed=7), {len(generic)} contracts on the generic path")
-    print(f"{'stage':<28}{'contracts':>10}{'paths':>12}{'device':>8}{'seconds':>10}{'path-steps/s':>15}{'vs CPU':>9}")
+    print(f"{'stage':<30}{'contracts':>9}{'paths':>12}{'device':>8}{'seconds':>10}{'path-steps/s':>15}{'vs CPU':>9}")
     for name, n, p, t, rate in rows:
         base = cpu_rate.get(name, cpu_rate.get("greeks"))
         ratio = f"{rate / base:8.0f}x" if (rate and base and a.device == "gpu") else ""
-        print(f"{name:<28}{n:>10}{(p or ''):>12}{a.device:>8}{t:>10.3f}{(f'{rate:.3e}' if rate else ''):>15}{ratio:>9}")
+        print(f"{name:<30}{n:>9}{(p or ''):>12}{a.device:>8}{t:>10.3f}{(f'{rate:.3e}' if rate else ''):>15}{ratio:>9}")
     print(f"snowball value {value:.6f} of notional, fair coupon {fair:.5f}")
     print(f"CPU baseline (same run, NumPy reference, {a.cpu_contracts} contracts x {a.cpu_paths:,} paths):")
     for name, n, p, t, rate in base_rows:
-        print(f"  {name:<26}{n:>10}{(p or ''):>12}{'cpu':>8}{t:>10.3f}{(f'{rate:.3e}' if rate else ''):>15}")
+        print(f"  {name:<28}{n:>9}{(p or ''):>12}{'cpu':>8}{t:>10.3f}{(f'{rate:.3e}' if rate else ''):>15}")
     return 0
 
 

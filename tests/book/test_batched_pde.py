@@ -100,12 +100,24 @@ def test_american_put_in_the_batched_pde_and_the_grid():
     assert set(long["method"]) == {"pde"}
 
 
-def test_continuous_barrier_goes_to_monte_carlo_in_the_grid():
+def test_continuous_barriers_match_the_generic_pde_and_asians_go_to_monte_carlo():
+    from otclab.engines.fused.pde import price_batched
+
     m = market()
-    book = BOOK[:1] + [{"template": "barrier", "terms": terms(option_type="call", strike=1.0, barrier=1.2,
-                                                              barrier_type="up_out", monitoring="continuous")}]
-    long, mat = scenario_grid(book, m, spot_shifts=[-0.1, 0.0, 0.1], vol_shifts=[0.0, 0.02], paths=2000)
-    assert dict(long.groupby("template")["method"].first()) == {"vanilla": "pde", "barrier": "mc"}
+    book = [{"template": "barrier", "terms": terms(option_type=ot, strike=1.0, barrier=lv, barrier_type=bt,
+                                                   rebate=0.01, monitoring="continuous", tenor_months=3)}
+            for ot, lv, bt in (("call", 1.15, "up_out"), ("put", 0.88, "down_out"), ("put", 0.9, "down_in"),
+                               ("call", 1.1, "up_in"))]
+    fused, _ = compile_book(book, MarketSnapshot.from_dict(m))
+    vals = price_batched([(c, p) for _, c, p in fused], vol_shifts=(0.0, 0.02), spot_shifts=(0.0, 0.05))
+    for (i, dv), v in vals.items():
+        for j, ds in enumerate((0.0, 0.05)):
+            mm = {**m, "vol": m["vol"] + dv, "spot": m["spot"] * (1 + ds)}
+            ref = price({**book[i], "market": mm}, engine="pde").value
+            assert v[j] * 1e6 == pytest.approx(ref, abs=1e-4 * 1e6), (book[i]["terms"]["barrier_type"], dv, ds)
+    asian = {"template": "asian", "terms": terms(option_type="call", strike=1.0, tenor_months=3)}
+    long, mat = scenario_grid([book[0], asian], m, spot_shifts=[-0.1, 0.0, 0.1], vol_shifts=[0.0, 0.02], paths=2000)
+    assert dict(long.groupby("template")["method"].first()) == {"barrier": "pde", "asian": "mc"}
     assert abs(mat.loc[0.0, 0.0]) < 1e-6 and mat.shape == (3, 2)
 
 
