@@ -1,10 +1,11 @@
 """Scenario grids: the book revalued over spot shifts × vol shifts.
 
-``method="auto"`` (default) solves every contract whose program the batched PDE supports on
-its own grid once per vol shift — the spot axis comes free by reading values off the grid —
-and prices the rest by fused Monte Carlo, every grid point a task of one pass (same random
-numbers for all points, so the surface is smooth). ``"mc"`` forces Monte Carlo for all.
-Contracts without a fused program are revalued one by one by their template's engine.
+``method="auto"`` (default) solves every contract whose program the batched PDE supports (all
+built-in families, American exercise included) on its own grid once per vol shift — the spot
+axis comes free by reading values off the grid — and prices the rest by fused Monte Carlo,
+every grid point a task of one pass (same random numbers for all points, so the surface is
+smooth). ``"mc"`` forces fused Monte Carlo where a contract has a fused program. Contracts
+without any program are revalued one by one by their template's engine.
 """
 from __future__ import annotations
 

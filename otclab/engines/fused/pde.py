@@ -11,8 +11,9 @@ one; H = 1 + the most future coupon dates of a memory row (H = 1 without memory)
 level switches are cell-averaged as in the generic PDE engine, with implicit (Rannacher) steps
 after events. The spot axis of a scenario grid comes free: values are read off the grid at
 shifted spots. Supported: european (also American exercise), barrier (daily, expiry or
-continuous monitoring; one or two barriers), autocall with or without coupon memory. Not
-supported (Monte Carlo instead): Asians, whose running average would need ~160 states a row.
+continuous monitoring; one or two barriers), autocall with or without coupon memory, and Asians
+(states = nodes of the running average, ``pde_asian.py``). Rows needing many states (memory
+phoenixes, Asians) or fine steps (continuous barriers) are solved in batches of their own.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..analytic.barrier import BGK_BETA
+from . import pde_asian
 from .program import BAR, COL, CPN, KI, KO, MarketGrid, _row
 
 SUBSTEPS = 4            # CN substeps a trading day
@@ -30,7 +32,7 @@ SUBSTEPS_CONTINUOUS = 12   # with continuous barriers: the BGK-shifted knock is 
 
 
 def supported(prog: dict) -> bool:
-    return prog["family"] in ("european", "barrier", "autocall")
+    return prog["family"] in ("european", "barrier", "autocall", "asian")
 
 
 @dataclass
@@ -61,6 +63,11 @@ class PdeBatch:
     american: np.ndarray = None  # (R,) bool: exercisable at any time (value floored by intrinsic)
     cont: np.ndarray = None      # (R,) bool: barrier monitored continuously
     cont_lvl: np.ndarray = None  # (R,) its level (relative)
+    asian: bool = False          # a batch of Asians: states = nodes of the running average
+    la: np.ndarray = None        # (R, N_AVG) log-average nodes
+    fix_no: np.ndarray = None    # (R, D+1) number of the fixing on day d (0: none)
+    init_j: np.ndarray = None    # (R, 2) states holding today's value, with weights init_w
+    init_w: np.ndarray = None
 
 
 def build_pde(items, vol_shifts=(0.0,), n_x: int = 601, substeps: int | None = None) -> PdeBatch:
@@ -70,8 +77,12 @@ def build_pde(items, vol_shifts=(0.0,), n_x: int = 601, substeps: int | None = N
     dtau_all = np.diff(grid.t_diff)
     out = {k: [] for k in ("xlo", "dx", "x0", "mat", "init", "sig", "mu", "reff", "flags", "lvl", "cash", "cpn",
                            "scal", "fam", "mem", "mem_acc", "cpn_idx", "acc_day", "american", "cont",
-                           "cont_lvl")}
+                           "cont_lvl", "la", "fix_no", "init_j", "init_w")}
     rows = []
+    asian = {p["family"] == "asian" for _, p in items}
+    if len(asian) > 1:
+        raise ValueError("Asians need a batch of their own (price_batched groups them)")
+    asian = asian.pop()
     H = 1 + max((int(np.count_nonzero(np.asarray(p.get("cpn_obs", [])))) for _, p in items if p.get("memory")),
                 default=0)
     for i, (ctx, prog) in enumerate(items):
@@ -145,6 +156,15 @@ def build_pde(items, vol_shifts=(0.0,), n_x: int = 601, substeps: int | None = N
             cont = prog["family"] == "barrier" and bool(prog.get("continuous", False))
             out["cont"].append(cont)
             out["cont_lvl"].append(float(prog["barrier"]) if cont else 1.0)
+            if asian:
+                la = pde_asian.average_grid(ctx, prog, dv)
+                j, w = pde_asian.initial_weights(prog, la)
+                out["la"].append(la)
+                out["fix_no"].append(pde_asian.fixing_numbers(prog, flags))
+            else:
+                j, w = (int(sc[COL["init_ki"]] > 0) * H,) * 2, (1.0, 0.0)
+            out["init_j"].append(j)
+            out["init_w"].append(w)
             out["mem_acc"].append(mem_acc)
             out["cpn_idx"].append(cpn_idx)
             out["acc_day"].append(acc_day)
@@ -154,7 +174,10 @@ def build_pde(items, vol_shifts=(0.0,), n_x: int = 601, substeps: int | None = N
         substeps = SUBSTEPS_CONTINUOUS if arr["cont"].any() else SUBSTEPS
     return PdeBatch(n_x=n_x, dtau=dtau_all, rows=rows, mat=arr["mat"].astype(np.int64), substeps=int(substeps),
                     init=arr["init"].astype(np.int64), fam=arr["fam"].astype(np.int64),
-                    flags=arr["flags"].astype(np.uint8), n_states=2 * H, mem=arr["mem"].astype(bool),
+                    flags=arr["flags"].astype(np.uint8), n_states=pde_asian.N_AVG if asian else 2 * H,
+                    mem=arr["mem"].astype(bool), asian=asian, la=arr["la"] if asian else None,
+                    fix_no=arr["fix_no"].astype(np.int64) if asian else None,
+                    init_j=arr["init_j"].astype(np.int64), init_w=arr["init_w"].astype(np.float64),
                     american=arr["american"].astype(bool), cont=arr["cont"].astype(bool),
                     **{k: arr[k] for k in ("xlo", "dx", "x0", "sig", "mu", "reff", "lvl", "cash", "cpn", "scal",
                                            "mem_acc", "cpn_idx", "acc_day", "cont_lvl")})
@@ -166,6 +189,8 @@ def _frac_above(xp, x, dx, level):
 
 
 def _terminal(xp, b: PdeBatch, x):
+    if b.asian:
+        return pde_asian.terminal(xp, b, x.shape[0])
     s = xp.exp(x)
     sc = {k: xp.asarray(b.scal[:, COL[k]]) for k in ("principal_T", "end_cash", "ki_strike", "loss_floor", "phi",
                                                       "strike", "part", "payout", "rebate_T", "bar_out", "strike2",
@@ -191,6 +216,8 @@ def _events(xp, b: PdeBatch, day: int, x, V):
     f = b.flags[:, day]
     if not f.any():
         return V, xp.zeros(len(f), dtype=bool)
+    if b.asian:
+        return pde_asian.fixing(xp, b, day, x, V), xp.zeros(len(f), dtype=bool)
     S, H = V.shape[0], b.n_states // 2
     dx = xp.asarray(b.dx)
     lvl = xp.asarray(b.lvl[:, day])
@@ -385,7 +412,8 @@ def read_values(b: PdeBatch, V, spot_shifts=(0.0,)):
     V = _np(None, V) if hasattr(V, "get") else V
     out = np.empty((len(b.rows), len(spot_shifts)))
     for r in range(len(b.rows)):
-        v = V[int(b.init[r]) * (b.n_states // 2), :, r]
+        (j0, j1), (w0, w1) = b.init_j[r], b.init_w[r]
+        v = w0 * V[j0, :, r] + w1 * V[j1, :, r]
         xs = b.x0[r] + np.log1p(np.asarray(spot_shifts))
         pos = (xs - b.xlo[r]) / b.dx[r]
         out[r] = np.interp(pos, np.arange(b.n_x), v)
@@ -407,7 +435,7 @@ def price_batched(items, vol_shifts=(0.0,), spot_shifts=(0.0,), xp=np, n_x: int 
     for i, (ctx, prog) in enumerate(items):
         memory = bool(prog.get("memory")) and prog["family"] == "autocall"
         continuous = bool(prog.get("continuous")) and prog["family"] == "barrier"
-        groups.setdefault((memory, continuous), []).append(i)
+        groups.setdefault((memory, continuous, prog["family"] == "asian"), []).append(i)
     out = {}
     for idx in groups.values():
         t0 = time.perf_counter()

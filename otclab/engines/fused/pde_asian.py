@@ -1,0 +1,74 @@
+"""Asians in the batched PDE: the running average as the state axis.
+
+A row carries ``N_AVG`` states, the nodes of a log-average grid around the expected final
+average (as the template's own PDE). Backward in time, a fixing maps the value after it to
+the value before it: the state whose average is a becomes (i−1)·a + S over i fixings (or the
+geometric counterpart), read off the grid by 3-point (quadratic) interpolation in the average —
+linear interpolation of the convex value leaves a bias that adds up over many fixings. Between
+fixings every state is an ordinary Crank–Nicolson system.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .program import COL, FIX
+
+N_AVG = 160
+
+
+def average_grid(ctx, prog: dict, dv: float = 0.0) -> np.ndarray:
+    """Log running-average nodes (relative levels) of one contract (vol shifted by ``dv``)."""
+    n_fut = int(np.count_nonzero(prog["fix_obs"]))
+    n_past = int(prog["n_total"]) - n_fut
+    vol = max(ctx.vol + dv, 0.05)
+    width = 3.0 * vol * math.sqrt(max(ctx.T, 1 / 243)) + 0.05
+    past = prog.get("past_sum", 0.0) / n_past if n_past else ctx.spot_rel
+    centre = math.log((n_past * past + n_fut * ctx.spot_rel) / (n_past + n_fut))
+    return np.linspace(centre - width, centre + width, N_AVG)
+
+
+def fixing_numbers(prog: dict, flags_by_day: np.ndarray) -> np.ndarray:
+    """Per day: the number (1-based, past fixings counted) of the fixing taken that day, else 0."""
+    n_past = int(prog["n_total"]) - int(np.count_nonzero(prog["fix_obs"]))
+    is_fix = (flags_by_day & FIX) > 0
+    return np.where(is_fix, n_past + np.cumsum(is_fix), 0)
+
+
+def initial_weights(prog: dict, la: np.ndarray):
+    """(nodes, weights) of today's running average on the grid (any node before a first fixing)."""
+    n_past = int(prog["n_total"]) - int(np.count_nonzero(prog["fix_obs"]))
+    if n_past == 0:
+        return (0, 1), (1.0, 0.0)
+    la0 = prog["past_logsum"] / n_past if prog.get("geometric") else math.log(prog["past_sum"] / n_past)
+    pos = float(np.clip((la0 - la[0]) / (la[1] - la[0]), 0.0, len(la) - 1 - 1e-9))
+    j = int(pos)
+    return (j, j + 1), (1 - (pos - j), pos - j)
+
+
+def terminal(xp, b, n_x: int):
+    """The payoff on every average node (states, nodes, rows): after the last fixing."""
+    a = xp.exp(xp.asarray(b.la.T))                                    # (A, R)
+    sc = {k: xp.asarray(b.scal[:, COL[k]]) for k in ("principal_T", "phi", "strike", "part")}
+    pay = sc["principal_T"] + sc["part"] * xp.maximum(sc["phi"] * (a - sc["strike"]), 0.0)
+    return xp.broadcast_to(pay[:, None, :], (a.shape[0], n_x, a.shape[1])).copy()
+
+
+def fixing(xp, b, day: int, x, V):
+    """Value before the fixings of ``day`` from the value after them (rows without one: as is)."""
+    i = b.fix_no[:, day]
+    rows = i > 0
+    if not rows.any():
+        return V
+    la = xp.asarray(b.la.T)[:, None, :]                               # (A, 1, R)
+    ii = xp.asarray(np.maximum(i, 1).astype(np.float64))
+    geo = xp.asarray(b.scal[:, COL["geo"]] > 0)
+    new = xp.where(geo, ((ii - 1) * la + x[None]) / ii, xp.log(((ii - 1) * xp.exp(la) + xp.exp(x)[None]) / ii))
+    dla = xp.asarray(b.la[:, 1] - b.la[:, 0])
+    pos = xp.clip((new - la[:1]) / dla, 1.0, V.shape[0] - 2.0)
+    j = xp.rint(pos).astype(np.int64)
+    u = pos - j
+    take = lambda k: xp.take_along_axis(V, k, axis=0)  # noqa: E731
+    out = (0.5 * u * (u - 1) * take(j - 1) + (1 - u * u) * take(j) + 0.5 * u * (u + 1) * take(j + 1))
+    return xp.where(xp.asarray(rows), out, V)
