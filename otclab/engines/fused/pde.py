@@ -211,36 +211,56 @@ def _terminal(xp, b: PdeBatch, x):
     return xp.stack([v0] * H + [v1] * H)          # (2H, N, R)
 
 
-def _events(xp, b: PdeBatch, day: int, x, V):
-    """Observations of ``day`` applied backward (the reverse of the Monte Carlo order)."""
+class _Dev:
+    """A batch's arrays on the solve's device, each copied once per solve (per-day arrays as
+    (days, rows), so a day is one contiguous slice): host-to-device copies every day or substep
+    would cost more than the GPU work of a small batch."""
+
+    def __init__(self, xp, b: PdeBatch):
+        self.xp, self.b, self._c = xp, b, {}
+
+    def get(self, name, make):
+        if name not in self._c:
+            self._c[name] = self.xp.asarray(make())
+        return self._c[name]
+
+    def day(self, name: str, day: int):
+        return self.get(name, lambda: np.ascontiguousarray(getattr(self.b, name).T))[day]
+
+    def col(self, name: str, fn=lambda a: a):
+        return self.get("col:" + name, lambda: fn(self.b.scal[:, COL[name]]))
+
+
+def _events(xp, b: PdeBatch, day: int, x, V, dev: _Dev):
+    """Observations of ``day`` applied backward (the reverse of the Monte Carlo order); also
+    (host) which rows had one."""
     f = b.flags[:, day]
+    hit = (f & (KO | KI | BAR | CPN)) > 0
     if not f.any():
-        return V, xp.zeros(len(f), dtype=bool)
+        return V, hit
     if b.asian:
-        return pde_asian.fixing(xp, b, day, x, V), xp.zeros(len(f), dtype=bool)
+        return pde_asian.fixing(xp, b, day, x, V), hit
     S, H = V.shape[0], b.n_states // 2
-    dx = xp.asarray(b.dx)
-    lvl = xp.asarray(b.lvl[:, day])
-    cash = xp.asarray(b.cash[:, day])
-    fj = xp.asarray(f.astype(np.int64))
-    up_w = _frac_above(xp, x, dx, lvl)
-    # barrier family: knocked out (cash) or knocked in (to the upper half of the states)
-    bar_up = xp.asarray(b.scal[:, COL["bar_up"]] > 0)
-    bar_out = xp.asarray(b.scal[:, COL["bar_out"]] > 0)
-    lo_level = xp.asarray(np.exp(np.maximum(b.scal[:, COL["log_lo"]], -700.0)))
-    bw = xp.minimum(xp.where(bar_up, up_w, 1.0 - up_w) + 1.0 - _frac_above(xp, x, dx, lo_level), 1.0)
-    on = ((fj & BAR) > 0) & ~xp.asarray(b.cont)    # continuous barriers knock after every substep
-    bw = bw * on
-    out = bar_out & on
-    V = xp.where(out, bw * cash + (1 - bw) * V, V)
-    inn = (~bar_out) & on
-    V = xp.concatenate([xp.where(inn, bw * V[H:] + (1 - bw) * V[:H], V[:H]), V[H:]])
+    dx = dev.get("dx", lambda: b.dx)
+    cash = dev.day("cash", day)
+    fj = dev.day("flags", day)
+    up_w = _frac_above(xp, x, dx, dev.day("lvl", day)) if (f & (KO | BAR)).any() else None
+    if (f & BAR).any():
+        # barrier family: knocked out (cash) or knocked in (to the upper half of the states)
+        bar_out = dev.col("bar_out", lambda a: a > 0)
+        lo_w = 1.0 - _frac_above(xp, x, dx, dev.col("log_lo", lambda a: np.exp(np.maximum(a, -700.0))))
+        bw = xp.minimum(xp.where(dev.col("bar_up", lambda a: a > 0), up_w, 1.0 - up_w) + lo_w, 1.0)
+        # continuous barriers knock after every substep instead
+        on = ((fj & BAR) > 0) & ~dev.get("cont", lambda: b.cont)
+        bw = bw * on
+        V = xp.where(bar_out & on, bw * cash + (1 - bw) * V, V)
+        inn = (~bar_out) & on
+        V = xp.concatenate([xp.where(inn, bw * V[H:] + (1 - bw) * V[:H], V[:H]), V[H:]])
     # autocall: knock-out and coupon together. A coupon paid in memory state m accrues from
     # mem_acc[m] and moves to state j + 1 (j = this coupon date); without memory it is fixed.
     if (f & (KO | CPN)).any():
-        kw = up_w * ((fj & KO) > 0)
-        cb = xp.asarray(np.exp(np.minimum(b.scal[:, COL["log_cb"]], 700.0)))
-        cw = _frac_above(xp, x, dx, cb) * ((fj & CPN) > 0)
+        kw = up_w * ((fj & KO) > 0) if up_w is not None else 0.0
+        cw = _frac_above(xp, x, dx, dev.col("log_cb", lambda a: np.exp(np.minimum(a, 700.0)))) * ((fj & CPN) > 0)
         m = np.arange(H)[:, None]
         has_cpn = (f & CPN) > 0
         rate = b.scal[:, COL["cpn_rate"]]
@@ -256,10 +276,11 @@ def _events(xp, b: PdeBatch, day: int, x, V):
         c = xp.asarray(cpn)[None, :, None, :]
         Vk = kw * (cash + c) + (1 - kw) * (cw * (c + paid) + (1 - cw) * Vk)
         V = Vk.reshape(S, *V.shape[1:])
-    ki_level = xp.asarray(np.exp(np.maximum(b.scal[:, COL["log_ki"]], -700.0)))
-    kiw = (1.0 - _frac_above(xp, x, dx, ki_level)) * ((fj & KI) > 0)
-    V = xp.concatenate([kiw * V[H:] + (1 - kiw) * V[:H], V[H:]])
-    return V, xp.asarray((f & (KO | KI | BAR | CPN)) > 0)
+    if (f & KI).any():
+        ki_level = dev.col("log_ki", lambda a: np.exp(np.maximum(a, -700.0)))
+        kiw = (1.0 - _frac_above(xp, x, dx, ki_level)) * ((fj & KI) > 0)
+        V = xp.concatenate([kiw * V[H:] + (1 - kiw) * V[:H], V[H:]])
+    return V, hit
 
 
 _THOMAS = r"""
@@ -300,6 +321,7 @@ extern "C" __global__ void cn_step(double *V, double *cp, const double *lo_, con
 }
 """
 _K = None
+THOMAS_BLOCK = 128    # threads a block of the Thomas kernel (one system a thread)
 
 
 def _cn_step_gpu(xp, V, lo, di, up, dx, theta, active, dt):
@@ -309,7 +331,8 @@ def _cn_step_gpu(xp, V, lo, di, up, dx, theta, active, dt):
     N, M = V.shape[1], V.shape[0] * V.shape[2]
     flat = xp.ascontiguousarray(V.transpose(1, 0, 2).reshape(N, M))   # [node][state*R + r]
     cp = xp.empty_like(flat)
-    _K(((M + 127) // 128,), (128,), (flat, cp, lo, di, up, dx, theta, active.astype(xp.int32), np.float64(dt),
+    _K(((M + THOMAS_BLOCK - 1) // THOMAS_BLOCK,), (THOMAS_BLOCK,), (flat, cp, lo, di, up, dx, theta, active,
+                                                                   np.float64(dt),
                                      np.int32(N), np.int32(M), np.int32(V.shape[2])))
     return flat.reshape(N, V.shape[0], V.shape[2]).transpose(1, 0, 2)
 
@@ -341,17 +364,14 @@ def _cn_step_cpu(V, lo, di, up, theta, active, dt):
     return np.where(active, d.transpose(1, 0, 2), V)
 
 
-def _knock_continuous(xp, b: PdeBatch, x, V, day: int, sig, dt: float, rows):
-    """Continuous barriers after a substep of ``dt``: monitored at the step with the barrier moved
-    towards spot by the Broadie–Glasserman–Kou shift exp(0.5826 σ √dt), as the generic PDE does."""
-    up = b.scal[:, COL["bar_up"]] > 0
-    shift = np.exp(BGK_BETA * sig * math.sqrt(dt))
-    level = np.where(up, b.cont_lvl / shift, b.cont_lvl * shift)
-    w = _frac_above(xp, x, xp.asarray(b.dx), xp.asarray(level))
-    bw = xp.where(xp.asarray(up), w, 1.0 - w) * xp.asarray(rows)
+def _knock_continuous(xp, b: PdeBatch, x, V, day: int, level, rows, dev: _Dev):
+    """Continuous barriers after a substep: monitored at the step at ``level`` (the barrier moved
+    towards spot by the Broadie–Glasserman–Kou shift exp(0.5826 σ √dt), as the generic PDE does)."""
+    w = _frac_above(xp, x, dev.get("dx", lambda: b.dx), level)
+    bw = xp.where(dev.col("bar_up", lambda a: a > 0), w, 1.0 - w) * rows
     H = b.n_states // 2
-    out = xp.asarray(b.scal[:, COL["bar_out"]] > 0)
-    V = xp.where(out, bw * xp.asarray(b.cash[:, day]) + (1 - bw) * V, V)
+    out = dev.col("bar_out", lambda a: a > 0)
+    V = xp.where(out, bw * dev.day("cash", day) + (1 - bw) * V, V)
     knocked_in = bw * V[H:] + (1 - bw) * V[:H]
     return xp.concatenate([xp.where(out, V[:H], knocked_in), V[H:]])
 
@@ -359,18 +379,27 @@ def _knock_continuous(xp, b: PdeBatch, x, V, day: int, sig, dt: float, rows):
 def solve_pde(b: PdeBatch, xp=np) -> np.ndarray:
     """Values at valuation on every node: array (states, N, R) (fractions of notional)."""
     N, R = b.n_x, len(b.rows)
+    dev = _Dev(xp, b)
     j = xp.arange(N, dtype=xp.float64)[:, None]
-    x = xp.asarray(b.xlo)[None, :] + j * xp.asarray(b.dx)[None, :]
-    dx = xp.asarray(b.dx)
+    x = xp.asarray(b.xlo)[None, :] + j * dev.get("dx", lambda: b.dx)[None, :]
     V = _terminal(xp, b, x)
     D = b.sig.shape[1]
+    gpu = xp.__name__ == "cupy"
+    # the operator's coefficients of every day, (days, rows)
+    s2 = b.sig.T ** 2 / b.dx**2
+    mdx = b.mu.T / b.dx
+    coef = [np.ascontiguousarray(a) for a in (0.5 * s2 - 0.5 * mdx, -s2 - b.reff.T, 0.5 * s2 + 0.5 * mdx)]
+    if gpu:
+        coef = [xp.asarray(a) for a in coef]
     exercise = None
     if b.american is not None and b.american.any():
         # American exercise after every substep, as the generic PDE does after every step
-        phi, strike, part = (xp.asarray(b.scal[:, COL[k]]) for k in ("phi", "strike", "part"))
+        phi, strike, part = (dev.col(k) for k in ("phi", "strike", "part"))
         exercise = part * xp.maximum(phi * (xp.exp(x) - strike), 0.0)
+    cont = b.cont is not None and b.cont.any()
     restart = np.zeros(R, bool)
     started = np.zeros(R, bool)
+    half = np.full(R, 0.5)
     for day in range(D, 0, -1):
         at_mat = b.mat == day
         if at_mat.any():
@@ -378,38 +407,39 @@ def solve_pde(b: PdeBatch, xp=np) -> np.ndarray:
             V = xp.where(xp.asarray(at_mat)[None, None, :], _terminal(xp, b, x), V)
             started |= at_mat
         if started.any():
-            V, hit = _events(xp, b, day, x, V)
-            restart |= at_mat | (started & _np(xp, hit))
+            V, hit = _events(xp, b, day, x, V, dev)
+            restart |= at_mat | (started & hit)
         active = started & (day <= b.mat)
         if not active.any():
             continue
-        sig, mu, reff = b.sig[:, day - 1], b.mu[:, day - 1], b.reff[:, day - 1]
-        lo = 0.5 * sig**2 / b.dx**2 - 0.5 * mu / b.dx
-        di = -sig**2 / b.dx**2 - reff
-        up = 0.5 * sig**2 / b.dx**2 + 0.5 * mu / b.dx
+        lo, di, up = (c[day - 1] for c in coef)
         dt = float(b.dtau[day - 1]) / b.substeps
+        thetas = (np.where(restart, 1.0, 0.5), half)
+        act = xp.asarray(active)
+        if gpu:
+            thetas = tuple(xp.asarray(t) for t in thetas)
+            act32 = act.astype(xp.int32)
+        if cont:
+            rows = xp.asarray(b.cont & active)
+            shift = np.exp(BGK_BETA * b.sig[:, day - 1] * math.sqrt(dt))
+            level = xp.asarray(np.where(b.scal[:, COL["bar_up"]] > 0, b.cont_lvl / shift, b.cont_lvl * shift))
         for k in range(b.substeps):
-            theta = np.where(restart & (k < 2), 1.0, 0.5)
-            if xp.__name__ == "cupy":
-                V = _cn_step_gpu(xp, V, xp.asarray(lo), xp.asarray(di), xp.asarray(up), dx, xp.asarray(theta),
-                                 xp.asarray(active), dt)
+            theta = thetas[0] if (k < 2 and restart.any()) else thetas[1]
+            if gpu:
+                V = _cn_step_gpu(xp, V, lo, di, up, dev.get("dx", lambda: b.dx), theta, act32, dt)
             else:
                 V = _cn_step_cpu(V, lo, di, up, theta, active, dt)
-            if b.cont is not None and (b.cont & active).any():
-                V = _knock_continuous(xp, b, x, V, day, sig, dt, b.cont & active)
+            if cont:
+                V = _knock_continuous(xp, b, x, V, day, level, rows, dev)
             if exercise is not None:
-                V = xp.where(xp.asarray(b.american & active), xp.maximum(V, exercise), V)
+                V = xp.where(act & dev.get("american", lambda: b.american), xp.maximum(V, exercise), V)
         restart[:] = False
     return V
 
 
-def _np(xp, a):
-    return a.get() if hasattr(a, "get") else np.asarray(a)
-
-
 def read_values(b: PdeBatch, V, spot_shifts=(0.0,)):
     """Values (R, n_shifts) at log spot x0 + log(1 + shift), linear in x between nodes."""
-    V = _np(None, V) if hasattr(V, "get") else V
+    V = V.get() if hasattr(V, "get") else V
     out = np.empty((len(b.rows), len(spot_shifts)))
     for r in range(len(b.rows)):
         (j0, j1), (w0, w1) = b.init_j[r], b.init_w[r]

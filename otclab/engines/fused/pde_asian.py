@@ -15,7 +15,7 @@ import numpy as np
 
 from .program import COL, FIX
 
-N_AVG = 160
+N_AVG = 100   # the template's own PDE uses 160; 100 agree with it within 2.5e-5 of notional
 
 
 def average_grid(ctx, prog: dict, dv: float = 0.0) -> np.ndarray:
