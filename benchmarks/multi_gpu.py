@@ -1,6 +1,6 @@
 """Multi-GPU book pricing on one host: one Dask worker process per GPU, same numbers as one GPU.
 
-    python benchmarks/multi_gpu.py [--contracts 2000] [--paths 100000] [--refreshes 2]
+    python benchmarks/multi_gpu.py [--contracts 2000] [--paths 100000] [--refreshes 2] [--scenarios]
     python benchmarks/multi_gpu.py --device cpu --contracts 40 --paths 4000     # no GPU: NumPy
 
 Prints, for the same book and seed: the time in this process on one GPU (after a warm-up), then
@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from otclab.book import price_book  # noqa: E402
 from otclab.book.gpu_cluster import MultiGpuPricer, resolve_gpus  # noqa: E402
+from otclab.book.scenarios import scenario_grid  # noqa: E402
 from otclab.book.synthetic import synthetic_book, synthetic_market  # noqa: E402
 from otclab.core.calendar import CalendarWarning  # noqa: E402
 
@@ -44,6 +45,7 @@ def main() -> int:
     ap.add_argument("--gpus", default=None, help="comma-separated GPUs (default: all this process sees; "
                                                  "with --device cpu: 0,1)")
     ap.add_argument("--seed", type=int, default=20240101)
+    ap.add_argument("--scenarios", action="store_true", help="also the 41 x 9 spot x vol grid, 1 GPU vs workers")
     a = ap.parse_args()
     warnings.simplefilter("ignore", CalendarWarning)   # 2027 maturities: weekdays count as trading days
     gpus = resolve_gpus(a.gpus if a.gpus is not None else ("0,1" if a.device == "cpu" else None), a.device)
@@ -73,6 +75,15 @@ def main() -> int:
             t0 = time.perf_counter()
             many = pricer.price(book, mkt, **kw)
             rows.append((n_label, f"refresh {k + 1}", time.perf_counter() - t0))
+        if a.scenarios:
+            gkw = {"spot_shifts": np.linspace(-0.3, 0.3, 41), "vol_shifts": np.linspace(-0.05, 0.05, 9),
+                   "seed": a.seed}
+            t0 = time.perf_counter()
+            _, grid_one = scenario_grid(book, mkt, device=a.device, **gkw)
+            rows.append((one_label, "grid 41x9", time.perf_counter() - t0))
+            t0 = time.perf_counter()
+            _, grid_many = pricer.scenarios(book, mkt, **gkw)
+            rows.append((n_label, "grid 41x9", time.perf_counter() - t0))
     t = many.attrs["timing"]
 
     print(f"{a.contracts} contracts x {a.paths:,} paths, value + Greeks, device {a.device}; "
@@ -96,6 +107,9 @@ def main() -> int:
     print(f"\nlargest difference from the 1-process run: value {_max_diff(one, many, ['value']):.3e}, "
           f"Greeks {_max_diff(one, many, GREEKS):.3e} (currency); ids in the same order: "
           f"{list(one['id']) == list(many['id'])}")
+    if a.scenarios:
+        print(f"grid: largest difference of the book's P&L matrix from the 1-process run "
+              f"{np.max(np.abs(grid_one.to_numpy() - grid_many.to_numpy())):.3e} (currency)")
     return 0
 
 

@@ -5,7 +5,9 @@ which worker priced it. ``price_book_multi_gpu`` starts one Dask worker process 
 host, prices the book split by cost and stops the cluster (for repeated refreshes keep a
 ``gpu_cluster.MultiGpuPricer`` open instead); ``price_book_dask`` submits fixed-size chunks to
 an existing Dask cluster (a scheduler address or a ``Client``) — Dask handles placement,
-retries and data movement.
+retries and data movement. ``scenario_grid_multi_gpu`` and ``scenario_grid_dask`` do the same
+for scenario grids (each chunk's grid on its worker; the long tables merged in the input order,
+the book's P&L matrix summed from them).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import pandas as pd
 
 from .gpu_cluster import MultiGpuPricer, merge_parts
 from .pricing import price_book
+from .scenarios import grid_matrix, merge_grid_parts, scenario_grid
 
 
 def chunks(contracts, size: int):
@@ -58,6 +61,36 @@ def price_book_dask(contracts, market, client=None, address: str | None = None, 
         df.attrs["timing"] = {"wall_s": time.perf_counter() - t0, "chunks": len(parts), "per_chunk": per_chunk,
                               "slowest_chunk_s": max((p.get("total_s", 0.0) for p in per_chunk), default=0.0)}
         return df
+    finally:
+        if own:
+            client.close()
+
+
+def scenario_grid_multi_gpu(contracts, market, gpus=None, device: str = "gpu", **kw):
+    """``scenario_grid`` across the GPUs of this host (one worker process per GPU), then stop the
+    workers: (long table, P&L matrix). For repeated grids keep a ``MultiGpuPricer`` open."""
+    with MultiGpuPricer(gpus, device=device, warm=False) as pricer:
+        return pricer.scenarios(contracts, market, **kw)
+
+
+def _grid_chunk(chunk, market, kw):
+    return scenario_grid(chunk, market, **kw)[0]
+
+
+def scenario_grid_dask(contracts, market, client=None, address: str | None = None, chunk_size: int = 250, **kw):
+    """``scenario_grid`` through Dask in chunks of ``chunk_size``: (long table, P&L matrix)."""
+    from dask.distributed import Client
+
+    own = client is None
+    client = client or Client(address)
+    try:
+        contracts = list(contracts)
+        mkt = client.scatter(market, broadcast=True)
+        parts = chunks(contracts, chunk_size)
+        longs = client.gather([client.submit(_grid_chunk, c, mkt, kw, pure=False) for c in parts])
+        starts = range(0, len(contracts), max(1, int(chunk_size)))
+        long = merge_grid_parts(contracts, longs, [range(s, s + len(c)) for s, c in zip(starts, parts)])
+        return long, grid_matrix(long)
     finally:
         if own:
             client.close()

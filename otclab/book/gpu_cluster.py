@@ -25,6 +25,7 @@ from ..core.backend import _normalise, get_xp
 from ..core.errors import EngineError
 from .balance import balanced_split, contract_costs
 from .pricing import _as_market, price_book
+from .scenarios import grid_matrix, merge_grid_parts, scenario_grid
 
 
 def resolve_gpus(gpus=None, device: str = "gpu") -> list[str]:
@@ -120,6 +121,12 @@ def _price_part(contracts, market, device: str, kw: dict, cache: bool = True):
     return {**df.attrs["timing"], **_worker_info(device, card=False)}, df
 
 
+def _grid_part(contracts, market, device: str, kw: dict, cache: bool = True):
+    """(timing, long table) of one chunk's scenario grid on this worker."""
+    long, _ = scenario_grid(contracts, market, device=device, **kw)
+    return {**long.attrs["timing"], **_worker_info(device, card=False)}, long
+
+
 def merge_parts(contracts, parts, groups) -> pd.DataFrame:
     """Chunk frames (rows in their group's order) back into one frame in the input order; ids
     default to the position in the whole book, as ``price_book`` numbers them."""
@@ -191,24 +198,33 @@ class MultiGpuPricer:
 
     def price(self, contracts, market, **kw) -> pd.DataFrame:
         """``price_book(contracts, market, **kw)`` split across the workers (see the class)."""
+        return self._split(_price_part, contracts, market, kw, merge_parts, "price")
+
+    def scenarios(self, contracts, market, **kw):
+        """``scenario_grid(contracts, market, **kw)`` split across the workers: (long table in the
+        input order, spot × vol P&L matrix of the whole book); timing as ``price``."""
+        long = self._split(_grid_part, contracts, market, kw, merge_grid_parts, "scenarios")
+        return long, grid_matrix(long)
+
+    def _split(self, part, contracts, market, kw, merge, what: str):
         if self.client is None:
             raise RuntimeError("start the pricer first (MultiGpuPricer(...).start() or a with block)")
         if "device" in kw:
-            raise EngineError(f"the device is the pricer's ({self.device!r}); do not pass it to price()", "device")
+            raise EngineError(f"the device is the pricer's ({self.device!r}); do not pass it to {what}()", "device")
         t0 = time.perf_counter()
         contracts = list(contracts)
         snap = _as_market(market)
         costs = contract_costs(contracts, snap)
         groups = balanced_split(costs, len(self.workers))
-        if not groups:   # an empty book: the empty frame price_book gives
-            return price_book(contracts, snap, device=self.device, **kw)
+        if not groups:   # an empty book: what one process gives
+            return part(contracts, snap, self.device, kw, self.cache)[1]
         # one chunk pinned to each worker; should a worker die, its chunk may go to another one
         # (any worker prices any chunk to the same numbers) instead of waiting for it forever
-        futures = [self.client.submit(_price_part, [contracts[i] for i in g], market, self.device, kw, self.cache,
+        futures = [self.client.submit(part, [contracts[i] for i in g], market, self.device, kw, self.cache,
                                       workers=[w], allow_other_workers=True, pure=False)
                    for g, w in zip(groups, self.workers)]
         results = self.client.gather(futures)
-        df = merge_parts(contracts, [r[1] for r in results], groups)
+        df = merge(contracts, [r[1] for r in results], groups)
         per_chunk = [{**r[0], "contracts": len(g), "cost": int(costs[g].sum())} for r, g in zip(results, groups)]
         df.attrs["timing"] = {"wall_s": time.perf_counter() - t0, "chunks": len(groups), "per_chunk": per_chunk,
                               "slowest_chunk_s": max(p["total_s"] for p in per_chunk)}
