@@ -15,10 +15,14 @@ import numpy as np
 import pandas as pd
 
 from ..core.backend import default_device, get_xp
+from ..core.errors import EngineError
 from ..engines.fused.pde import price_batched, supported
 from ..engines.fused.program import Scenario
 from ..templates.context import PricingContext
 from .pricing import _as_market, compile_book, price_book
+
+
+METHODS = ("auto", "mc")
 
 
 def _pde_only(generic, snap):
@@ -48,6 +52,8 @@ def scenario_grid(contracts, market, spot_shifts=np.linspace(-0.3, 0.3, 41), vol
                   paths: int = 20_000, seed: int = 20240101, device: str | None = None, method: str = "auto",
                   n_x: int = 601):
     """(per-contract long table, book P&L matrix spot × vol) relative to the unshifted value."""
+    if method not in METHODS:
+        raise EngineError(f"must be one of {', '.join(METHODS)}; got {method!r}", "method")
     t0 = time.perf_counter()
     spot_shifts, vol_shifts = np.asarray(spot_shifts, float), np.asarray(vol_shifts, float)
     snap = _as_market(market)

@@ -72,6 +72,8 @@ def scenarios_cmd(book: Path, market: Path = typer.Option(...), paths: int = typ
                   spot_steps: int = typer.Option(41), spot_range: float = typer.Option(0.3),
                   vol_steps: int = typer.Option(9), vol_range: float = typer.Option(0.05),
                   device: Optional[str] = typer.Option(None), out: Optional[Path] = typer.Option(None),
+                  method: str = typer.Option("auto", help="auto: batched PDE where the program allows, else "
+                                                         "Monte Carlo | mc: fused Monte Carlo"),
                   as_json: bool = typer.Option(False, "--json")) -> None:
     """Book P&L over spot shifts × vol shifts (e.g. ±30% in 41 steps × ±5 vol points in 9)."""
     import numpy as np
@@ -80,7 +82,8 @@ def scenarios_cmd(book: Path, market: Path = typer.Option(...), paths: int = typ
 
     long, mat = scenario_grid(_contracts(book), _load(market, "market"),
                               np.linspace(-spot_range, spot_range, spot_steps),
-                              np.linspace(-vol_range, vol_range, vol_steps), paths=paths, device=device)
+                              np.linspace(-vol_range, vol_range, vol_steps), paths=paths, device=device,
+                              method=method)
     if out:
         long.to_csv(out, index=False)
     if as_json:

@@ -24,3 +24,15 @@ def test_bad_book_is_one_clear_line(tmp_path, capsys):
     (tmp_path / "m.json").write_text("{}")
     assert main(["book", "price", str(tmp_path / "book.json"), "--market", str(tmp_path / "m.json")]) == 2
     assert "book[0]: each contract needs 'template' and 'terms'" in capsys.readouterr().err
+
+
+def test_scenarios_by_monte_carlo_and_a_bad_method(tmp_path, capsys):
+    assert main(["book", "demo", str(tmp_path), "--contracts", "3", "--seed", "4"]) == 0
+    capsys.readouterr()
+    args = ["book", "scenarios", str(tmp_path / "book.json"), "--market", str(tmp_path / "market.json"),
+            "--paths", "1000", "--spot-steps", "3", "--vol-steps", "1", "--vol-range", "0", "--json"]
+    assert main(args + ["--method", "mc"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["pnl"]) == 3
+    assert main(args + ["--method", "pde"]) == 2
+    err = capsys.readouterr().err
+    assert "method: must be one of auto, mc; got 'pde'" in err and "Traceback" not in err
