@@ -252,10 +252,7 @@ def _events(xp, b: PdeBatch, day: int, x, V, dev: _Dev):
         bw = xp.minimum(xp.where(dev.col("bar_up", lambda a: a > 0), up_w, 1.0 - up_w) + lo_w, 1.0)
         # continuous barriers knock after every substep instead
         on = ((fj & BAR) > 0) & ~dev.get("cont", lambda: b.cont)
-        bw = bw * on
-        V = xp.where(bar_out & on, bw * cash + (1 - bw) * V, V)
-        inn = (~bar_out) & on
-        V = xp.concatenate([xp.where(inn, bw * V[H:] + (1 - bw) * V[:H], V[:H]), V[H:]])
+        V = _knock(xp, V, bw * on, bar_out, cash)
     # autocall: knock-out and coupon together. A coupon paid in memory state m accrues from
     # mem_acc[m] and moves to state j + 1 (j = this coupon date); without memory it is fixed.
     if (f & (KO | CPN)).any():
@@ -364,16 +361,21 @@ def _cn_step_cpu(V, lo, di, up, theta, active, dt):
     return np.where(active, d.transpose(1, 0, 2), V)
 
 
+def _knock(xp, V, bw, out, cash):
+    """A barrier hit with weight ``bw`` (nodes, rows; 0 where a row does not observe): rows with
+    ``out`` pay ``cash`` and stop, the others move to the knocked-in half of the states."""
+    H = V.shape[0] // 2
+    V = xp.where(out, bw * cash + (1 - bw) * V, V)
+    knocked_in = bw * V[H:] + (1 - bw) * V[:H]
+    return xp.concatenate([xp.where(out, V[:H], knocked_in), V[H:]])
+
+
 def _knock_continuous(xp, b: PdeBatch, x, V, day: int, level, rows, dev: _Dev):
     """Continuous barriers after a substep: monitored at the step at ``level`` (the barrier moved
     towards spot by the Broadie–Glasserman–Kou shift exp(0.5826 σ √dt), as the generic PDE does)."""
     w = _frac_above(xp, x, dev.get("dx", lambda: b.dx), level)
     bw = xp.where(dev.col("bar_up", lambda a: a > 0), w, 1.0 - w) * rows
-    H = b.n_states // 2
-    out = dev.col("bar_out", lambda a: a > 0)
-    V = xp.where(out, bw * dev.day("cash", day) + (1 - bw) * V, V)
-    knocked_in = bw * V[H:] + (1 - bw) * V[:H]
-    return xp.concatenate([xp.where(out, V[:H], knocked_in), V[H:]])
+    return _knock(xp, V, bw, dev.col("bar_out", lambda a: a > 0), dev.day("cash", day))
 
 
 def solve_pde(b: PdeBatch, xp=np) -> np.ndarray:
@@ -382,7 +384,8 @@ def solve_pde(b: PdeBatch, xp=np) -> np.ndarray:
     dev = _Dev(xp, b)
     j = xp.arange(N, dtype=xp.float64)[:, None]
     x = xp.asarray(b.xlo)[None, :] + j * dev.get("dx", lambda: b.dx)[None, :]
-    V = _terminal(xp, b, x)
+    terminal = _terminal(xp, b, x)
+    V = terminal.copy()     # the GPU step may overwrite V's buffer; rows maturing later read terminal
     D = b.sig.shape[1]
     gpu = xp.__name__ == "cupy"
     # the operator's coefficients of every day, (days, rows)
@@ -404,7 +407,7 @@ def solve_pde(b: PdeBatch, xp=np) -> np.ndarray:
         at_mat = b.mat == day
         if at_mat.any():
             # each row starts at its own maturity with its payoff (the day's events follow)
-            V = xp.where(xp.asarray(at_mat)[None, None, :], _terminal(xp, b, x), V)
+            V = xp.where(xp.asarray(at_mat)[None, None, :], terminal, V)
             started |= at_mat
         if started.any():
             V, hit = _events(xp, b, day, x, V, dev)
