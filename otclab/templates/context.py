@@ -27,7 +27,6 @@ def resolve_maturity(terms, cal):
 class PricingContext:
     def __init__(self, template, terms, market, state=None, fixings=None, xp=np):
         self.template = template
-        self.market = market
         self.xp = xp
         self.cal = cal = market.calendar
         self.terms = terms = resolve_maturity(terms, cal)
@@ -40,8 +39,6 @@ class PricingContext:
         self.underlying = terms.underlying
         self.notional = terms.notional
         self.s0 = terms.initial_price
-        self.spot = market.spot(self.underlying)
-        self.spot_rel = self.spot / self.s0
         self.fixings = {parse_date(k, "fixings"): float(v) for k, v in (fixings or {}).items()}
 
         raw = template.get("schedule")(terms, cal)
@@ -57,22 +54,28 @@ class PricingContext:
         self.t_disc = market.discount_time(grid)
         self.T = float(self.t_diff[-1])
         self.T_disc = float(self.t_disc[-1])
-
-        self.rate_curve = market.rate
-        self.div_curve = market.div_yield(self.underlying)
-        self.vol_surface = market.vol(self.underlying)
         mny_fn = template.get("VOL_MONEYNESS")
-        strike_level = mny_fn(terms) if callable(mny_fn) else 1.0
-        self.vol_moneyness = strike_level / self.spot_rel  # strike / current spot
-        self.vol = float(self.vol_surface.vol(max(self.T, 1e-8), self.vol_moneyness))
-        self.r = float(self.rate_curve.zero(self.T_disc))
-        self.q = float(self.div_curve.zero(self.T_disc))
-        self._df_grid = self.rate_curve.discount(self.t_disc)
+        self._strike_level = mny_fn(terms) if callable(mny_fn) else 1.0
+        self._read_market(market)
 
         self.state = dict(state or {})
         init = template.get("initial_state")
         if callable(init):
             self.state.update(init(self) or {})
+
+    def _read_market(self, market) -> None:
+        """Spot, curves and vols of this contract from ``market`` (its dates already set)."""
+        self.market = market
+        self.spot = market.spot(self.underlying)
+        self.spot_rel = self.spot / self.s0
+        self.rate_curve = market.rate
+        self.div_curve = market.div_yield(self.underlying)
+        self.vol_surface = market.vol(self.underlying)
+        self.vol_moneyness = self._strike_level / self.spot_rel  # strike / current spot
+        self.vol = float(self.vol_surface.vol(max(self.T, 1e-8), self.vol_moneyness))
+        self.r = float(self.rate_curve.zero(self.T_disc))
+        self.q = float(self.div_curve.zero(self.T_disc))
+        self._df_grid = self.rate_curve.discount(self.t_disc)
 
     def with_market(self, market) -> "PricingContext":
         """This contract on another snapshot with the same valuation date, calendar and time
@@ -84,17 +87,7 @@ class PricingContext:
         if not same:
             raise ValueError("with_market needs the same valuation date, calendar and time basis; build a new context")
         new = copy.copy(self)
-        new.market = market
-        new.spot = market.spot(self.underlying)
-        new.spot_rel = new.spot / self.s0
-        new.rate_curve = market.rate
-        new.div_curve = market.div_yield(self.underlying)
-        new.vol_surface = market.vol(self.underlying)
-        new.vol_moneyness = self.vol_moneyness * self.spot_rel / new.spot_rel
-        new.vol = float(new.vol_surface.vol(max(self.T, 1e-8), new.vol_moneyness))
-        new.r = float(new.rate_curve.zero(self.T_disc))
-        new.q = float(new.div_curve.zero(self.T_disc))
-        new._df_grid = new.rate_curve.discount(self.t_disc)
+        new._read_market(market)
         return new
 
     # ---- arrays on the grid for templates ----------------------------------------------
