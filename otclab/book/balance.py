@@ -1,4 +1,5 @@
-"""Splitting a book into chunks of about equal cost, one chunk per worker.
+"""Splitting a book into chunks of about equal cost, one chunk per worker, and merging the
+chunks' results back in the book's order.
 
 The cost of a contract is its number of trading days from the valuation date to maturity: the
 fused pass simulates one step per trading day (for each scenario row, the same for every
@@ -12,6 +13,7 @@ import heapq
 import warnings
 
 import numpy as np
+import pandas as pd
 
 from ..core.calendar import CalendarWarning
 from ..core.dates import add_months, parse_date
@@ -59,3 +61,29 @@ def balanced_split(costs, n_parts: int) -> list[list[int]]:
         groups[k].append(int(i))
         heapq.heappush(heap, (load + float(costs[i]), k))
     return [sorted(g) for g in groups if g]
+
+
+def merge_chunks(contracts, parts, groups) -> pd.DataFrame:
+    """Frames of chunks back into one frame in the input order.
+
+    ``groups``: the input positions of each chunk's contracts, in the chunk's order. A frame
+    holds the same number of rows for each of its contracts, contract by contract (one row a
+    contract for prices, one a grid point for scenario grids). Ids default to the position in
+    the whole book, as ``price_book`` and ``scenario_grid`` number them."""
+    frames = []
+    for df, idx in zip(parts, groups):
+        idx = list(idx)
+        per, extra = divmod(len(df), max(len(idx), 1))
+        if extra or (idx and not per):
+            raise RuntimeError(f"a chunk of {len(idx)} contracts came back with {len(df)} rows")
+        df = df.copy()
+        df.insert(0, "_pos", np.repeat(np.asarray(idx, dtype=np.int64), per))
+        frames.append(df)
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames).sort_values("_pos", kind="stable").reset_index(drop=True)
+    if out["_pos"].nunique() != len(contracts):
+        raise RuntimeError(f"merged {out['_pos'].nunique()} contracts for {len(contracts)}")
+    out["id"] = [contracts[i].get("id", i) for i in map(int, out["_pos"])]
+    return out.drop(columns="_pos")
+

@@ -15,9 +15,10 @@ import time
 
 import pandas as pd
 
-from .gpu_cluster import MultiGpuPricer, merge_parts
+from .balance import merge_chunks
+from .gpu_cluster import MultiGpuPricer
 from .pricing import price_book
-from .scenarios import grid_matrix, merge_grid_parts, scenario_grid
+from .scenarios import grid_matrix, scenario_grid
 
 
 def chunks(contracts, size: int):
@@ -42,9 +43,9 @@ def _price_chunk(chunk, market, kw):
     return price_book(chunk, market, **kw)
 
 
-def _on_dask(part, merge, contracts, market, client, address, chunk_size: int, kw: dict) -> pd.DataFrame:
+def _on_dask(part, contracts, market, client, address, chunk_size: int, kw: dict) -> pd.DataFrame:
     """Run ``part(chunk, market, kw)`` on chunks of ``chunk_size`` contracts through Dask
-    (``client``, or a new one on ``address``) and ``merge`` the frames back in the input order;
+    (``client``, or a new one on ``address``) and merge the frames back in the input order;
     ``attrs["timing"]`` gives the wall time and the seconds of every chunk."""
     from dask.distributed import Client
 
@@ -57,7 +58,7 @@ def _on_dask(part, merge, contracts, market, client, address, chunk_size: int, k
         parts = chunks(contracts, chunk_size)
         frames = client.gather([client.submit(part, c, mkt, kw, pure=False) for c in parts])
         starts = range(0, len(contracts), max(1, int(chunk_size)))
-        df = merge(contracts, frames, [range(s, s + len(c)) for s, c in zip(starts, parts)])
+        df = merge_chunks(contracts, frames, [range(s, s + len(c)) for s, c in zip(starts, parts)])
         per_chunk = [{**f.attrs.get("timing", {}), "contracts": len(c)} for f, c in zip(frames, parts)]
         df.attrs["timing"] = {"wall_s": time.perf_counter() - t0, "chunks": len(parts), "per_chunk": per_chunk,
                               "slowest_chunk_s": max((p.get("total_s", 0.0) for p in per_chunk), default=0.0)}
@@ -70,7 +71,7 @@ def _on_dask(part, merge, contracts, market, client, address, chunk_size: int, k
 def price_book_dask(contracts, market, client=None, address: str | None = None, chunk_size: int = 250,
                     **kw) -> pd.DataFrame:
     """Price the book through Dask: ``client`` or ``address`` (``tcp://host:8786``) of a scheduler."""
-    return _on_dask(_price_chunk, merge_parts, contracts, market, client, address, chunk_size, kw)
+    return _on_dask(_price_chunk, contracts, market, client, address, chunk_size, kw)
 
 
 def scenario_grid_multi_gpu(contracts, market, gpus=None, device: str = "gpu", **kw):
@@ -86,5 +87,5 @@ def _grid_chunk(chunk, market, kw):
 
 def scenario_grid_dask(contracts, market, client=None, address: str | None = None, chunk_size: int = 250, **kw):
     """``scenario_grid`` through Dask in chunks of ``chunk_size``: (long table, P&L matrix)."""
-    long = _on_dask(_grid_chunk, merge_grid_parts, contracts, market, client, address, chunk_size, kw)
+    long = _on_dask(_grid_chunk, contracts, market, client, address, chunk_size, kw)
     return long, grid_matrix(long)

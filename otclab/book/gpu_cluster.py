@@ -23,9 +23,9 @@ import pandas as pd
 
 from ..core.backend import _normalise, get_xp
 from ..core.errors import EngineError
-from .balance import balanced_split, contract_costs
+from .balance import balanced_split, contract_costs, merge_chunks
 from .pricing import _as_market, price_book
-from .scenarios import grid_matrix, merge_grid_parts, scenario_grid
+from .scenarios import grid_matrix, scenario_grid
 
 
 def resolve_gpus(gpus=None, device: str = "gpu") -> list[str]:
@@ -127,21 +127,6 @@ def _grid_part(contracts, market, device: str, kw: dict, cache: bool = True):
     return {**long.attrs["timing"], **_worker_info(device, card=False)}, long
 
 
-def merge_parts(contracts, parts, groups) -> pd.DataFrame:
-    """Chunk frames (rows in their group's order) back into one frame in the input order; ids
-    default to the position in the whole book, as ``price_book`` numbers them."""
-    frames = []
-    for df, idx in zip(parts, groups):
-        df = df.copy()
-        df.index = list(idx)
-        frames.append(df)
-    out = pd.concat(frames).sort_index().reset_index(drop=True) if frames else pd.DataFrame()
-    if len(out) != len(contracts):
-        raise RuntimeError(f"merged {len(out)} rows for {len(contracts)} contracts")
-    out["id"] = [c.get("id", i) for i, c in enumerate(contracts)]
-    return out
-
-
 class MultiGpuPricer:
     """Prices books on one worker process per GPU; start once, refresh many times.
 
@@ -198,15 +183,15 @@ class MultiGpuPricer:
 
     def price(self, contracts, market, **kw) -> pd.DataFrame:
         """``price_book(contracts, market, **kw)`` split across the workers (see the class)."""
-        return self._split(_price_part, contracts, market, kw, merge_parts, "price")
+        return self._split(_price_part, contracts, market, kw, "price")
 
     def scenarios(self, contracts, market, **kw):
         """``scenario_grid(contracts, market, **kw)`` split across the workers: (long table in the
         input order, spot × vol P&L matrix of the whole book); timing as ``price``."""
-        long = self._split(_grid_part, contracts, market, kw, merge_grid_parts, "scenarios")
+        long = self._split(_grid_part, contracts, market, kw, "scenarios")
         return long, grid_matrix(long)
 
-    def _split(self, part, contracts, market, kw, merge, what: str):
+    def _split(self, part, contracts, market, kw, what: str):
         if self.client is None:
             raise RuntimeError("start the pricer first (MultiGpuPricer(...).start() or a with block)")
         if "device" in kw:
@@ -224,7 +209,7 @@ class MultiGpuPricer:
                                       workers=[w], allow_other_workers=True, pure=False)
                    for g, w in zip(groups, self.workers)]
         results = self.client.gather(futures)
-        df = merge(contracts, [r[1] for r in results], groups)
+        df = merge_chunks(contracts, [r[1] for r in results], groups)
         per_chunk = [{**r[0], "contracts": len(g), "cost": int(costs[g].sum())} for r, g in zip(results, groups)]
         df.attrs["timing"] = {"wall_s": time.perf_counter() - t0, "chunks": len(groups), "per_chunk": per_chunk,
                               "slowest_chunk_s": max(p["total_s"] for p in per_chunk)}

@@ -107,20 +107,3 @@ def scenario_grid(contracts, market, spot_shifts=np.linspace(-0.3, 0.3, 41), vol
 def grid_matrix(long: pd.DataFrame) -> pd.DataFrame:
     """The book's P&L matrix (spot shift × vol shift) from a long table."""
     return long.pivot_table(index="spot_shift", columns="vol_shift", values="pnl", aggfunc="sum")
-
-
-def merge_grid_parts(contracts, parts, groups) -> pd.DataFrame:
-    """Long tables of chunks (``groups``: the input positions of each chunk's contracts, in the
-    chunk's order) back into one table in the input order; ids default to the position in the
-    whole book, as ``scenario_grid`` numbers them."""
-    frames = []
-    for long, idx in zip(parts, groups):
-        idx = list(idx)
-        per = len(long) // max(len(idx), 1)
-        long = long.copy()
-        long.insert(0, "_pos", np.repeat(idx, per))
-        long["id"] = [contracts[i].get("id", i) for i in idx for _ in range(per)]
-        frames.append(long)
-    if not frames:
-        return pd.DataFrame()
-    return pd.concat(frames).sort_values("_pos", kind="stable").drop(columns="_pos").reset_index(drop=True)
