@@ -239,7 +239,7 @@ def _events(xp, b: PdeBatch, day: int, x, V, dev: _Dev):
     if not f.any():
         return V, hit
     if b.asian:
-        return pde_asian.fixing(xp, b, day, x, V), hit
+        return pde_asian.fixing(xp, b, day, x, V, dev), hit
     S, H = V.shape[0], b.n_states // 2
     dx = dev.get("dx", lambda: b.dx)
     cash = dev.day("cash", day)

@@ -55,17 +55,18 @@ def terminal(xp, b, n_x: int):
     return xp.broadcast_to(pay[:, None, :], (a.shape[0], n_x, a.shape[1])).copy()
 
 
-def fixing(xp, b, day: int, x, V):
-    """Value before the fixings of ``day`` from the value after them (rows without one: as is)."""
+def fixing(xp, b, day: int, x, V, dev):
+    """Value before the fixings of ``day`` from the value after them (rows without one: as is).
+    ``dev``: the solve's device copies of the batch (``pde._Dev``)."""
     i = b.fix_no[:, day]
     rows = i > 0
     if not rows.any():
         return V
-    la = xp.asarray(b.la.T)[:, None, :]                               # (A, 1, R)
+    la = dev.get("la_t", lambda: b.la.T)[:, None, :]                   # (A, 1, R)
     ii = xp.asarray(np.maximum(i, 1).astype(np.float64))
-    geo = xp.asarray(b.scal[:, COL["geo"]] > 0)
+    geo = dev.col("geo", lambda a: a > 0)
     new = xp.where(geo, ((ii - 1) * la + x[None]) / ii, xp.log(((ii - 1) * xp.exp(la) + xp.exp(x)[None]) / ii))
-    dla = xp.asarray(b.la[:, 1] - b.la[:, 0])
+    dla = dev.get("dla", lambda: b.la[:, 1] - b.la[:, 0])
     pos = xp.clip((new - la[:1]) / dla, 1.0, V.shape[0] - 2.0)
     j = xp.rint(pos).astype(np.int64)
     u = pos - j
