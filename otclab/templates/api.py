@@ -6,9 +6,10 @@ names here are the template authors' contract.
 from ..core import schedules
 from ..core.dates import act365, add_months, parse_date
 from ..core.errors import TermsError
-from ..engines.pde.grid import fraction_above, fraction_below
+from ..engines.pde.grid import average_nodes, fraction_above, fraction_below, lagrange3
 from .notebook import check_close, check_fused, load_here, record
 from .schema import REQUIRED, Field
 
 __all__ = ["Field", "REQUIRED", "TermsError", "schedules", "act365", "add_months", "parse_date",
-           "record", "check_close", "check_fused", "load_here", "fraction_above", "fraction_below"]
+           "record", "check_close", "check_fused", "load_here", "fraction_above", "fraction_below",
+           "average_nodes", "lagrange3"]

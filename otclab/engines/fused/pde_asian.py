@@ -1,10 +1,10 @@
 """Asians in the batched PDE: the running average as the state axis.
 
 A row carries ``N_AVG`` states, the nodes of a log-average grid around the expected final
-average (as the template's own PDE). Backward in time, a fixing maps the value after it to
-the value before it: the state whose average is a becomes (i−1)·a + S over i fixings (or the
-geometric counterpart), read off the grid by 3-point (quadratic) interpolation in the average —
-linear interpolation of the convex value leaves a bias that adds up over many fixings. Between
+average (``average_nodes``, as the template's own PDE). Backward in time, a fixing maps the
+value after it to the value before it: the state whose average is a becomes (i−1)·a + S over i
+fixings (or the geometric counterpart), read off the grid by 3-point interpolation
+(``lagrange3``) in the average. Between
 fixings every state is an ordinary Crank–Nicolson system.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from ..pde.grid import average_nodes, lagrange3
 from .program import COL, FIX
 
 N_AVG = 100   # the template's own PDE uses 160; 100 agree with it within 2.5e-5 of notional
@@ -22,11 +23,8 @@ def average_grid(ctx, prog: dict, dv: float = 0.0) -> np.ndarray:
     """Log running-average nodes (relative levels) of one contract (vol shifted by ``dv``)."""
     n_fut = int(np.count_nonzero(prog["fix_obs"]))
     n_past = int(prog["n_total"]) - n_fut
-    vol = max(ctx.vol + dv, 0.05)
-    width = 3.0 * vol * math.sqrt(max(ctx.T, 1 / 243)) + 0.05
-    past = prog.get("past_sum", 0.0) / n_past if n_past else ctx.spot_rel
-    centre = math.log((n_past * past + n_fut * ctx.spot_rel) / (n_past + n_fut))
-    return np.linspace(centre - width, centre + width, N_AVG)
+    past = prog.get("past_sum", 0.0) / n_past if n_past else 0.0
+    return average_nodes(ctx.vol + dv, ctx.T, ctx.spot_rel, n_past, past, n_fut, N_AVG)
 
 
 def fixing_numbers(prog: dict, flags_by_day: np.ndarray) -> np.ndarray:
@@ -67,9 +65,5 @@ def fixing(xp, b, day: int, x, V, dev):
     geo = dev.col("geo", lambda a: a > 0)
     new = xp.where(geo, ((ii - 1) * la + x[None]) / ii, xp.log(((ii - 1) * xp.exp(la) + xp.exp(x)[None]) / ii))
     dla = dev.get("dla", lambda: b.la[:, 1] - b.la[:, 0])
-    pos = xp.clip((new - la[:1]) / dla, 1.0, V.shape[0] - 2.0)
-    j = xp.rint(pos).astype(np.int64)
-    u = pos - j
-    take = lambda k: xp.take_along_axis(V, k, axis=0)  # noqa: E731
-    out = (0.5 * u * (u - 1) * take(j - 1) + (1 - u * u) * take(j) + 0.5 * u * (u + 1) * take(j + 1))
+    out = lagrange3(xp, V, (new - la[:1]) / dla)
     return xp.where(xp.asarray(rows), out, V)

@@ -1,6 +1,8 @@
 """Log-spot grids for the PDE engine."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -37,3 +39,25 @@ def fraction_above(s, level: float) -> np.ndarray:
 def fraction_below(s, level: float) -> np.ndarray:
     """Share of each node's cell lying at or below ``level`` (1 − ``fraction_above``)."""
     return 1.0 - fraction_above(s, level)
+
+
+def average_nodes(vol: float, horizon: float, spot_rel: float, n_past: int, past_average: float, n_future: int,
+                  n: int) -> np.ndarray:
+    """``n`` log running-average nodes (relative levels) for an Asian PDE: centred on the log of
+    the expected final average (past fixings at their average, future ones at today's spot),
+    ± 3·max(vol, 5%)·√horizon + 0.05."""
+    width = 3.0 * max(vol, 0.05) * math.sqrt(max(horizon, 1 / 243)) + 0.05
+    past = past_average if n_past else spot_rel
+    centre = math.log((n_past * past + n_future * spot_rel) / (n_past + n_future))
+    return np.linspace(centre - width, centre + width, n)
+
+
+def lagrange3(xp, V, pos):
+    """``V`` read at fractional node positions ``pos`` along its first axis (``pos`` shaped like
+    ``V``, clipped to [1, n − 2]) by 3-point (quadratic) Lagrange interpolation: at fixings of an
+    Asian, linear interpolation of the convex value leaves a bias that adds up."""
+    pos = xp.clip(pos, 1.0, V.shape[0] - 2.0)
+    j = xp.rint(pos).astype(np.int64)
+    u = pos - j
+    take = lambda k: xp.take_along_axis(V, k, axis=0)  # noqa: E731
+    return 0.5 * u * (u - 1) * take(j - 1) + (1 - u * u) * take(j) + 0.5 * u * (u + 1) * take(j + 1)
