@@ -13,10 +13,11 @@ import time
 import pandas as pd
 
 from ..core.backend import default_device, get_xp
+from ..core.errors import EngineError, OtcError
 from ..engines.fused.program import Scenario, build_batch
 from ..market.snapshot import MarketSnapshot
 from ..pricing import price
-from ..pricing.price import RATE_BUMP, SPOT_BUMP, VOL_BUMP, desk_greeks
+from ..pricing.price import RATE_BUMP, SPOT_BUMP, VOL_BUMP, best_engine, desk_greeks
 from ..pricing.request import parse_request
 from ..templates.context import PricingContext
 
@@ -33,14 +34,29 @@ def _as_market(market) -> MarketSnapshot:
     return market if isinstance(market, MarketSnapshot) else MarketSnapshot.from_dict(market)
 
 
+def _template_key(t) -> str:
+    return t if isinstance(t, str) else t.id
+
+
+def template_name(t) -> str:
+    return t if isinstance(t, str) else t.name
+
+
 def _cache_key(c: dict, snap: MarketSnapshot) -> str:
-    return json.dumps([c["template"], c["terms"], c.get("state"), c.get("fixings"), str(snap.valuation_date),
-                       snap.time_basis, snap.trading_days_per_year], sort_keys=True, default=str)
+    return json.dumps([_template_key(c["template"]), c["terms"], c.get("state"), c.get("fixings"),
+                       str(snap.valuation_date), snap.time_basis, snap.trading_days_per_year],
+                      sort_keys=True, default=str)
 
 
-def compile_book(contracts, market, cache: dict | None = None):
+def compile_book(contracts, market, cache: dict | None = None, engine: str = "fused", errors: dict | None = None):
     """(fused items, generic requests) where items are (index, ctx, program) for the fused Monte
     Carlo pass; contracts without a program (or with one for the batched PDE only) are generic.
+
+    ``engine="auto"`` sends contracts whose template has an exact closed form for their terms to
+    the generic path (priced analytically there) instead of the fused pass. ``errors``: a dict
+    that receives index → message for contracts that cannot be priced (user errors such as a
+    fixing missing); without it such a contract raises. A contract's ``template`` is a name or
+    a loaded ``Template`` (a booked trade's pinned version).
 
     ``cache`` (a dict kept by the caller between refreshes) holds each contract's compiled
     form for its valuation date: a refresh on new market data of the same day only re-reads
@@ -59,13 +75,21 @@ def compile_book(contracts, market, cache: dict | None = None):
             else:
                 generic.append((i, obj.with_market(snap)))
             continue
-        req = parse_request({"template": c["template"], "terms": c["terms"], "market": snap,
-                             **{k: c[k] for k in ("state", "fixings") if k in c}})
-        fn = req.template.get("fused")
-        ctx = PricingContext(req.template, req.terms, snap, req.state, req.fixings)
-        prog = fn(ctx) if callable(fn) else None
-        if prog is not None and prog.get("mc") is False:   # a program for the batched PDE only
-            prog = None
+        try:
+            req = parse_request({"template": c["template"], "terms": c["terms"], "market": snap,
+                                 **{k: c[k] for k in ("state", "fixings") if k in c}})
+            fn = req.template.get("fused")
+            ctx = PricingContext(req.template, req.terms, snap, req.state, req.fixings)
+            prog = fn(ctx) if callable(fn) else None
+            if prog is not None and prog.get("mc") is False:   # a program for the batched PDE only
+                prog = None
+            if prog is not None and engine == "auto" and best_engine(ctx) == "analytic":
+                prog = None
+        except OtcError as e:
+            if errors is None:
+                raise
+            errors[i] = str(e)
+            continue
         if prog is None:
             generic.append((i, req))
         else:
@@ -75,7 +99,7 @@ def compile_book(contracts, market, cache: dict | None = None):
     return fused, generic
 
 
-def run_batch(batch, paths: int, seed: int, device: str | None):
+def run_batch(batch, paths: int, seed: int, device: str | None, progress=None):
     dev = device or default_device()
     if dev in ("gpu", "cuda", "cupy"):
         get_xp("gpu")  # clear error when no GPU
@@ -84,20 +108,33 @@ def run_batch(batch, paths: int, seed: int, device: str | None):
         return run_cuda(batch, paths, seed)
     from ..engines.fused.reference import run_numpy
 
-    return run_numpy(batch, paths, seed)
+    return run_numpy(batch, paths, seed, progress=progress)
+
+
+ENGINE_CHOICES = ("fused", "auto")
 
 
 def price_book(contracts, market, paths: int = 100_000, seed: int = 20240101, greeks: bool = True,
-               device: str | None = None, scenarios=None, progress=None, cache: dict | None = None) -> pd.DataFrame:
+               device: str | None = None, scenarios=None, progress=None, cache: dict | None = None,
+               engine: str = "fused", errors: str = "raise", task_progress=None) -> pd.DataFrame:
     """Value (and Greeks) of every contract; one row per contract, in the input order.
 
     ``contracts``: dicts ``{"template", "terms", "state"?, "fixings"?, "id"?}`` on one market.
     ``scenarios`` overrides the bump set (e.g. a scenario grid); values per scenario are then
     returned as columns ``value[<name>]``. ``cache``: see ``compile_book`` (refreshes).
+    ``engine``: ``fused`` prices every contract with a program in the fused Monte Carlo pass;
+    ``auto`` first takes the exact closed form where the template has one for the terms (the
+    other contracts as with ``fused``; without a program: PDE, else Monte Carlo).
+    ``errors="record"`` gives a contract that cannot be priced a row with its ``error`` instead
+    of raising. Columns ``vol`` and ``rate`` are the contract's vol and zero rate to maturity.
+    ``task_progress(done, total)`` is called as the CPU pass completes its tasks.
     """
+    if engine not in ENGINE_CHOICES:
+        raise EngineError(f"must be one of {', '.join(ENGINE_CHOICES)}; got {engine!r}", "engine")
     t0 = time.perf_counter()
     snap = _as_market(market)
-    fused, generic = compile_book(contracts, snap, cache)
+    failed: dict | None = {} if errors == "record" else None
+    fused, generic = compile_book(contracts, snap, cache, engine=engine, errors=failed)
     t_compile = time.perf_counter() - t0
     scen = tuple(scenarios) if scenarios else (GREEK_SCENARIOS if greeks else GREEK_SCENARIOS[:1])
     out = [None] * len(contracts)
@@ -105,7 +142,7 @@ def price_book(contracts, market, paths: int = 100_000, seed: int = 20240101, gr
     if fused:
         batch = build_batch([(ctx, prog) for _, ctx, prog in fused], scen)
         t_build = time.perf_counter() - t1
-        mean, se = run_batch(batch, paths, seed, device)
+        mean, se = run_batch(batch, paths, seed, device, progress=task_progress)
         t_run = time.perf_counter() - t1 - t_build
         per: dict = {}
         for (j, name), m, s in zip(batch.tasks, mean, se):
@@ -113,7 +150,8 @@ def price_book(contracts, market, paths: int = 100_000, seed: int = 20240101, gr
         for j, (i, ctx, _) in enumerate(fused):
             vals = {k: v[0] for k, v in per[j].items()}
             row = {"value": ctx.notional * vals["base"], "stderr": ctx.notional * per[j]["base"][1],
-                   "engine": "fused-" + ("gpu" if (device or default_device()) in ("gpu", "cuda", "cupy") else "cpu")}
+                   "engine": "fused-" + ("gpu" if (device or default_device()) in ("gpu", "cuda", "cupy") else "cpu"),
+                   "vol": ctx.vol, "rate": ctx.r}
             if scenarios:
                 row.update({f"value[{k}]": ctx.notional * v for k, v in vals.items()})
             elif greeks:
@@ -122,20 +160,31 @@ def price_book(contracts, market, paths: int = 100_000, seed: int = 20240101, gr
     else:
         t_build = t_run = 0.0
     for i, req in generic:
-        engine = "pde" if req.template.has_pde else "mc"
-        r = price(req, engine=engine, paths=paths, seed=seed, greeks=greeks and not scenarios, device=device)
-        out[i] = {"value": r.value, "stderr": r.stderr, "engine": r.engine, **r.greeks}
+        eng = "auto" if engine == "auto" else ("pde" if req.template.has_pde else "mc")
+        try:
+            r = price(req, engine=eng, paths=paths, seed=seed, greeks=greeks and not scenarios, device=device)
+        except OtcError as e:
+            if failed is None:
+                raise
+            failed[i] = str(e)
+            continue
+        eng = r.engine
+        out[i] = {"value": r.value, "stderr": r.stderr, "engine": r.engine, "vol": r.details.get("vol"),
+                  "rate": r.details.get("rate"), **r.greeks}
         for sc in scenarios or ():
             if sc.theta:
                 continue
             bumped = req.with_market(req.market.bumped(spot_rel=sc.spot_rel, vol_abs=sc.vol_abs, rate_abs=sc.rate_abs,
                                                        underlying=req.terms.underlying))
-            out[i][f"value[{sc.name}]"] = price(bumped, engine=engine, paths=paths, seed=seed, device=device).value
+            out[i][f"value[{sc.name}]"] = price(bumped, engine=eng, paths=paths, seed=seed, device=device).value
+    for i, msg in (failed or {}).items():
+        out[i] = {"value": float("nan"), "engine": "failed", "error": msg}
     df = pd.DataFrame(out)
-    df.insert(0, "template", [c["template"] for c in contracts])
+    df.insert(0, "template", [template_name(c["template"]) for c in contracts])
     df.insert(0, "id", [c.get("id", i) for i, c in enumerate(contracts)])
     df.attrs["timing"] = {"compile_s": t_compile, "build_s": t_build, "run_s": t_run,
                           "total_s": time.perf_counter() - t0, "fused": len(fused), "generic": len(generic),
+                          "failed": len(failed or {}),
                           "rows": len(fused) * len(scen)}
     if progress:
         progress(df.attrs["timing"])

@@ -46,7 +46,7 @@ def register(root: typer.Typer) -> None:
     @root.command("price")
     def price_cmd(
         request: str = typer.Argument(..., help="request JSON file, or - for standard input"),
-        engine: str = typer.Option("mc", help="analytic | mc | pde"),
+        engine: str = typer.Option("auto", help="auto (closed form if exact, else PDE, else MC) | analytic | mc | pde"),
         paths: int = typer.Option(100_000, help="Monte Carlo paths"),
         seed: int = typer.Option(20240101, help="random seed (same seed = same paths)"),
         greeks: bool = typer.Option(False, "--greeks", help="add delta, gamma, vega, theta, rho"),
@@ -66,7 +66,7 @@ def register(root: typer.Typer) -> None:
         request: str = typer.Argument(..., help="request JSON file, or - for standard input"),
         field: str = typer.Option("coupon", "--for", help="term to solve for (coupon, participation, strike, ...)"),
         target: Optional[float] = typer.Option(None, help="target value in currency (default: par for notes, 0 for options)"),
-        engine: str = typer.Option("pde", help="analytic | mc | pde"),
+        engine: str = typer.Option("auto", help="auto | analytic | mc | pde"),
         paths: int = typer.Option(100_000),
         seed: int = typer.Option(20240101),
         as_json: bool = typer.Option(False, "--json"),

@@ -16,7 +16,7 @@ from ..templates.context import PricingContext
 from .engines import run_analytic, run_mc, run_pde
 from .request import PricingRequest, parse_request
 
-ENGINES = ("analytic", "mc", "pde")
+ENGINES = ("auto", "analytic", "mc", "pde")
 SPOT_BUMP = 0.01     # relative, for MC delta/gamma
 VOL_BUMP = 0.01      # one vol point
 RATE_BUMP = 0.001    # ten basis points, scaled to 1% (small enough to be linear, large
@@ -58,10 +58,28 @@ class EngineSettings:
     z_offset: int = 0
 
 
+def analytic_is_exact(ctx) -> bool:
+    """Whether the template's closed form is exact for this contract: its ``ANALYTIC_EXACT(ctx)``
+    if it declares one, else True (a template's ``analytic`` returns None where it has none)."""
+    fn = ctx.template.get("ANALYTIC_EXACT")
+    return bool(fn(ctx)) if callable(fn) else True
+
+
+def best_engine(ctx) -> str:
+    """The engine ``auto`` picks: the closed form where it is exact for these terms, else the PDE
+    where the template has one, else Monte Carlo."""
+    tpl = ctx.template
+    if tpl.has_analytic and analytic_is_exact(ctx) and tpl.get("analytic")(ctx) is not None:
+        return "analytic"
+    return "pde" if tpl.has_pde else "mc"
+
+
 def _value(req: PricingRequest, st: EngineSettings, market=None, terms=None, fixings=None):
     """(value fraction, stderr fraction, grid greeks) for a request on a (possibly bumped) market."""
     ctx = PricingContext(req.template, terms or req.terms, market or req.market, req.state,
                          req.fixings if fixings is None else fixings, xp=get_xp(st.device))
+    if st.engine == "auto":
+        st.engine = best_engine(ctx)
     if st.engine == "mc":
         v, se = run_mc(ctx, st.paths, st.seed, st.antithetic, st.chunk_paths, st.progress, st.z_offset)
         return v, se, {}, ctx
@@ -116,12 +134,14 @@ def _greeks(req: PricingRequest, st: EngineSettings, v0: float, grid: dict, ctx)
     return desk_greeks(values, ctx.notional, spot, ctx.s0, grid)
 
 
-def price(request, engine: str = "mc", paths: int = 100_000, seed: int = 20240101,
+def price(request, engine: str = "auto", paths: int = 100_000, seed: int = 20240101,
           greeks: bool = False, antithetic: bool = True, device: str | None = None,
           n_x: int = 1201, steps_per_day: float = 4.0, chunk_paths: int | None = None,
           progress=None) -> PriceResult:
     """Price ``request`` (dict, JSON text, file path or ``PricingRequest``) with ``engine``.
 
+    ``engine="auto"`` (default) takes the closed form where it is exact for these terms, else the
+    PDE where the template has one, else Monte Carlo; the result names the engine it used.
     Returns the value in currency for the whole notional; MC adds its standard error.
     """
     req = parse_request(request)
@@ -133,14 +153,14 @@ def price(request, engine: str = "mc", paths: int = 100_000, seed: int = 2024010
     t0 = time.perf_counter()
     v, se, grid, ctx = _value(req, st)
     out = PriceResult(value=ctx.notional * v, stderr=None if se is None else ctx.notional * se,
-                      engine=engine, template=req.template.name, version=req.template.version,
+                      engine=st.engine, template=req.template.name, version=req.template.version,
                       notional=ctx.notional)
     if greeks:
         out.greeks = _greeks(req, st, v, grid, ctx)
-    out.details = {"seconds": time.perf_counter() - t0, "paths": paths if engine == "mc" else None,
+    out.details = {"seconds": time.perf_counter() - t0, "paths": paths if st.engine == "mc" else None,
                    "device": "gpu" if ctx.xp.__name__ == "cupy" else "cpu",
                    "maturity_date": ctx.maturity.isoformat(), "spot": ctx.spot,
-                   "observation_dates": len(ctx.dates)}
+                   "observation_dates": len(ctx.dates), "vol": ctx.vol, "rate": ctx.r}
     return out
 
 

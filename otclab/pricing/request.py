@@ -53,9 +53,12 @@ def parse_request(obj) -> PricingRequest:
     for key in ("template", "terms", "market"):
         if key not in obj:
             raise InputError("is required", key)
-    if not isinstance(obj["template"], str):
+    if isinstance(obj["template"], Template):
+        tpl = obj["template"]      # a pinned version (e.g. a booked trade's), already loaded
+    elif isinstance(obj["template"], str):
+        tpl = get_template(obj["template"])
+    else:
         raise TemplateError("must be a template name or notebook path", "template")
-    tpl = get_template(obj["template"])
     raw_terms = obj["terms"]
     terms = tpl.schema.validate(raw_terms)
     market = obj["market"] if isinstance(obj["market"], MarketSnapshot) else MarketSnapshot.from_dict(obj["market"])

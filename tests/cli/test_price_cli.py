@@ -95,7 +95,7 @@ def test_bad_input_one_line_exit_2(tmp_path, capsys, label, req, message):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--engine", "fourier"], "engine: unknown engine 'fourier'; allowed: analytic, mc, pde"),
+    (["--engine", "fourier"], "engine: unknown engine 'fourier'; allowed: auto, analytic, mc, pde"),
     (["--engine", "analytic"], "template 'snowball' has no analytic formula"),
     (["--device", "tpu"], "device: unknown device 'tpu'; allowed: cpu, gpu"),
     (["--paths", "1"], "paths: paths must be at least 2"),
