@@ -1,0 +1,243 @@
+"""The store's tables (SQLAlchemy Core). Every table is append-only: a change is a new row.
+
+- ``templates``: each template version ever booked, with its tagged cells (so a trade prices with
+  its pinned version after the notebook changed);
+- ``trades`` (one row per trade id: identity and UTI uniqueness) and ``trade_versions`` (the
+  record: new, amend, correct, cancel);
+- ``fixing_imports``, ``fixings``: daily closes per underlying, revisions as new rows;
+- ``market_snapshots``: spots, curves and vols by content hash;
+- ``lifecycle_plans``: a trade version's observation plan, compiled once;
+- ``trade_events`` and ``cashflows``: what the lifecycle observed and what it pays;
+- ``runs``: successful lifecycle / EOD runs (with the watermark of trade versions they covered)
+  and failed ones with their error;
+- ``risk_snapshots``, ``risk_rows``, ``margin_calls``: immutable valuations;
+- ``collateral``: collateral movements per counterparty.
+
+Alembic migrations in ``otclab/store/migrations`` create these; ``metadata`` is their source.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (JSON, Column, Date, DateTime, Double, ForeignKey, Index, Integer, MetaData,
+                        String, Table, Text, UniqueConstraint)
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s", "pk": "pk_%(table_name)s"})
+
+templates = Table(
+    "templates", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("version", String(12), primary_key=True),
+    Column("sources", JSON, nullable=False),          # [[tag, source], ...] of the tagged cells
+    Column("path", Text),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+)
+
+trades = Table(
+    "trades", metadata,
+    Column("trade_id", String(64), primary_key=True),
+    Column("uti", String(52), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+trade_versions = Table(
+    "trade_versions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("trade_id", String(64), ForeignKey("trades.trade_id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("action", String(16), nullable=False),      # new | amend | correct | cancel
+    Column("template", String(64), nullable=False),
+    Column("template_version", String(12), nullable=False),
+    Column("terms", JSON, nullable=False),
+    Column("direction", String(4), nullable=False),
+    Column("counterparty_id", String(64), nullable=False),
+    Column("counterparty_name", Text, nullable=False),
+    Column("counterparty_uscc", String(18)),
+    Column("trade_date", Date, nullable=False),
+    Column("premium", Double, nullable=False),
+    Column("premium_date", Date, nullable=False),
+    Column("uti", String(52), nullable=False),
+    Column("underlying", String(16), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("notional", Double, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("maturity_date", Date, nullable=False),
+    Column("trader", String(64)),
+    Column("recorded_by", String(64)),
+    Column("reason", Text),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("trade_id", "version", name="uq_trade_versions_trade_id_version"),
+)
+Index("ix_trade_versions_underlying", trade_versions.c.underlying)
+Index("ix_trade_versions_counterparty", trade_versions.c.counterparty_id)
+
+fixing_imports = Table(
+    "fixing_imports", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("added", Integer, nullable=False),
+    Column("revised", Integer, nullable=False),
+    Column("flagged", Integer, nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    Column("imported_by", String(64)),
+)
+
+fixings = Table(
+    "fixings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("underlying", String(16), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("close", Double, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("import_id", Integer, ForeignKey("fixing_imports.id"), nullable=False),
+    Column("flag", Text),                              # e.g. "move of -12.3% from the previous close"
+    UniqueConstraint("underlying", "date", "revision", name="uq_fixings_underlying_date_revision"),
+)
+Index("ix_fixings_date", fixings.c.date)
+
+market_snapshots = Table(
+    "market_snapshots", metadata,
+    Column("id", String(20), primary_key=True),         # "MKT-" + 12 hex of the content hash
+    Column("valuation_date", Date, nullable=False),
+    Column("content_hash", String(64), nullable=False, unique=True),
+    Column("data", JSON, nullable=False),
+    Column("source", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_market_snapshots_date", market_snapshots.c.valuation_date)
+
+lifecycle_plans = Table(
+    "lifecycle_plans", metadata,
+    Column("version_id", Integer, ForeignKey("trade_versions.id"), primary_key=True),
+    Column("plan", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+runs = Table(
+    "runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),        # lifecycle | eod | refresh
+    Column("status", String(8), nullable=False),       # ok | failed
+    Column("from_date", Date),
+    Column("through_date", Date),
+    Column("watermark", Integer),                      # highest trade_versions.id the run covered
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=False),
+    Column("details", JSON),
+    Column("error", Text),
+)
+Index("ix_runs_kind_status", runs.c.kind, runs.c.status)
+
+trade_events = Table(
+    "trade_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("trade_id", String(64), ForeignKey("trades.trade_id"), nullable=False),
+    Column("version_id", Integer, ForeignKey("trade_versions.id"), nullable=False),  # terms it was derived under
+    Column("base_version", Integer, nullable=False),   # the new/correct version whose lineage it belongs to
+    Column("date", Date, nullable=False),
+    Column("seq", Integer, nullable=False),            # order among the trade's events of the date
+    Column("type", String(24), nullable=False),
+    Column("fixing_id", Integer, ForeignKey("fixings.id")),
+    Column("close", Double),
+    Column("level", Double),                           # the level compared against (fraction of S0)
+    Column("amount", Double),                          # holder's view, currency
+    Column("payment_date", Date),
+    Column("status", String(16), nullable=False),      # the trade's status after the event
+    Column("state", JSON, nullable=False),             # the lifecycle state after the event
+    Column("details", JSON),
+    Column("run_id", Integer, ForeignKey("runs.id")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("trade_id", "base_version", "date", "seq", name="uq_trade_events_key"),
+)
+Index("ix_trade_events_trade", trade_events.c.trade_id)
+Index("ix_trade_events_date", trade_events.c.date)
+
+cashflows = Table(
+    "cashflows", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("trade_id", String(64), ForeignKey("trades.trade_id"), nullable=False),
+    Column("version_id", Integer, ForeignKey("trade_versions.id"), nullable=False),
+    Column("event_id", Integer, ForeignKey("trade_events.id")),
+    Column("type", String(24), nullable=False),        # premium | coupon | knock_out | rebate | maturity | reversal
+    Column("event_date", Date, nullable=False),        # when it became known
+    Column("payment_date", Date, nullable=False),
+    Column("amount", Double, nullable=False),          # desk's view: + received, - paid
+    Column("currency", String(3), nullable=False),
+    Column("reverses", Integer, ForeignKey("cashflows.id")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_cashflows_trade", cashflows.c.trade_id)
+Index("ix_cashflows_event_date", cashflows.c.event_date)
+
+risk_snapshots = Table(
+    "risk_snapshots", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),        # eod | refresh
+    Column("valuation_date", Date, nullable=False),
+    Column("market_snapshot_id", String(20), ForeignKey("market_snapshots.id"), nullable=False),
+    Column("settings", JSON, nullable=False),          # engine choice, paths, seed, device
+    Column("template_versions", JSON, nullable=False),
+    Column("trades", Integer, nullable=False),
+    Column("totals", JSON, nullable=False),
+    Column("wall_s", Double, nullable=False),
+    Column("run_id", Integer, ForeignKey("runs.id")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_risk_snapshots_date", risk_snapshots.c.valuation_date)
+
+risk_rows = Table(
+    "risk_rows", metadata,
+    Column("snapshot_id", Integer, ForeignKey("risk_snapshots.id"), primary_key=True),
+    Column("trade_id", String(64), primary_key=True),
+    Column("version_id", Integer, nullable=False),
+    Column("template", String(64), nullable=False),
+    Column("template_version", String(12), nullable=False),
+    Column("underlying", String(16), nullable=False),
+    Column("counterparty_id", String(64), nullable=False),
+    Column("direction", String(4), nullable=False),
+    Column("notional", Double, nullable=False),
+    Column("maturity_date", Date, nullable=False),
+    Column("engine", String(16), nullable=False),
+    Column("spot", Double, nullable=False),
+    Column("vol", Double),
+    Column("rate", Double),
+    Column("value", Double),                           # desk's view, currency
+    Column("stderr", Double),
+    Column("delta", Double),
+    Column("gamma", Double),
+    Column("cash_delta", Double),
+    Column("vega", Double),
+    Column("theta", Double),
+    Column("rho", Double),
+    Column("error", Text),
+)
+
+margin_calls = Table(
+    "margin_calls", metadata,
+    Column("snapshot_id", Integer, ForeignKey("risk_snapshots.id"), primary_key=True),
+    Column("counterparty_id", String(64), primary_key=True),
+    Column("trades", Integer, nullable=False),
+    Column("notional", Double, nullable=False),
+    Column("initial_margin", Double, nullable=False),
+    Column("mtm", Double, nullable=False),             # desk's view of the counterparty's trades
+    Column("exposure", Double, nullable=False),
+    Column("threshold", Double, nullable=False),
+    Column("required", Double, nullable=False),
+    Column("held", Double, nullable=False),
+    Column("call", Double, nullable=False),            # + collateral the client must deliver, - to return
+    Column("action", String(8), nullable=False),       # call | return | none
+)
+
+collateral = Table(
+    "collateral", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("counterparty_id", String(64), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("asset", String(16), nullable=False),       # cash | bond | stock (haircuts in the policy)
+    Column("amount", Double, nullable=False),          # market value delivered to the desk (+) or returned (-)
+    Column("note", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_collateral_counterparty", collateral.c.counterparty_id)
