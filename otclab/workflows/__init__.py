@@ -1,0 +1,1 @@
+"""Stateful workflows on the store: lifecycle, end of day (valuation, P&L explain, margin), demo data."""
