@@ -119,7 +119,16 @@ def _current(conn, trade_id: str) -> StoredTrade:
     return found[0]
 
 
-def _reverse_flows(conn, trade_id: str, version_id: int, ts) -> int:
+def effective_date(conn, trade_date: Date | None = None) -> Date:
+    """When a change recorded now takes effect in the cash-flow ledger: the trading day after the
+    book's business date (the last lifecycle run), or today before any run; never before the
+    trade date."""
+    bd = business_date(conn)
+    d = sse_calendar().add_trading_days(bd, 1) if bd else Date.today()
+    return max(d, trade_date) if trade_date else d
+
+
+def _reverse_flows(conn, trade_id: str, version_id: int, ts, effective: Date) -> int:
     """Append a reversal of every cash flow of the trade not already reversed; returns how many."""
     cf = T.cashflows
     rows = conn.execute(select(cf).where(cf.c.trade_id == trade_id)).all()
@@ -127,7 +136,7 @@ def _reverse_flows(conn, trade_id: str, version_id: int, ts) -> int:
     todo = [r for r in rows if r.reverses is None and r.id not in reversed_ids and r.type != "reversal"]
     if todo:
         conn.execute(insert(cf), [{"trade_id": trade_id, "version_id": version_id, "event_id": r.event_id,
-                                   "type": "reversal", "event_date": ts.date(), "payment_date": r.payment_date,
+                                   "type": "reversal", "event_date": effective, "payment_date": r.payment_date,
                                    "amount": -r.amount, "currency": r.currency, "reverses": r.id, "created_at": ts}
                                   for r in todo])
     return len(todo)
@@ -182,10 +191,11 @@ def amend(store: Store, trade_id: str, changes: dict, reason: str, correct: bool
             **_version_row(rec, version, action, recorded_by, reason, mat, ts)))
         vid = res.inserted_primary_key[0]
         if correct:
-            _reverse_flows(conn, trade_id, vid, ts)
+            eff = effective_date(conn, rec.trade_date)
+            _reverse_flows(conn, trade_id, vid, ts, eff)
             flow = premium_cashflow(rec, vid, ts)
             if flow:
-                conn.execute(insert(T.cashflows).values(**flow))
+                conn.execute(insert(T.cashflows).values(**{**flow, "event_date": eff}))
         elif rec.premium != cur.record.premium or rec.direction != cur.record.direction:
             raise BookingError("premium and direction change only by a correction (--correct)", "changes")
     return rec.with_changes(version=version)
@@ -206,7 +216,7 @@ def cancel(store: Store, trade_id: str, reason: str, recorded_by: str | None = N
         last.update(version=last["version"] + 1, action="cancel", recorded_by=recorded_by, reason=reason,
                     recorded_at=ts)
         vid = conn.execute(insert(T.trade_versions).values(**last)).inserted_primary_key[0]
-        _reverse_flows(conn, trade_id, vid, ts)
+        _reverse_flows(conn, trade_id, vid, ts, effective_date(conn, cur.record.trade_date))
     return cur.record.with_changes(status="cancelled", version=last["version"])
 
 

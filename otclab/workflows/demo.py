@@ -133,15 +133,17 @@ def inception_premiums(raws: list[dict], closes: dict, paths: int = 2000, seed: 
             r["premium"] = round(max(float(v), 0.0), 2)
 
 
-def init_demo(folder, trades: int = 2500, seed: int = 7, paths: int = 4000, force: bool = False,
-              log=print, progress=None) -> dict:
-    """Create the demo store in ``folder`` (``folder/otclab.db``); returns a summary."""
+def init_demo(folder, trades: int = 4000, seed: int = 7, paths: int = 4000, force: bool = False,
+              log=print, progress=None, url: str | None = None, upto: str = "eod") -> dict:
+    """Create the demo store in ``folder`` (``folder/otclab.db``, or the empty database ``url``,
+    e.g. PostgreSQL) with its fixings CSV and market JSON; returns a summary. ``upto``: stop
+    after ``booking``, ``lifecycle`` or (default) ``eod``."""
     from ..workflows.eod.run import run_eod
     from ..workflows.lifecycle.run import run_lifecycle
 
     folder = Path(folder)
     db = folder / "otclab.db"
-    if db.exists():
+    if url is None and db.exists():
         if not force:
             raise InputError(f"{db} already exists; use it (export OTCLAB_DB_URL={sqlite_url(db)}) or pass --force "
                              "to build it again", "folder")
@@ -149,7 +151,11 @@ def init_demo(folder, trades: int = 2500, seed: int = 7, paths: int = 4000, forc
             p.unlink()
     folder.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    store = Store(sqlite_url(db))
+    url = url or sqlite_url(db)
+    store = Store(url)
+    with store.connect() as conn:
+        if trade_cmds.count(conn):
+            raise InputError(f"{store.display_url} already holds trades; the demo needs an empty store", "folder")
     closes = synthetic_closes(seed)
     csv_path = folder / "fixings.csv"
     csv_path.write_text(to_csv(closes), encoding="utf-8")
@@ -162,7 +168,7 @@ def init_demo(folder, trades: int = 2500, seed: int = 7, paths: int = 4000, forc
     with store.begin() as conn:
         markets.put(conn, mkt, "demo")
     raws = demo_trades(trades, closes, seed)
-    inception_premiums(raws, closes)
+    inception_premiums(raws, closes, paths=min(2000, paths))
     booked = trade_cmds.book(store, raws, recorded_by="demo", as_of=FIRST_CLOSE)
     log(f"booked {len(booked)} trades ({time.perf_counter() - t0:.1f} s so far)")
     # initial collateral: 15% of each counterparty's option-form notional, posted on its first trade
@@ -182,14 +188,22 @@ def init_demo(folder, trades: int = 2500, seed: int = 7, paths: int = 4000, forc
             conn.execute(insert(T.collateral), [{"counterparty_id": cp, "date": first[cp], "asset": "cash",
                                                  "amount": round(a, 2), "note": "initial margin (demo)",
                                                  "created_at": now()} for cp, a in sorted(post.items())])
+    out = {"db": str(db) if store.is_sqlite else store.display_url, "url": url, "trades": len(booked),
+           "closes": closes, "raws": raws}
+    if upto == "booking":
+        out["seconds"] = time.perf_counter() - t0
+        return out
     lc = run_lifecycle(store, EOD_DATE, progress=progress)
     log(f"lifecycle through {EOD_DATE}: {sum(lc.events.values())} events "
         f"({', '.join(f'{k} {v}' for k, v in sorted(lc.events.items()))}) in {lc.seconds:.1f} s")
-    eod = run_eod(store, EOD_DATE, paths=paths)
-    log(f"end of day {EOD_DATE}: snapshot {eod.snapshot_id}, {eod.trades} live trades valued "
-        f"({', '.join(f'{k} {v}' for k, v in sorted(eod.engines.items()))}), {paths} paths, {eod.wall_s:.1f} s")
-    return {"db": str(db), "url": sqlite_url(db), "trades": len(booked), "lifecycle": lc.to_dict(),
-            "snapshot_id": eod.snapshot_id, "live": eod.trades, "seconds": time.perf_counter() - t0}
+    out["lifecycle"] = lc
+    if upto == "eod":
+        rep = run_eod(store, EOD_DATE, paths=paths)
+        log(f"end of day {EOD_DATE}: snapshot {rep.snapshot_id}, {rep.trades} live trades valued "
+            f"({', '.join(f'{k} {v}' for k, v in sorted(rep.engines.items()))}), {paths} paths, {rep.wall_s:.1f} s")
+        out.update(eod=rep, snapshot_id=rep.snapshot_id, live=rep.trades)
+    out["seconds"] = time.perf_counter() - t0
+    return out
 
 
 __all__ = ["init_demo", "synthetic_closes", "demo_trades", "EOD_DATE", "LAST_CLOSE"]

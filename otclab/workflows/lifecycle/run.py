@@ -134,9 +134,14 @@ def _trading(d: Date, what: str) -> Date:
     return d
 
 
-def run_lifecycle(store: Store, through, wait: float = 0.0, chunk_days: int = CHUNK_DAYS, progress=None,
+def run_lifecycle(store: Store, through, wait: float = 0.0, chunk_days: int | None = None, progress=None,
                   list_events: int = 200) -> LifecycleReport:
-    """Observe every live trade through ``through`` (see module docstring)."""
+    """Observe every live trade through ``through`` (see module docstring). ``chunk_days``
+    trading days are committed at a time (default ``OTCLAB_LIFECYCLE_CHUNK_DAYS`` or 60)."""
+    import os
+
+    if chunk_days is None:
+        chunk_days = int(os.environ.get("OTCLAB_LIFECYCLE_CHUNK_DAYS", CHUNK_DAYS))
     through = _trading(parse_date(through, "date"), "date")
     t0 = time.perf_counter()
     rep = LifecycleReport(through=through)

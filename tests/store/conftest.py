@@ -1,0 +1,117 @@
+"""Store fixtures: every store test runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from ``OTCLAB_TEST_PG_URL`` (``.ci/run`` starts a cluster and sets it) or, when
+the server binaries are installed, from a cluster this session starts itself
+(``scripts/pg-test-cluster``). Each test gets a database of its own. Without PostgreSQL the
+``postgresql`` cases are skipped, unless ``OTCLAB_REQUIRE_PG=1`` (CI), where they fail.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BACKENDS = ("sqlite", "postgresql")
+
+
+def _start_cluster(tmp: Path) -> str | None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    port = 56000 + (int(worker[2:]) if worker[2:].isdigit() else 0) + (os.getpid() % 300) * 3
+    try:
+        out = subprocess.run([str(ROOT / "scripts" / "pg-test-cluster"), "start", str(tmp), str(port)],
+                             capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    url = os.environ.get("OTCLAB_TEST_PG_URL")
+    started = None
+    if not url:
+        import tempfile
+
+        # directly under /tmp: the server runs as 'postgres', which cannot enter pytest's folders
+        d = Path(tempfile.mkdtemp(prefix="otclab-pg-"))
+        url = _start_cluster(d)
+        started = d
+    if not url and os.environ.get("OTCLAB_REQUIRE_PG") == "1":
+        pytest.fail("PostgreSQL is required (OTCLAB_REQUIRE_PG=1) but no server could be started")
+    yield url
+    if started is not None:
+        import shutil
+
+        subprocess.run([str(ROOT / "scripts" / "pg-test-cluster"), "stop", str(started)], capture_output=True)
+        shutil.rmtree(started, ignore_errors=True)
+
+
+def _pg_database(server: str) -> tuple[str, callable]:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(make_url(server).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+
+    def drop():
+        from otclab.store import db as dbm
+
+        for key in [k for k in dbm._STORES if name in k]:
+            dbm._STORES.pop(key).dispose()
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return url, drop
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path, pg_server):
+    """A fresh, empty database URL on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'otclab.db'}"
+        return
+    if not pg_server:
+        pytest.skip("PostgreSQL not available (set OTCLAB_TEST_PG_URL or install postgresql)")
+    url, drop = _pg_database(pg_server)
+    yield url
+    drop()
+
+
+@pytest.fixture
+def store(db_url):
+    from otclab.store.db import Store
+
+    st = Store(db_url)
+    yield st
+    st.dispose()
+
+
+def new_url(backend: str, folder: Path, pg: str | None):
+    """(url, cleanup) of a fresh database on ``backend``."""
+    if backend == "sqlite":
+        return f"sqlite:///{folder / 'otclab.db'}", (lambda: None)
+    if not pg:
+        pytest.skip("PostgreSQL not available (set OTCLAB_TEST_PG_URL or install postgresql)")
+    return _pg_database(pg)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo(request, tmp_path_factory, pg_server):
+    """A small demo store (history, booked trades of every family, lifecycle, one EOD)."""
+    from otclab.store.db import Store
+    from otclab.workflows.demo import init_demo
+
+    folder = tmp_path_factory.mktemp(f"demo-{request.param}")
+    url, cleanup = new_url(request.param, folder, pg_server)
+    info = init_demo(folder, trades=260, paths=400, url=url, log=lambda *a: None)
+    st = Store(url)
+    yield {"store": st, "folder": folder, "backend": request.param, **info}
+    st.dispose()
+    cleanup()
