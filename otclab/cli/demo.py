@@ -12,7 +12,7 @@ app = typer.Typer(help="Create a demo store: closes, a seasoned book of every fa
 
 @app.command("init")
 def init_cmd(folder: Path = typer.Argument(..., help="folder for otclab.db, fixings.csv and market.json"),
-             trades: int = typer.Option(4000, help="trades to book over the two years (about half stay live)"),
+             trades: int = typer.Option(4800, help="trades to book over the two years (about 2000 stay live)"),
              paths: int = typer.Option(4000, help="Monte Carlo paths of the demo's end-of-day valuation"),
              seed: int = typer.Option(7), force: bool = typer.Option(False, "--force", help="rebuild an existing store")) -> None:
     """Build the demo store in FOLDER and print how to use it."""

@@ -87,13 +87,14 @@ def base_market(d: Date, spots: dict) -> dict:
             "time_basis": "trading"}
 
 
-def demo_trades(n: int, closes: dict, seed: int = 7) -> list[dict]:
+def demo_trades(n: int, closes: dict, seed: int = 7, starts: list | None = None) -> list[dict]:
     """``n`` trades of every family started on trading days of the history (more of them
-    recently, as a growing desk books), each maturing by ``LAST_MATURITY``."""
+    recently, as a growing desk books; or uniformly on ``starts``), each maturing by
+    ``LAST_MATURITY``."""
     cal = sse_calendar()
     rng = np.random.default_rng(seed + 1)
-    days = [d for d in sorted(closes["000905.SH"]) if d <= EOD_DATE and d > FIRST_CLOSE]
-    w = np.linspace(1.0, 3.0, len(days))
+    days = starts or [d for d in sorted(closes["000905.SH"]) if d <= EOD_DATE and d > FIRST_CLOSE]
+    w = np.ones(len(days)) if starts else np.linspace(1.0, 3.0, len(days))
     w /= w.sum()
     cps = counterparties(40, seed)
     out = []
@@ -133,7 +134,7 @@ def inception_premiums(raws: list[dict], closes: dict, paths: int = 2000, seed: 
             r["premium"] = round(max(float(v), 0.0), 2)
 
 
-def init_demo(folder, trades: int = 4000, seed: int = 7, paths: int = 4000, force: bool = False,
+def init_demo(folder, trades: int = 4800, seed: int = 7, paths: int = 4000, force: bool = False,
               log=print, progress=None, url: str | None = None, upto: str = "eod") -> dict:
     """Create the demo store in ``folder`` (``folder/otclab.db``, or the empty database ``url``,
     e.g. PostgreSQL) with its fixings CSV and market JSON; returns a summary. ``upto``: stop

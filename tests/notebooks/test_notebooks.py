@@ -34,8 +34,20 @@ def test_walkthrough_adds_a_structure_without_code_changes(tmp_path):
     assert list((tmp_path / "runs").glob("airbag-*.ipynb"))
 
 
-@pytest.mark.parametrize("name", ["quickstart.ipynb", "new_structure_walkthrough.ipynb"])
+@pytest.mark.parametrize("name", ["quickstart.ipynb", "new_structure_walkthrough.ipynb", "book.ipynb"])
 def test_notebooks_hold_no_pricing_logic(name):
     # Apps call otclab: no payoff maths (np.maximum / exp of paths) in the tutorial notebooks.
     src = "".join("".join(c["source"]) for c in json.loads((NB / name).read_text())["cells"])
     assert "np.maximum" not in src and "def payoff" not in src
+
+
+def test_book_notebook_reads_the_store(tmp_path):
+    out = tmp_path / "book.ipynb"
+    pm.execute_notebook(str(NB / "book.ipynb"), str(out),
+                        parameters={"db_url": f"sqlite:///{tmp_path / 'store' / 'otclab.db'}", "demo_trades": 200,
+                                    "paths": 300}, cwd=str(NB), kernel_name="python3", progress_bar=False)
+    outs = _outputs(out)
+    assert not [o for o in outs if o["output_type"] == "error"]
+    assert any("image/png" in o.get("data", {}) for o in outs)          # the explain plot
+    text = "".join("".join(o["text"]) for o in outs if o.get("name") == "stdout")
+    assert "snapshot 2 of 2025-12-31" in text and "state:" in text

@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from ...core.dates import Date, parse_date
 from ...core.errors import OtcError
@@ -26,8 +26,7 @@ from ...store.book import load_book
 from ...store.db import Store, now
 from ...store.fixings import latest
 from ...store.markets import market_for_date
-from ..lifecycle.plan import compile_plan
-from ..lifecycle.run import LifecycleReport, _trading, run_lifecycle
+from ..lifecycle.run import LifecycleReport, _trading, plans_for, run_lifecycle
 from .margin import collateral_held, load_policy, margin_calls
 
 GREEKS = ("delta", "gamma", "cash_delta", "vega", "theta", "rho")
@@ -64,22 +63,10 @@ class EodReport:
                 "margin_calls": [m for m in self.margin if m["action"] != "none"]}
 
 
-def _plans_for(conn, trades) -> dict:
-    lp = T.lifecycle_plans
-    ids = [t.version_id for t in trades]
-    out = {}
-    for i in range(0, len(ids), 900):
-        out.update(conn.execute(select(lp.c.version_id, lp.c.plan).where(lp.c.version_id.in_(ids[i:i + 900]))).all())
-    for t in trades:
-        if t.version_id not in out:
-            out[t.version_id] = compile_plan(t.template, t.record.terms)
-    return out
-
-
 def pricing_contracts(conn, trades, d: Date) -> list[dict]:
     """The trades as pricing contracts on ``d``: pinned template, terms and the closes of their
     past observation dates (the templates derive knock-in, missed coupons, averages from them)."""
-    plans = _plans_for(conn, trades)
+    plans, _ = plans_for(conn, trades)
     starts = min((t.record.start_date for t in trades), default=d)
     import datetime as dt
 

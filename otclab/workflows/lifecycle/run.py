@@ -58,8 +58,9 @@ class LifecycleReport:
                                for t, d, k, a in self.listed]}
 
 
-def _plans(conn, trades: list[StoredTrade]) -> tuple[dict, int]:
-    """version id → plan, compiling (and storing) the plans not yet compiled."""
+def plans_for(conn, trades: list[StoredTrade]) -> tuple[dict, int]:
+    """(version id → plan, how many were compiled): the stored plans of ``trades``, compiling and
+    storing those not compiled yet (in the caller's transaction)."""
     lp = T.lifecycle_plans
     ids = [t.version_id for t in trades]
     out = {}
@@ -152,7 +153,7 @@ def run_lifecycle(store: Store, through, wait: float = 0.0, chunk_days: int | No
             started = now()
             with store.begin() as conn:
                 trades = [t for t in load_book(conn) if t.status == "live"]
-                plans, compiled = _plans(conn, trades)
+                plans, compiled = plans_for(conn, trades)
                 rep.plans_compiled += compiled
                 ck = checkpoints(trades, plans, _covered(conn))
                 todo = [t for t in trades if ck[t.trade_id] < through.toordinal()]
