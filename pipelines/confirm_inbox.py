@@ -3,8 +3,10 @@
 Usage: python pipelines/confirm_inbox.py ROOT [--book trades.json] [--settle 2]
 
 ROOT holds ``inbox/`` (scanner and e-mail drop), ``processed/``, ``quarantine/`` and
-``log.jsonl``. The logic lives in ``otclab.confirm.inbox``; this script only parses arguments.
-Safe to kill at any time and to rerun: each file is processed once (by content hash).
+``log.jsonl``. The book is a JSON list of trades in the trade record's form
+(``TradeRecord.to_dict()``, as ``otclab trades show ID --json`` prints them under "trade"), or
+an object trade id -> trade. The logic lives in ``otclab.confirm.inbox``; this script only
+parses arguments. Safe to kill at any time and to rerun: each file is processed once (by content hash).
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ def main(argv=None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("root", type=Path)
-    ap.add_argument("--book", type=Path, default=None, help="booked trades, a JSON list")
+    ap.add_argument("--book", type=Path, default=None, help="booked trades (trade record JSON): a list, or id -> trade")
     ap.add_argument("--settle", type=float, default=2.0, help="skip files younger than this (s)")
     args = ap.parse_args(argv)
     try:

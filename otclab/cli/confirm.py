@@ -27,9 +27,19 @@ def _load_json(path: Path, what: str):
         raise InputError(f"{path} is not valid JSON (line {exc.lineno}: {exc.msg})", field=what) from exc
 
 
+TRADE_HELP = ("Booked trade JSON in the trade record's form: trade_id, template, terms, direction, "
+              "counterparty {id, name, uscc?}, trade_date (what `otclab trades show ID --json` prints).")
+
+
+def _load_trade(path: Path):
+    from ..confirm.trade import read_trade
+
+    return read_trade(_load_json(path, "trade"))
+
+
 @app.command()
 def generate(
-    trade: Path = typer.Argument(..., help="Booked trade as JSON: term sheet + trade_id, counterparty, trade_date."),
+    trade: Path = typer.Argument(..., help=TRADE_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="PDF to write."),
     layout: str = typer.Option("table2", help="table2 | table4 | clauses | mixed"),
     scan: bool = typer.Option(False, help="Also degrade it into an image-only scan (for testing the OCR route)."),
@@ -43,10 +53,7 @@ def generate(
 
     if layout not in ("table2", "table4", "clauses", "mixed"):
         raise InputError(f"unknown layout {layout!r}; allowed: table2, table4, clauses, mixed", field="layout")
-    t = _load_json(trade, "trade")
-    if not isinstance(t, dict):
-        raise InputError("must hold one JSON object (the booked trade)", field="trade")
-    render_confirmation(t, out, Style(layout=layout))
+    render_confirmation(_load_trade(trade), out, Style(layout=layout))
     if scan:
         tmp = out.with_name(f".{out.name}.text.pdf")
         out.replace(tmp)
@@ -81,16 +88,16 @@ def extract(
 @app.command()
 def reconcile(
     file: Path = typer.Argument(..., help="Confirmation PDF."),
-    trade: Path = typer.Option(..., "--trade", help="Booked trade JSON to compare with."),
+    trade: Path = typer.Option(..., "--trade", help=TRADE_HELP),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Compare a confirmation with the booked trade; exit 1 when anything differs."""
     from ..confirm.extract import extract_file
     from ..confirm.reconcile import reconcile as rec
 
-    booked = _load_json(trade, "trade")
+    booked = _load_trade(trade)
     ex = extract_file(file)
-    mism = rec(booked, ex.fields)
+    mism = rec(ex.fields, booked)
     if as_json:
         print(json.dumps({"source": ex.source, "mismatches": [m.to_json() for m in mism],
                           "warnings": ex.warnings}, ensure_ascii=False, indent=1, default=str))
@@ -105,7 +112,8 @@ def reconcile(
 @app.command()
 def inbox(
     root: Path = typer.Argument(..., help="Folder holding inbox/, processed/, quarantine/ and log.jsonl."),
-    book: Optional[Path] = typer.Option(None, help="Booked trades: a JSON list (or id -> trade object)."),
+    book: Optional[Path] = typer.Option(None, help="Booked trades in the trade record's JSON form: a list, "
+                                        "or an object trade id -> trade."),
     settle: float = typer.Option(2.0, help="Leave files modified less than this many seconds ago."),
     as_json: bool = typer.Option(False, "--json", help="Print this run's log entries as JSON lines."),
 ) -> None:

@@ -1,6 +1,6 @@
 """Print a Chinese trade confirmation (交易确认书) PDF for a booked trade.
 
-``render_confirmation(trade, path, style)`` writes the PDF with reportlab in the CJK font the
+``render_confirmation(trade, path, style)`` writes the PDF of a ``TradeRecord`` with reportlab in the CJK font the
 project installs (WenQuanYi Zen Hei, Debian ``fonts-wqy-zenhei``). ``Style`` chooses how the
 document is laid out and worded, so the same trade can be printed the way different dealers do:
 two- or four-column term tables, numbered clauses or a mix, label wording, how levels, dates and
@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import InputError
-from .termsheet import TEMPLATE_FIELDS, confirmation_fields, validate
+from ..store.record import TradeRecord
+from .trade import TERM_FIELDS, check_confirmable, confirmation_fields
 from .underlyings import name_of
 from .values import format_date_cn
 
@@ -166,6 +167,7 @@ def fmt_level(x: float, s0: float, style: Style) -> str:
 
 
 def fmt_rate(x: float, kind: str, style: Style, monthly: bool = False) -> str:
+    """A rate as printed: ``kind`` "coupon" is an annual coupon; other rates print as a plain percent."""
     if monthly:
         return f"每月{x / 12 * 100:.4f}%（年化{x * 100:.2f}%）" if style.layout == "mixed" else f"每月{x / 12 * 100:.4f}%"
     if kind == "coupon":
@@ -180,19 +182,19 @@ def fmt_option(o: str, style: Style) -> str:
 
 # ------------------------------------------------------------------ document content
 
-def _label(f: str, style: Style, trade: dict) -> str:
-    if f == "barrier" and trade["template"] == "phoenix":
+def _label(f: str, style: Style, trade: TradeRecord) -> str:
+    if f == "barrier" and trade.template == "phoenix":
         return PHOENIX_BARRIER_LABELS[style.labels.get(f, 0) % 3]
-    if f == "coupon" and trade["template"] == "digital":
+    if f == "coupon" and trade.template == "digital":
         return DIGITAL_COUPON_LABELS[style.labels.get(f, 0) % 3]
     opts = PRINT_LABELS[f]
     return opts[style.labels.get(f, 0) % len(opts)]
 
 
-def term_rows(trade: dict, style: Style) -> list[tuple[str, str]]:
+def term_rows(trade: TradeRecord, style: Style) -> list[tuple[str, str]]:
     """(label, printed value) pairs of the economic terms, in the order the form prints them."""
     c = confirmation_fields(trade)
-    tpl, s0 = trade["template"], float(trade["initial_price"])
+    tpl, s0 = trade.template, c["initial_price"]
     name = name_of(c["underlying"])
     under = f"{name}（{c['underlying']}）" if style.show_code or name == c["underlying"] else name
     rows = [
@@ -205,7 +207,7 @@ def term_rows(trade: dict, style: Style) -> list[tuple[str, str]]:
         (_label("notional", style, trade), fmt_amount(c["notional"], style)),
         (_label("initial_price", style, trade), fmt_price(s0) + ("点" if c["underlying"].startswith(("000", "399", "932")) else "元")),
     ]
-    for f in TEMPLATE_FIELDS[tpl]:
+    for f in TERM_FIELDS[tpl]:
         v = c.get(f)
         if v is None:
             continue
@@ -214,20 +216,39 @@ def term_rows(trade: dict, style: Style) -> list[tuple[str, str]]:
         elif f in ("strike", "ko_barrier", "ki_barrier", "barrier"):
             rows.append((_label(f, style, trade), fmt_level(v, s0, style)))
         else:
-            rows.append((_label(f, style, trade), fmt_rate(v, f, style, monthly=(tpl == "phoenix" and f == "coupon"))))
+            # a digital's coupon is its payout, a fraction of notional paid once: not an annual rate
+            kind = "payout" if tpl == "digital" else f
+            rows.append((_label(f, style, trade), fmt_rate(v, kind, style, monthly=(tpl == "phoenix" and f == "coupon"))))
     return rows
 
 
-def _observation_text(trade: dict) -> list[str]:
-    tpl = trade["template"]
+def _observation_text(trade: TradeRecord) -> list[str]:
+    """The observation clauses, worded from the terms (lock-up, frequencies, monitoring, ...)."""
+    tpl, t = trade.template, trade.terms
     if tpl in ("snowball", "phoenix"):
-        return ["敲出观察：自起始日后第3个月起，每月对应日（遇非交易日顺延至下一交易日）观察标的收盘价格，"
-                "若不低于敲出价格则发生敲出，合约提前终止。",
-                "敲入观察：起始日（不含）至期末观察日（含）的每个交易日观察标的收盘价格，若低于敲入价格则发生敲入。"]
+        first = max(t.get("lockup_months") or 0, 1)
+        if t.get("ko_frequency") == "daily":
+            ko = f"敲出观察：自起始日后第{first}个月对应日起，每个交易日观察标的收盘价格，"
+        else:
+            ko = f"敲出观察：自起始日后第{first}个月起，每月对应日（遇非交易日顺延至下一交易日）观察标的收盘价格，"
+        out = [ko + "若不低于敲出价格则发生敲出，合约提前终止。"]
+        if t.get("ki_barrier") is not None:
+            out.append("敲入观察：起始日（不含）至期末观察日（含）的每个交易日观察标的收盘价格，若低于敲入价格则发生敲入。")
+        else:
+            out.append("本交易不设敲入观察。")
+        return out
     if tpl in ("barrier", "sharkfin"):
-        return ["障碍观察：存续期内每个交易日收盘观察；障碍事件发生后按约定支付补偿收益并提前终止。"]
+        when = {"expiry": "仅于到期日收盘观察", "continuous": "存续期内连续观察"}.get(t.get("monitoring"),
+                                                                                 "存续期内每个交易日收盘观察")
+        if str(t.get("barrier_type", "")).endswith("_in"):
+            return [f"障碍观察：{when}；障碍事件发生后期权生效，未发生障碍事件的按约定支付补偿收益。"]
+        return [f"障碍观察：{when}；障碍事件发生后按约定支付补偿收益并提前终止。"]
     if tpl == "asian":
-        return ["平均价格：期末价格为存续期内每月观察日标的收盘价格的算术平均值。"]
+        days = {"daily": "每个交易日", "weekly": "每周观察日", "monthly": "每月观察日"}[t["fixings"]]
+        mean = "几何" if t["averaging"] == "geometric" else "算术"
+        return [f"平均价格：期末价格为存续期内{days}标的收盘价格的{mean}平均值。"]
+    if t.get("exercise") == "american":
+        return ["行权方式：美式，存续期内任一交易日均可行权，按行权日标的收盘价格结算。"]
     return ["行权方式：欧式，仅于到期日行权，按到期日标的收盘价格结算。"]
 
 
@@ -250,15 +271,16 @@ _BOILER = [
 ]
 
 
-def render_confirmation(trade: dict, path: str | Path, style: Style | None = None) -> Path:
-    """Write the confirmation of ``trade`` to ``path`` (a text-layer PDF) and return the path."""
+def render_confirmation(trade: TradeRecord, path: str | Path, style: Style | None = None) -> Path:
+    """Write the confirmation of ``trade`` to ``path`` (a text-layer PDF) and return the path;
+    ``TermsError`` naming the field for a trade no form exists for (template, currency)."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    validate(trade)
+    check_confirmable(trade)
     style = style or Style()
     font = _font()
     fs = style.font_size
@@ -266,8 +288,8 @@ def render_confirmation(trade: dict, path: str | Path, style: Style | None = Non
     title = ParagraphStyle("title", fontName=font, fontSize=fs + 6, leading=(fs + 6) * 1.5, alignment=1)
     head = ParagraphStyle("head", parent=body, fontSize=fs + 1.5, leading=(fs + 1.5) * 1.8)
 
-    tpl = trade["template"]
-    we, they = OUR_FIRM, trade["counterparty"]
+    tpl = trade.template
+    we, they = OUR_FIRM, trade.counterparty.name
     party_a, party_b = (we, they) if style.we_are_party_a else (they, we)
     story = [Paragraph(f"场外期权交易确认书（{STRUCTURE_NAMES[tpl][style.structure_name % 2]}）", title),
              Spacer(1, 4 * mm)]

@@ -1,7 +1,8 @@
 """The confirmations inbox: a folder in; processed and quarantine folders and a JSON-lines log out.
 
 Every file dropped into the inbox is read, hashed (SHA-256 of its bytes), extracted, reconciled
-with the book when its trade id is booked, then moved out of the inbox:
+with the book when its trade id is booked (the book: ``TradeRecord``s, or their JSON form), then
+moved out of the inbox:
 
 - ``processed/<hash12>_<name>`` with ``<hash12>_<name>.json`` beside it (the extraction);
 - ``quarantine/<hash12>_<name>`` with ``.reason.txt`` beside it, for a file that is not a PDF,
@@ -29,6 +30,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..core.errors import InputError, OtcError
 
@@ -144,16 +146,40 @@ def _pending(paths: InboxPaths, settle_seconds: float) -> list[Path]:
     return sorted(out, key=lambda p: (p.stat().st_mtime, p.name))
 
 
-def _book_index(book: list[dict] | dict | None) -> dict:
+def book_index(book: list | dict | None) -> dict:
+    """The booked trades by canonical trade id (``values.id_key``): ``TradeRecord``s, or their
+    JSON form (``TradeRecord.to_dict()``) validated with ``trade.read_trade``; ``book`` is a list
+    of them or a mapping trade id -> trade. A trade that fails validation is indexed as its
+    ``OtcError`` (reconciling with it gives a warning naming the field); one without any trade
+    id is an ``InputError``."""
+    from .trade import read_trade
     from .values import id_key
 
     if not book:
         return {}
-    trades = book.values() if isinstance(book, dict) else book
-    return {id_key(str(t["trade_id"])): t for t in trades if t.get("trade_id")}
+    if isinstance(book, dict):
+        items = [(f"book.{k}", k, t) for k, t in book.items()]
+    elif isinstance(book, list):
+        items = [(f"book[{i}]", None, t) for i, t in enumerate(book)]
+    else:
+        raise InputError("must be a list of trades or a mapping trade id -> trade", field="book")
+    out: dict[str, Any] = {}
+    for prefix, key, raw in items:
+        try:
+            rec = read_trade(raw, prefix)
+        except OtcError as exc:
+            tid = raw.get("trade_id") if isinstance(raw, dict) else None
+            if not isinstance(tid, str) or not tid.strip():
+                tid = key
+            if not tid:
+                raise InputError(f"a booked trade without a trade id ({exc})", field=f"{prefix}.trade_id") from None
+            out[id_key(str(tid))] = exc
+            continue
+        out[id_key(rec.trade_id)] = rec
+    return out
 
 
-def process_file(path: Path, book_index: dict) -> dict:
+def process_file(path: Path, index: dict) -> dict:
     """Extraction and reconciliation of one file, as the log entry's result part."""
     from .extract import extract_file
     from .reconcile import reconcile
@@ -171,27 +197,30 @@ def process_file(path: Path, book_index: dict) -> dict:
     entry = {"status": "processed", "fields": ex.fields, "confidence": ex.confidence,
              "warnings": ex.warnings, "mismatches": None, "booked": False}
     tid = ex.fields.get("trade_id")
-    booked = book_index.get(id_key(tid)) if tid else None
-    if booked is not None:
+    booked = index.get(id_key(tid)) if tid else None
+    if isinstance(booked, OtcError):
+        entry["warnings"].append(f"booked trade {tid} is invalid: {booked}")
+    elif booked is not None:
         try:
-            entry["mismatches"] = [m.to_json() for m in reconcile(booked, ex.fields)]
+            entry["mismatches"] = [m.to_json() for m in reconcile(ex.fields, booked)]
             entry["booked"] = True
-        except OtcError as exc:
-            entry["warnings"].append(f"booked trade {tid} is invalid: {exc}")
+        except OtcError as exc:  # e.g. a template no confirmation form exists for
+            entry["warnings"].append(f"booked trade {tid} cannot be confirmed: {exc}")
     elif tid:
         entry["warnings"].append(f"no booked trade with id {tid}")
     low = [f for f, c in ex.confidence.items() if c < 0.8]
-    entry["review"] = bool(entry["mismatches"]) or booked is None or bool(low) or any(
+    entry["review"] = bool(entry["mismatches"]) or not entry["booked"] or bool(low) or any(
         w.startswith("not found") for w in ex.warnings)
     entry["timing"] = {"seconds": round(time.perf_counter() - t0, 3), "pages": ex.pages}
     return entry
 
 
-def run_inbox(paths: InboxPaths, book: list[dict] | dict | None = None, settle_seconds: float = 0.0,
+def run_inbox(paths: InboxPaths, book: list | dict | None = None, settle_seconds: float = 0.0,
               on_entry=None) -> list[dict]:
-    """Process every file waiting in the inbox once; returns the log entries written this run."""
+    """Process every file waiting in the inbox once; returns the log entries written this run.
+    ``book``: the booked trades to reconcile with (see ``book_index``)."""
     paths.make()
-    index = _book_index(book)
+    index = book_index(book)
     written = []
     with _locked(paths):
         done = {e["sha256"]: e for e in read_log(paths.log)

@@ -1,18 +1,19 @@
 """Reconcile an extracted confirmation with the booked trade.
 
-``reconcile(booked_trade, extracted_fields)`` compares every field the booked trade implies
-(``termsheet.confirmation_fields``) with what was read from the counterparty's document and
-returns one ``Mismatch`` per difference, with both values. A field the document does not show is
-a mismatch of kind ``missing``; a field the document shows but the booking does not have is
-kind ``unexpected`` (e.g. a barrier on a trade booked as vanilla).
+``reconcile(extracted, trade)`` compares every field the booked ``TradeRecord`` implies
+(``trade.confirmation_fields``, the confirmation's own vocabulary) with what was read from the
+counterparty's document and returns one ``Mismatch`` per difference, with both values. A field
+the document does not show is a mismatch of kind ``missing``; a field the document shows but the
+booking does not have is kind ``unexpected`` (e.g. a barrier on a trade booked as vanilla).
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from ..store.record import TradeRecord
 from .accuracy import same_value
 from .extract import FIELDS
-from .termsheet import confirmation_fields, validate
+from .trade import confirmation_fields
 
 
 @dataclass
@@ -29,10 +30,9 @@ class Mismatch:
         return f"{self.field}: booked {self.booked!r}, document {self.document!r} ({self.kind})"
 
 
-def reconcile(booked: dict, extracted: dict) -> list[Mismatch]:
-    """Mismatches between a booked trade (term sheet + trade facts) and extracted fields."""
-    validate(booked)
-    expected = confirmation_fields(booked)
+def reconcile(extracted: dict, trade: TradeRecord) -> list[Mismatch]:
+    """Mismatches between the fields extracted from a confirmation and the booked trade."""
+    expected = confirmation_fields(trade)
     out = []
     for f in FIELDS:
         b, d = expected.get(f), extracted.get(f)

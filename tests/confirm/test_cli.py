@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from otclab.cli.main import main
-from otclab.confirm.termsheet import confirmation_fields
+from otclab.confirm.trade import confirmation_fields
 
 
 
@@ -28,16 +28,18 @@ def test_extract_json(text_pdf, trade, capsys):
 
 
 def test_generate_then_reconcile(tmp_path, trade, capsys):
-    tf = write_json(tmp_path / "trade.json", trade)
+    tf = write_json(tmp_path / "trade.json", trade.to_dict())  # what `otclab trades show ID --json` has
     pdf = tmp_path / "out.pdf"
     assert main(["confirm", "generate", str(tf), "--out", str(pdf), "--layout", "clauses"]) == 0
     assert main(["confirm", "reconcile", str(pdf), "--trade", str(tf)]) == 0
     assert "matches the booking" in capsys.readouterr().out
-    other = write_json(tmp_path / "other.json", dict(trade, coupon=round(trade["coupon"] + 0.01, 6)))
+    raw = trade.to_dict()
+    coupon = raw["terms"]["coupon"]
+    other = write_json(tmp_path / "other.json", {"trade": dict(raw, terms={**raw["terms"], "coupon": round(coupon + 0.01, 6)})})
     assert main(["confirm", "reconcile", str(pdf), "--trade", str(other), "--json"]) == 1
     rep = json.loads(capsys.readouterr().out)
     assert [m["field"] for m in rep["mismatches"]] == ["coupon"]
-    assert rep["mismatches"][0]["document"] == trade["coupon"]
+    assert rep["mismatches"][0]["document"] == coupon
 
 
 def test_user_errors_exit_2_with_one_line(tmp_path, capsys):
@@ -48,7 +50,12 @@ def test_user_errors_exit_2_with_one_line(tmp_path, capsys):
     assert err.count("\n") == 0 and "file" in err and "not a PDF" in err
     tf = write_json(tmp_path / "t.json", {"template": "condor"})
     assert main(["confirm", "generate", str(tf), "--out", str(tmp_path / "o.pdf")]) == 2
-    assert "template" in capsys.readouterr().err
+    assert "trade.trade_id: is required" in capsys.readouterr().err
+    tf = write_json(tmp_path / "t.json", {"trade_id": "T1", "template": "condor", "terms": {}, "direction": "sell",
+                                          "counterparty": {"id": "CP1", "name": "甲"}})
+    assert main(["confirm", "generate", str(tf), "--out", str(tmp_path / "o.pdf")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "trade.template" in err and "condor" in err
     assert main(["confirm", "generate", str(tf), "--out", str(tmp_path / "o.pdf"), "--layout", "x"]) == 2
 
 

@@ -11,7 +11,7 @@ from otclab.confirm.extract import FIELDS, extract_file
 from otclab.confirm.generate import Style, render_confirmation
 from otclab.confirm.layout import Cell, PageText, ocr_models
 from otclab.confirm.extract import extract_pages
-from otclab.confirm.termsheet import TEMPLATES, confirmation_fields
+from otclab.confirm.trade import TEMPLATES, confirmation_fields
 from otclab.confirm.corpus import random_trade
 from otclab.core.errors import InputError
 
@@ -92,7 +92,7 @@ def test_conflicting_values_warn():
 def test_counterparty_is_the_other_party(tmp_path, trade):
     for we_a in (True, False):
         pdf = render_confirmation(trade, tmp_path / f"c{we_a}.pdf", Style(we_are_party_a=we_a))
-        assert extract_file(pdf).fields["counterparty"] == trade["counterparty"]
+        assert extract_file(pdf).fields["counterparty"] == trade.counterparty.name
 
 
 def test_bad_files_raise_input_error(tmp_path):
@@ -122,3 +122,26 @@ def test_scan_fed_sideways_or_upside_down(tmp_path, trade, angle):
     want = confirmation_fields(trade)
     wrong = {f: (want.get(f), ex.fields[f]) for f in FIELDS if not same_value(f, want.get(f), ex.fields[f])}
     assert not wrong
+
+
+@pytest.mark.parametrize("template,terms", [
+    ("snowball", {"ki_barrier": None, "ko_frequency": "daily", "lockup_months": 0}),  # no knock-in, daily KO
+    ("phoenix", {"ki_barrier": None}),
+    ("barrier", {"barrier_type": "up_in", "monitoring": "expiry"}),
+    ("vanilla", {"exercise": "american"}),
+    ("asian", {"fixings": "daily", "averaging": "geometric"}),
+])
+def test_clauses_worded_from_the_terms_read_back(tmp_path, template, terms):
+    """Observation clauses follow the terms (knock-in or not, KO frequency, monitoring, exercise,
+    averaging); the fields read back are still exactly the ones the trade states."""
+    from otclab.confirm.trade import read_trade
+
+    raw = random_trade(random.Random(3), template).to_dict()
+    raw["terms"].update(terms)
+    if template == "barrier":
+        raw["terms"]["barrier"] = 1.2
+    trade = read_trade(raw)
+    pdf = render_confirmation(trade, tmp_path / "c.pdf", Style(layout="clauses"))
+    got = extract_file(pdf).fields
+    want = confirmation_fields(trade)
+    assert not {f: (want.get(f), got[f]) for f in FIELDS if not same_value(f, want.get(f), got[f])}

@@ -40,16 +40,16 @@ def _outputs(paths: InboxPaths) -> list[str]:
 def test_processes_reconciles_and_is_idempotent(tmp_path):
     paths = InboxPaths.under(tmp_path)
     trades = _trades(3)
-    booked = [dict(t) for t in trades]
-    booked[1]["notional"] *= 2  # the booking disagrees with what the document says
+    booked = [t.to_dict() for t in trades]  # the book as JSON, in the trade record's form
+    booked[1]["terms"]["notional"] *= 2  # the booking disagrees with what the document says
     _drop(paths, trades, tmp_path)
     entries = run_inbox(paths, booked)
     assert [e["status"] for e in entries] == ["processed"] * 3
     by_file = {e["file"]: e for e in entries}
     assert by_file["c0.pdf"]["mismatches"] == [] and by_file["c0.pdf"]["booked"]
     mism = by_file["c1.pdf"]["mismatches"]
-    assert mism == [{"field": "notional", "booked": booked[1]["notional"],
-                     "document": trades[1]["notional"], "kind": "different"}]
+    assert mism == [{"field": "notional", "booked": booked[1]["terms"]["notional"],
+                     "document": trades[1].notional, "kind": "different"}]
     assert by_file["c1.pdf"]["review"] is True
     for e in entries:
         assert len(e["sha256"]) == 64 and e["timing"]["seconds"] > 0
@@ -161,3 +161,24 @@ def test_killed_subprocess_then_rerun_loses_nothing(tmp_path):
     assert list(paths.inbox.iterdir()) == []
     assert len(_outputs(paths)) == len(names)
     assert {e["file"]: e["status"] for e in log}["bad.pdf"] == "quarantined"
+
+
+def test_book_index_takes_records_or_their_json(trade, text_pdf):
+    from otclab.confirm.inbox import book_index, process_file
+    from otclab.confirm.values import id_key
+    from otclab.core.errors import InputError, OtcError
+
+    key = id_key(trade.trade_id)
+    assert book_index([trade])[key] is trade
+    assert book_index({trade.trade_id: trade.to_dict()})[key].to_dict() == trade.to_dict()
+    bad = trade.to_dict()
+    bad["terms"]["ko_barrier"] = 9.0
+    err = book_index([bad])[key]
+    assert isinstance(err, OtcError) and err.field == "book[0].terms.ko_barrier"
+    # reading the document still works; the invalid booking is a warning naming the field, for review
+    entry = process_file(text_pdf, book_index([bad]))
+    assert entry["status"] == "processed" and not entry["booked"] and entry["review"]
+    assert any("book[0].terms.ko_barrier" in w for w in entry["warnings"])
+    with pytest.raises(InputError) as e:
+        book_index([{"template": "snowball"}])
+    assert e.value.field == "book[0].trade_id"
