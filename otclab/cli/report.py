@@ -7,36 +7,80 @@ from typing import Optional
 import typer
 
 NAME = "report"
-app = typer.Typer(help="Trade-repository reports from booked term sheets.", no_args_is_help=True)
+app = typer.Typer(help="Trade-repository reports of booked trades (JSON record + FpML 5).", no_args_is_help=True)
+
+EVENTS = "new | amend | correct | terminate | knock_out | knock_in | exercise | expire"
+
+
+def _load(path: Path, what: str):
+    import json
+
+    from ..esign.cli_support import read_bytes
+    from ..esign.errors import InputError
+
+    try:
+        return json.loads(read_bytes(path, what))
+    except ValueError as exc:
+        raise InputError(f"{path} is not valid JSON ({exc})", field=what) from None
+
+
+def _read_trade(raw):
+    """The trade record from its JSON form (or a ``trades show --json`` view holding it under
+    "trade"), validated against the current template notebooks."""
+    from ..core.errors import TemplateError
+    from ..store.record import parse_record
+    from ..templates.loader import get_template
+
+    def current(name: str, version: str | None):
+        try:
+            tpl = get_template(name)
+        except TemplateError as e:
+            raise TemplateError(e.message, "trade.template") from None
+        if version is not None and version != tpl.version:
+            raise TemplateError(f"the trade is pinned to {name}@{version} but the template notebook is now at "
+                                f"{tpl.version}", "trade.template_version")
+        return tpl
+
+    if isinstance(raw, dict) and "trade" in raw and "trade_id" not in raw:
+        raw = raw["trade"]
+    return parse_record(raw, current, "trade")
 
 
 @app.command()
 def export(
-    booking: Path = typer.Argument(..., help="Booking JSON: uti, trade_date, term_sheet, parties, premium, event."),
+    trade: Path = typer.Argument(..., help="Trade JSON in the trade record's form: trade_id, uti, template, "
+                                           "template_version, terms, direction, counterparty {id, name, uscc}, "
+                                           "trade_date, premium, premium_date (what `otclab trades show ID --json` "
+                                           "prints; the whole output or its \"trade\" part)."),
+    dealer: Path = typer.Option(..., "--dealer", help="Reporting dealer JSON: {name, uscc?, lei?}, at least one id."),
+    event: str = typer.Option("new", help=f"Lifecycle event reported: {EVENTS}."),
+    event_date: Optional[str] = typer.Option(None, help="Date of the event, YYYY-MM-DD (default: the trade date)."),
     out_dir: Path = typer.Option(Path("."), help="Folder for <UTI>-<event>.json and .fpml.xml."),
     evidence: Optional[str] = typer.Option(None, help="Evidence log (path or postgresql:// URL)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Build the report record, export JSON and FpML XML, validate both, log the submission."""
-    import json
+    """Build the report record of a trade, export JSON and FpML XML, validate both, log the submission.
 
-    from ..esign.cli_support import emit, open_log, read_bytes, write_bytes
-    from ..esign.errors import InputError
+    The client is the trade's counterparty (identified by its USCC); the buyer follows the
+    trade's direction (desk sells: the client buys and pays the premium).
+    """
+    from ..esign.cli_support import emit, open_log, write_bytes
     from ..esign.report import export_report
 
-    try:
-        data = json.loads(read_bytes(booking, "booking"))
-    except ValueError as exc:
-        raise InputError(f"booking is not valid JSON ({exc})", field="booking") from None
+    record = _read_trade(_load(trade, "trade"))
+    party = _load(dealer, "dealer")
+    ev = {"type": event, **({"date": event_date} if event_date else {})}
     with open_log(evidence) as log:
-        result = export_report(data, evidence=log)
+        result = export_report(record, party, ev, evidence=log)
     rec = result["record"]
     stem = f"{rec['uti']}-{rec['lifecycle_event']['type']}"
     jpath, xpath = out_dir / f"{stem}.json", out_dir / f"{stem}.fpml.xml"
     write_bytes(jpath, result["json"])
     write_bytes(xpath, result["fpml"])
     emit({"json": str(jpath), "fpml": str(xpath), "product": rec["product"], "uti": rec["uti"],
-          "validated": {"json_schema": True, "fpml_structure": True}, "evidence": result["receipt"]}, as_json,
-         [f"report {rec['uti']} ({rec['product']['id']}, {rec['product']['fpml_product']}) -> {jpath}, {xpath}",
+          "trade_id": rec["trade_id"], "validated": {"json_schema": True, "fpml_structure": True},
+          "evidence": result["receipt"]}, as_json,
+         [f"report {rec['uti']} (trade {rec['trade_id']}, {rec['product']['id']}, {rec['product']['fpml_product']})"
+          f" -> {jpath}, {xpath}",
           "validated: JSON schema OK, FpML structure OK",
           f"evidence entry {result['receipt']['index']}"])

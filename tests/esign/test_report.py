@@ -1,4 +1,5 @@
-"""Trade-repository reports: identifiers, record contents, JSON schema and FpML validation."""
+"""Trade-repository reports: identifiers, record contents from the trade record, JSON schema and FpML
+validation, the command line."""
 from __future__ import annotations
 
 import copy
@@ -9,24 +10,35 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from otclab.cli.main import main
+from otclab.core.errors import OtcError
 from otclab.esign.errors import ReportError
 from otclab.esign.evidence import EvidenceLog
 from otclab.esign.report import build_report, export_report, to_fpml, validate_fpml, validate_json
-from otclab.esign.report.fpml import FPML_NS
+from otclab.esign.report.fpml import FPML_NS, KNOCKS
 from otclab.esign.report.identifiers import USCC_ALPHABET, lei_check_digits, uscc_check_char, validate_lei, validate_uscc
+from otclab.store.record import parse_record
+from otclab.templates.loader import get_template
 
 DEALER = {"name": "示例证券股份有限公司", "uscc": "91350100M000100Y43", "lei": "HWUPKR0MPOU8FGXBT394"}
-CLIENT = {"name": "示例私募基金管理有限公司", "uscc": "91110000802100433B"}
+CLIENT = {"id": "CP001", "name": "示例私募基金管理有限公司", "uscc": "91110000802100433B"}
+OTC = "{urn:otclab:termsheet:1}"
 
 
-def booking(template="vanilla", **ts):
-    base = {"template": template, "underlying": "000905.SH", "currency": "CNY", "notional": 10_000_000,
-            "initial_price": 6000.0, "start_date": "2026-11-20", "maturity_date": "2027-11-19", "strike": 1.0}
-    base.update(ts)
-    return {"uti": "CN0000000000ABC123", "trade_date": "2026-11-20", "term_sheet": base,
-            "parties": {"dealer": dict(DEALER), "client": dict(CLIENT)},
-            "premium": {"amount": 456_789.125, "currency": "CNY", "payment_date": "2026-11-23"},
-            "event": {"type": "new", "date": "2026-11-20"}}
+def raw_trade(template="vanilla", direction="sell", **terms):
+    """A trade in the record's JSON form (what `otclab trades show ID --json` prints under "trade");
+    a term given as None is left out."""
+    base = {"underlying": "000905.SH", "currency": "CNY", "notional": 10_000_000, "initial_price": 6000.0,
+            "start_date": "2026-11-20", "maturity_date": "2027-11-19", "strike": 1.0}
+    base.update(terms)
+    return {"trade_id": "HX-OTC-0001", "uti": "CN0000000000ABC123", "template": template,
+            "terms": {k: v for k, v in base.items() if v is not None}, "direction": direction,
+            "counterparty": dict(CLIENT), "trade_date": base["start_date"], "premium": 456_789.125,
+            "premium_date": "2026-11-23"}
+
+
+def trade(template="vanilla", direction="sell", **terms):
+    return parse_record(raw_trade(template, direction, **terms), lambda name, version: get_template(name))
 
 
 def test_known_identifiers_pass():
@@ -72,94 +84,147 @@ def test_bad_identifier_messages():
 
 
 def test_vanilla_record_contents():
-    rec = build_report(booking(option_type="put", strike=0.95))
-    assert rec["uti"] == "CN0000000000ABC123"
-    assert rec["product"] == {"id": "OTCLAB.VANILLA", "template": "vanilla",
+    t = trade(option_type="put", strike=0.95)
+    rec = build_report(t, DEALER)
+    assert rec["uti"] == "CN0000000000ABC123" and rec["trade_id"] == "HX-OTC-0001"
+    assert rec["product"] == {"id": "OTCLAB.VANILLA", "template": "vanilla", "template_version": t.template_version,
                               "taxonomy": "Equity:Option:PriceReturnBasicPerformance:SingleIndex", "fpml_product": "equityOption"}
-    assert rec["strike"] == {"fraction": 0.95, "level": 5700.0}
+    assert rec["option_type"] == "put" and rec["strike"] == {"fraction": 0.95, "level": 5700.0}
     assert rec["notional"] == {"amount": 10_000_000.0, "currency": "CNY"}
-    assert rec["premium"]["amount"] == 456789.13 and rec["premium"]["payer"] == "client"
-    assert [p["role"] for p in rec["parties"]] == ["dealer", "client"] and rec["parties"][0]["lei"] == DEALER["lei"]
+    assert rec["premium"] == {"amount": 456789.13, "currency": "CNY", "payment_date": "2026-11-23",
+                              "payer": "client", "receiver": "dealer"}  # half-up to the cent
+    assert rec["parties"] == [{"role": "dealer", **DEALER}, {"role": "client", "name": CLIENT["name"], "uscc": CLIENT["uscc"]}]
+    assert (rec["buyer"], rec["seller"]) == ("client", "dealer")  # the desk sold: the client holds the option
     assert rec["trade_date"] == rec["effective_date"] == "2026-11-20" and rec["maturity_date"] == "2027-11-19"
+    assert rec["lifecycle_event"] == {"type": "new", "date": "2026-11-20"}
+    assert rec["terms"] == t.terms.to_json()
     validate_json(rec)
 
 
+def test_buyer_and_premium_payer_follow_the_direction():
+    rec = build_report(trade(direction="buy", option_type="call"), DEALER, {"type": "exercise", "date": "2027-11-19"})
+    assert (rec["buyer"], rec["seller"]) == ("dealer", "client")
+    assert (rec["premium"]["payer"], rec["premium"]["receiver"]) == ("dealer", "client")
+    assert rec["lifecycle_event"] == {"type": "exercise", "date": "2027-11-19"}
+    root = ET.fromstring(to_fpml(rec))
+    ns = {"f": FPML_NS}
+    assert root.find("f:trade/f:equityOption/f:buyerPartyReference", ns).get("href") == "dealer"
+    assert root.find("f:trade/f:equityOption/f:equityPremium/f:payerPartyReference", ns).get("href") == "dealer"
+
+
 def test_tenor_months_rolls_to_sse_trading_day():
-    b = booking()
-    del b["term_sheet"]["maturity_date"]
-    b["term_sheet"]["start_date"] = "2025-09-01"
-    b["trade_date"] = b["event"]["date"] = "2025-09-01"
-    b["term_sheet"]["tenor_months"] = 1  # 2025-10-01 is National Day: SSE closed until 2025-10-08
-    assert build_report(b)["maturity_date"] == "2025-10-09"
+    # 2025-10-01 is National Day: SSE closed until 2025-10-08
+    t = trade(option_type="call", maturity_date=None, tenor_months=1, start_date="2025-09-01")
+    assert build_report(t, DEALER)["maturity_date"] == "2025-10-09"
 
 
-def test_barrier_option_fpml_has_knock_feature():
-    out = export_report(booking("barrier", barrier=1.2, barrier_type="up_and_out"))
+@pytest.mark.parametrize("barrier_type,level,kind,trigger", [
+    ("up_out", 1.2, "knockOut", "EqualOrGreater"), ("up_in", 1.2, "knockIn", "EqualOrGreater"),
+    ("down_out", 0.8, "knockOut", "EqualOrLess"), ("down_in", 0.8, "knockIn", "EqualOrLess"),
+])
+def test_barrier_option_fpml_has_knock_feature(barrier_type, level, kind, trigger):
+    out = export_report(trade("barrier", option_type="call", barrier=level, barrier_type=barrier_type), DEALER)
+    assert out["record"]["barrier_type"] == barrier_type  # the record keeps the template's names
     root = ET.fromstring(out["fpml"])
     ns = {"f": FPML_NS}
-    trig = root.find("f:trade/f:equityOption/f:feature/f:knock/f:knockOut/f:trigger", ns)
-    assert trig.find("f:level", ns).text == "7200.0" and trig.find("f:triggerType", ns).text == "EqualOrGreater"
+    trig = root.find(f"f:trade/f:equityOption/f:feature/f:knock/f:{kind}/f:trigger", ns)
+    assert trig.find("f:level", ns).text == f"{level * 6000:.1f}" and trig.find("f:triggerType", ns).text == trigger
     assert root.find("f:trade/f:equityOption/f:strike/f:strikePrice", ns).text == "6000.0"
     assert root.find("f:trade/f:equityOption/f:equityPremium/f:paymentAmount/f:amount", ns).text == "456789.13"
-    assert root.find("f:trade/f:tradeHeader/f:partyTradeIdentifier/f:tradeId", ns).text == "CN0000000000ABC123"
+    ids = root.findall("f:trade/f:tradeHeader/f:partyTradeIdentifier/f:tradeId", ns)
+    assert [i.text for i in ids] == ["CN0000000000ABC123", "HX-OTC-0001"]
     assert validate_fpml(out["fpml"]) == {"product": "equityOption", "parties": ["client", "dealer"], "uti": "CN0000000000ABC123"}
     assert json.loads(out["json"]) == out["record"]
+    assert set(KNOCKS) == set(get_template("barrier").schema.fields["barrier_type"].choices)
 
 
 @pytest.mark.parametrize("template,extra", [
-    ("snowball", {"ko_barrier": 1.03, "ki_barrier": 0.75, "coupon": 0.15, "strike": None, "step_down": [0.005, 12]}),
-    ("phoenix", {"ko_barrier": 1.0, "ki_barrier": 0.7, "coupon": 0.12, "coupon_barrier": 0.8}),
-    ("sharkfin", {"barrier": 1.15, "coupon": 0.02}),
-    ("digital", {"coupon": 0.05}),
-    ("asian", {}),
+    ("snowball", {"ko_barrier": 1.03, "ki_barrier": 0.75, "coupon": 0.15, "strike": None, "ko_step_down": 0.005,
+                  "ko_coupons": [0.15] * 11 + [0.2]}),
+    ("phoenix", {"ko_barrier": 1.0, "ki_barrier": 0.7, "coupon": 0.12, "coupon_barrier": 0.8, "strike": None}),
+    ("sharkfin", {"option_type": "call", "barrier": 1.15, "rebate": 0.02, "participation": 0.8}),
+    ("digital", {"option_type": "call", "payout": 0.05}),
+    ("asian", {"option_type": "put"}),
+    ("double_sharkfin", {"strike": None, "barrier_low": 0.85, "barrier_high": 1.15}),
+    ("vanilla", {"option_type": "call", "exercise": "american"}),
 ])
-def test_exotics_become_generic_products_carrying_the_term_sheet(template, extra):
-    out = export_report(booking(template, **extra))
-    assert out["record"]["product"]["fpml_product"] == "genericProduct"
+def test_other_trades_become_generic_products_carrying_the_terms(template, extra):
+    t = trade(template, **extra)
+    out = export_report(t, DEALER)
+    rec = out["record"]
+    assert rec["product"]["fpml_product"] == "genericProduct" and rec["option_type"] is None
     root = ET.fromstring(out["fpml"])
-    fields = {f.get("name"): f.text for f in root.iter("{urn:otclab:termsheet:1}field")}
-    assert fields["template"] == template and fields["underlying"] == "000905.SH"
+    sheet = root.find(f"{{{FPML_NS}}}trade/{{{FPML_NS}}}genericProduct/{OTC}termSheet")
+    assert (sheet.get("template"), sheet.get("templateVersion")) == (template, t.template_version)
+    fields = {f.get("name"): f.text for f in sheet.iter(f"{OTC}field")}
+    assert set(fields) == set(t.terms) and fields["underlying"] == "000905.SH"
+    barriers = {b["name"]: b["fraction"] for b in rec["barriers"]}
     if template == "snowball":
-        assert fields["ko_barrier"] == "1.03" and json.loads(fields["step_down"]) == [0.005, 12]
+        assert fields["ko_barrier"] == "1.03" and json.loads(fields["ko_coupons"])[-1] == 0.2
+        assert barriers == {"ko_barrier": 1.03, "ki_barrier": 0.75} and rec["coupon"] == 0.15
+    if template == "phoenix":
+        assert barriers == {"ko_barrier": 1.0, "ki_barrier": 0.7, "coupon_barrier": 0.8}
+    if template == "double_sharkfin":
+        assert barriers == {"barrier_low": 0.85, "barrier_high": 1.15}
     assert validate_fpml(out["fpml"])["product"] == "genericProduct"
+    validate_json(rec)
 
 
 @pytest.mark.parametrize("change,field,message", [
-    ({"template": "rainbow"}, "term_sheet.template", "unknown template"),
-    ({"underlying": "CSI500"}, "term_sheet.underlying", "exchange code"),
-    ({"notional": -1}, "term_sheet.notional", "positive"),
-    ({"maturity_date": "2026-01-01"}, "term_sheet.maturity_date", "after start"),
-    ({"strike": 7}, "term_sheet.strike", r"\(0, 5\]"),
-    ({"template": "barrier", "barrier": 0.9, "barrier_type": "up_and_out"}, "term_sheet.barrier", "above"),
-    ({"template": "barrier", "barrier": 1.2, "barrier_type": "sideways"}, "term_sheet.barrier_type", "one of"),
-    ({"template": "snowball", "ko_barrier": 0.7, "ki_barrier": 0.8}, "term_sheet.ki_barrier", "below ko_barrier"),
+    ({"template": "rainbow"}, "template", "unknown template"),
+    ({"terms": {"underlying": "CSI500"}}, "trade.terms.underlying", "exchange code"),
+    ({"terms": {"notional": -1}}, "trade.terms.notional", "> 0"),
+    ({"terms": {"maturity_date": "2026-01-01"}}, "trade.terms.maturity_date", "after start_date"),
+    ({"terms": {"strike": 12}}, "trade.terms.strike", "< 10"),
+    ({"template": "barrier", "terms": {"barrier": 1.2, "barrier_type": "up_and_out"}}, "trade.terms.barrier_type",
+     "one of up_out, up_in, down_out, down_in"),
+    ({"template": "snowball", "terms": {"strike": None, "option_type": None, "ko_barrier": 0.7, "ki_barrier": 0.8,
+                                        "coupon": 0.1}},
+     "trade.terms.ki_barrier", "below ko_barrier"),
+    ({"uti": "bad uti"}, "trade.uti", "ISO 23897"),
+    ({"counterparty": {"id": "CP001", "name": "甲", "uscc": "91110000802100433C"}}, "trade.counterparty.uscc", "USCC"),
 ])
-def test_bad_term_sheets_name_the_field(change, field, message):
-    with pytest.raises(ReportError, match=message) as exc:
-        build_report(booking(**change))
+def test_bad_trades_name_the_field(change, field, message):
+    """The trade is validated once, as the trade record (its template's schema and checks)."""
+    raw = raw_trade(option_type="call")
+    terms = dict(raw["terms"], **change.pop("terms", {}))
+    raw.update(change, terms={k: v for k, v in terms.items() if v is not None})
+    with pytest.raises(OtcError, match=message) as exc:
+        parse_record(raw, lambda name, version: get_template(name))
     assert exc.value.field == field
 
 
-def test_bad_booking_fields():
-    b = booking()
-    b["parties"]["client"] = {"name": "无代码公司"}
-    with pytest.raises(ReportError, match="USCC .* or an LEI"):
-        build_report(b)
-    b = booking()
-    b["uti"] = "bad uti"
-    with pytest.raises(ReportError, match="ISO 23897"):
-        build_report(b)
-    b = booking()
-    b["event"] = {"type": "cancelled"}
-    with pytest.raises(ReportError) as exc:
-        build_report(b)
-    assert exc.value.field == "event.type"
+def test_bad_report_inputs_name_the_field():
+    t = trade(option_type="call")
+    cases = [
+        (lambda: build_report(trade("barrier", option_type="call", barrier=0.9, barrier_type="up_out"), DEALER),
+         "trade.terms.barrier", "above the initial price"),
+        (lambda: build_report(trade("barrier", option_type="put", barrier=1.1, barrier_type="down_in"), DEALER),
+         "trade.terms.barrier", "below the initial price"),
+        (lambda: build_report(t, {"name": "无代码证券"}), "dealer.uscc", "USCC .* or an LEI"),
+        (lambda: build_report(t, dict(DEALER, lei="HWUPKR0MPOU8FGXBT395")), "dealer.lei", "ISO 17442"),
+        (lambda: build_report(t, dict(DEALER, uscc="91350100M000100Y44")), "dealer.uscc", "check character"),
+        (lambda: build_report(t, dict(DEALER, name=" ")), "dealer.name", "legal name"),
+        (lambda: build_report(t, dict(DEALER, bic="X")), "dealer", "unknown field"),
+        (lambda: build_report(t, "dealer"), "dealer", "object"),
+        (lambda: build_report(t.with_changes(counterparty=t.counterparty.__class__("CP9", "无代码公司")), DEALER),
+         "trade.counterparty.uscc", "USCC"),
+        (lambda: build_report(t, DEALER, {"type": "cancelled"}), "event.type", "one of new"),
+        (lambda: build_report(t, DEALER, {"type": "amend", "date": "2026-11-19"}), "event.date", "before the trade date"),
+        (lambda: build_report(t, DEALER, {"type": "amend", "date": "19/11/2026"}), "event.date", "YYYY-MM-DD"),
+        (lambda: build_report(t, DEALER, {"type": "amend", "when": "2026-11-21"}), "event", "unknown field"),
+    ]
+    for call, field, message in cases:
+        with pytest.raises(ReportError, match=message) as exc:
+            call()
+        assert exc.value.field == field, (field, exc.value)
 
 
 def test_json_schema_rejects_altered_records():
-    rec = build_report(booking())
+    rec = build_report(trade(option_type="call"), DEALER)
     for path, value in ((("notional", "currency"), "cny"), (("uti",), "x y"), (("trade_date",), "20261120"),
-                        (("parties",), []), (("product", "fpml_product"), "swap")):
+                        (("parties",), []), (("product", "fpml_product"), "swap"), (("barrier_type",), "up_and_out"),
+                        (("product", "template_version"), "latest")):
         bad = copy.deepcopy(rec)
         target = bad
         for k in path[:-1]:
@@ -174,7 +239,7 @@ def test_json_schema_rejects_altered_records():
 
 
 def test_fpml_validation_catches_structural_faults():
-    good = to_fpml(build_report(booking()))
+    good = to_fpml(build_report(trade(option_type="call"), DEALER))
     validate_fpml(good)
     cases = [
         (good.replace(b"<tradeDate>2026-11-20</tradeDate>", b"<tradeDate>20/11/2026</tradeDate>"), "YYYY-MM-DD"),
@@ -191,8 +256,51 @@ def test_fpml_validation_catches_structural_faults():
 
 
 def test_export_appends_submission_to_evidence(tmp_path):
+    t = trade(option_type="call")
     with EvidenceLog(tmp_path / "ev.sqlite") as log:
-        out = export_report(booking(), evidence=log)
+        out = export_report(t, DEALER, evidence=log)
         assert out["receipt"]["index"] == 0
         kind, data, _ = log.entry(0)
-        assert kind == "report.submitted" and json.loads(data)["uti"] == "CN0000000000ABC123"
+        entry = json.loads(data)
+        assert kind == "report.submitted" and entry["uti"] == "CN0000000000ABC123"
+        assert entry["trade_id"] == "HX-OTC-0001" and entry["template_version"] == t.template_version
+
+
+def test_command_line_takes_the_trade_record_and_the_dealer(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OTCLAB_EVIDENCE_URL", str(tmp_path / "evidence.sqlite"))
+    raw = raw_trade("snowball", strike=None, maturity_date=None, tenor_months=24, ko_barrier=1.03, ki_barrier=0.75,
+                    coupon=0.15)
+    (tmp_path / "trade.json").write_text(json.dumps({"trade": raw, "events": []}, ensure_ascii=False))
+    (tmp_path / "dealer.json").write_text(json.dumps({"name": "示例证券", "lei": "5493001KJTIIGC8Y1R12"}))
+    assert main(["report", "export", "trade.json", "--dealer", "dealer.json", "--out-dir", "rep", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["product"]["fpml_product"] == "genericProduct" and res["trade_id"] == "HX-OTC-0001"
+    assert res["evidence"]["index"] >= 0
+    assert (tmp_path / "rep" / "CN0000000000ABC123-new.fpml.xml").read_bytes().startswith(b"<?xml")
+    assert main(["report", "export", "trade.json", "--dealer", "dealer.json", "--event", "knock_in",
+                 "--event-date", "2027-03-01", "--out-dir", "rep"]) == 0
+    assert "validated" in capsys.readouterr().out
+    assert (tmp_path / "rep" / "CN0000000000ABC123-knock_in.json").exists()
+    for trade_json, dealer_json, field in [
+        (raw, {"name": "示例证券", "lei": "5493001KJTIIGC8Y1R13"}, "dealer.lei"),
+        (dict(raw, terms={**raw["terms"], "ko_barrier": "103%"}), {"name": "示例证券", "uscc": DEALER["uscc"]},
+         "trade.terms.ko_barrier"),
+        (dict(raw, template="rainbow"), DEALER, "trade.template"),
+    ]:
+        (tmp_path / "t.json").write_text(json.dumps(trade_json, ensure_ascii=False))
+        (tmp_path / "d.json").write_text(json.dumps(dealer_json, ensure_ascii=False))
+        assert main(["report", "export", "t.json", "--dealer", "d.json"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and field in err
+    assert main(["report", "export", "trade.json", "--dealer", "dealer.json", "--event", "cancelled"]) == 2
+    assert "event.type" in capsys.readouterr().err
+    (tmp_path / "bad.json").write_text("{not json")
+    assert main(["report", "export", "bad.json", "--dealer", "dealer.json"]) == 2
+    assert "trade" in capsys.readouterr().err
+
+
+def test_command_help_says_what_to_give(capsys):
+    assert main(["report", "export", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "trade record" in out and "--dealer" in out and "trades show" in out

@@ -1,4 +1,5 @@
-"""Trade-repository reports: record from a booking, JSON and FpML 5 export, validation, submission."""
+"""Trade-repository reports: record from a trade record + the reporting dealer + an event, JSON and FpML 5
+export, validation, submission."""
 from .export import export_report
 from .fpml import to_fpml
 from .identifiers import validate_lei, validate_uscc

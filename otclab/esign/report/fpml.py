@@ -1,11 +1,14 @@
-"""FpML 5.x (reporting view) XML for a report record.
+"""FpML 5.x (reporting view) XML for a report record: the one place where the template's
+vocabulary meets FpML's.
 
-Vanilla and barrier equity options become ``equityOption`` (a barrier through
-``feature/knock/knockIn|knockOut/trigger``); every other template (snowball, phoenix, sharkfin,
-digital, asian, ...) becomes a ``genericProduct`` that carries the whole term sheet in an
-``otc:termSheet`` extension element (namespace ``urn:otclab:termsheet:1``). Amounts are written
-with 2 decimals, prices with up to 6, dates as YYYY-MM-DD. Parties are identified by LEI
-(scheme ISO 17442) and/or USCC (scheme GB 32100).
+European vanilla and barrier equity options become ``equityOption``; the template's barrier
+types (``up_out``, ``up_in``, ``down_out``, ``down_in``) become a ``feature/knock/knockOut|knockIn
+/trigger`` with trigger type ``EqualOrGreater`` (up) or ``EqualOrLess`` (down) (``KNOCKS``).
+Every other trade (snowball, phoenix, sharkfin, digital, asian, an American vanilla, any new
+template) becomes a ``genericProduct`` that carries the trade's terms, by their template names,
+in an ``otc:termSheet`` extension element (namespace ``urn:otclab:termsheet:1``). Amounts are
+written with 2 decimals, prices with up to 6, dates as YYYY-MM-DD. Parties are identified by LEI
+(scheme ISO 17442) and/or USCC (scheme GB 32100); the trade by its UTI and the desk's trade id.
 """
 from __future__ import annotations
 
@@ -22,12 +25,42 @@ SCHEME_USCC = "urn:cn:gb:32100-2015:uscc"
 SCHEME_UTI = "http://www.fpml.org/coding-scheme/external/unique-transaction-identifier"
 SCHEME_TAXONOMY = "http://www.fpml.org/coding-scheme/product-taxonomy"
 SCHEME_TEMPLATE = "urn:otclab:template"
+SCHEME_TRADE_ID = "urn:otclab:trade-id"
 SCHEME_EXCHANGE_CODE = "urn:otclab:exchange-code"
 EVENT_NAMES = {"new": "Trade", "amend": "Amendment", "correct": "Correction", "terminate": "Termination",
                "knock_out": "KnockOut", "knock_in": "KnockIn", "exercise": "Exercise", "expire": "Expiry"}
 
+FPML_EQUITY_OPTION = ("vanilla", "barrier")  # templates reported as equityOption (European exercise)
+# template barrier type -> (FpML knock element, trigger type)
+KNOCKS = {"up_out": ("knockOut", "EqualOrGreater"), "up_in": ("knockIn", "EqualOrGreater"),
+          "down_out": ("knockOut", "EqualOrLess"), "down_in": ("knockIn", "EqualOrLess")}
+
 ET.register_namespace("", FPML_NS)
 ET.register_namespace("otc", OTC_NS)
+
+
+def fpml_product(template: str, terms) -> str:
+    """``equityOption`` for a European vanilla or barrier option, else ``genericProduct``."""
+    european = terms.get("exercise", "european") == "european"
+    return "equityOption" if template in FPML_EQUITY_OPTION and european else "genericProduct"
+
+
+def underlying_kind(code: str) -> str:
+    """FpML underlyer element for an exchange code: ``index``, ``exchangeTradedFund`` or ``equity``."""
+    num, exch = code.split(".")
+    if exch == "CSI" or (exch == "SH" and num.startswith("000")) or (exch == "SZ" and num.startswith("399")):
+        return "index"
+    if (exch == "SH" and num[:2] in {"51", "56", "58"}) or (exch == "SZ" and num[:2] in {"15", "16"}):
+        return "exchangeTradedFund"
+    return "equity"
+
+
+def taxonomy(template: str, kind: str) -> str:
+    """ISDA OTC taxonomy (v2) string for the product."""
+    if template in FPML_EQUITY_OPTION:
+        scope = {"index": "SingleIndex", "equity": "SingleName", "exchangeTradedFund": "SingleName"}[kind]
+        return f"Equity:Option:PriceReturnBasicPerformance:{scope}"
+    return "Equity:Other"
 
 
 def _q(tag: str) -> str:
@@ -98,13 +131,12 @@ def _equity_option(trade: ET.Element, rec: dict[str, Any]) -> None:
     _el(ex, "automaticExercise", "true")
     _el(ex, "settlementCurrency", rec["notional"]["currency"])
     _el(ex, "settlementType", "Cash")
-    if rec["product"]["template"] == "barrier":
-        bt = rec["barrier_type"]
-        knock = _el(_el(o, "feature"), "knock")
-        kind = "knockOut" if bt.endswith("out") else "knockIn"
-        trig = _el(_el(knock, kind), "trigger")
-        _el(trig, "level", price(rec["barriers"][0]["level"]))
-        _el(trig, "triggerType", "EqualOrGreater" if bt.startswith("up") else "EqualOrLess")
+    if rec["barrier_type"] is not None:
+        kind, trigger_type = KNOCKS[rec["barrier_type"]]
+        level = next(b["level"] for b in rec["barriers"] if b["name"] == "barrier")
+        trig = _el(_el(_el(_el(o, "feature"), "knock"), kind), "trigger")
+        _el(trig, "level", price(level))
+        _el(trig, "triggerType", trigger_type)
     _el(_el(o, "strike"), "strikePrice", price(rec["strike"]["level"]))
     _el(o, "numberOfOptions", price(rec["notional"]["amount"] / rec["underlying"]["initial_price"]))
     _el(o, "optionEntitlement", "1")
@@ -122,9 +154,10 @@ def _generic_product(trade: ET.Element, rec: dict[str, Any]) -> None:
     _el(_el(g, "expirationDate"), "unadjustedDate", rec["maturity_date"])
     _underlyer(g, rec)
     _notional(g, rec)
-    ts = ET.SubElement(g, f"{{{OTC_NS}}}termSheet", {"template": rec["product"]["template"]})
-    for key in sorted(rec["term_sheet"]):
-        v = rec["term_sheet"][key]
+    ts = ET.SubElement(g, f"{{{OTC_NS}}}termSheet", {"template": rec["product"]["template"],
+                                                     "templateVersion": rec["product"]["template_version"]})
+    for key in sorted(rec["terms"]):
+        v = rec["terms"][key]
         f = ET.SubElement(ts, f"{{{OTC_NS}}}field", {"name": key})
         if isinstance(v, (list, dict)):
             f.text = json.dumps(v, ensure_ascii=False, sort_keys=True)  # schedules, step-downs, ...
@@ -153,6 +186,7 @@ def to_fpml(rec: dict[str, Any], message_id: str | None = None, now: dt.datetime
     pti = _el(th, "partyTradeIdentifier")
     _party_ref(pti, "partyReference", rec["reporting_party"])
     _el(pti, "tradeId", rec["uti"], tradeIdScheme=SCHEME_UTI)
+    _el(pti, "tradeId", rec["trade_id"], tradeIdScheme=SCHEME_TRADE_ID)
     _el(th, "tradeDate", rec["trade_date"])
     if rec["product"]["fpml_product"] == "equityOption":
         _equity_option(trade, rec)

@@ -1,141 +1,155 @@
-"""Build the trade-repository report record from a booking (term sheet, parties, UTI, premium, event).
+"""Build the trade-repository report record of one trade, for the reporting dealer and an event.
 
-A booking is a mapping::
+``build_report(trade, dealer, event=None)``:
 
-    {"uti": "...", "trade_date": "YYYY-MM-DD", "term_sheet": {...template fields...},
-     "parties": {"dealer": {"name", "uscc", "lei"?}, "client": {"name", "uscc"?, "lei"?}},
-     "buyer": "client" | "dealer"   (option holder; default client),
-     "premium": {"amount", "currency", "payment_date"},
-     "event": {"type": new|amend|correct|terminate|knock_out|knock_in|exercise|expire, "date"}}
+- ``trade``: the one trade record (``otclab.store.record.TradeRecord``): UTI, trade id, template
+  and pinned version, terms validated by the template's own schema, direction, counterparty
+  (name and USCC, the USCC already checked with python-stdnum), trade date, premium.
+- ``dealer``: the reporting party ``{"name", "uscc"?, "lei"?}``; at least one identifier, both
+  check-digit validated (GB 32100 USCC, ISO 17442 LEI).
+- ``event``: ``{"type": new|amend|correct|terminate|knock_out|knock_in|exercise|expire,
+  "date"?}``; default: ``new`` on the trade date.
 
-Each party needs a USCC (Chinese entities) or an LEI, or both; both are check-digit validated.
-The record is plain JSON data; ``trade_report.schema.json`` describes it.
+Buyer and seller follow the desk's direction: a trade the desk sold has the client as buyer (the
+holder of the product), who pays the premium; a trade the desk bought has the dealer as buyer.
+The record is plain JSON data, described by ``trade_report.schema.json``; the record keeps the
+template's own term names (terms, barrier type); ``fpml.py`` maps them to FpML.
 """
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from ...store.record import TradeRecord
 from ..errors import ReportError
+from .fpml import fpml_product, taxonomy, underlying_kind
 from .identifiers import validate_lei, validate_uscc
-from .termsheet import FPML_EQUITY_OPTION, read_term_sheet
 
-RECORD_VERSION = "1.0"
-EVENTS = {"new", "amend", "correct", "terminate", "knock_out", "knock_in", "exercise", "expire"}
-UTI_RE = re.compile(r"^[A-Z0-9]{1,52}$")  # ISO 23897 character set and length
-
-
-def _taxonomy(template: str, kind: str) -> str:
-    """ISDA OTC taxonomy (v2) string for the product."""
-    if template in FPML_EQUITY_OPTION:
-        scope = {"index": "SingleIndex", "equity": "SingleName", "exchangeTradedFund": "SingleName"}[kind]
-        return f"Equity:Option:PriceReturnBasicPerformance:{scope}"
-    return "Equity:Other"
+RECORD_VERSION = "2.0"
+EVENTS = ("new", "amend", "correct", "terminate", "knock_out", "knock_in", "exercise", "expire")
+DEALER_KEYS = ("name", "uscc", "lei")
 
 
-def _party(role: str, p: Any) -> dict[str, Any]:
-    prefix = f"parties.{role}."
-    if not isinstance(p, dict) or not isinstance(p.get("name"), str) or not p["name"].strip():
-        raise ReportError("each party needs a name", field=f"{prefix}name")
-    out: dict[str, Any] = {"role": role, "name": p["name"].strip()}
+def _dealer(p: Any) -> dict[str, Any]:
+    if not isinstance(p, dict):
+        raise ReportError("the reporting dealer is an object {name, uscc?, lei?}", field="dealer")
+    unknown = sorted(set(p) - set(DEALER_KEYS))
+    if unknown:
+        raise ReportError(f"unknown field(s) {unknown}; allowed: {', '.join(DEALER_KEYS)}", field="dealer")
+    if not isinstance(p.get("name"), str) or not p["name"].strip():
+        raise ReportError("the dealer needs its legal name", field="dealer.name")
+    out: dict[str, Any] = {"role": "dealer", "name": p["name"].strip()}
     if p.get("uscc"):
-        out["uscc"] = validate_uscc(p["uscc"], field=f"{prefix}uscc")
+        out["uscc"] = validate_uscc(p["uscc"], field="dealer.uscc")
     if p.get("lei"):
-        out["lei"] = validate_lei(p["lei"], field=f"{prefix}lei")
+        out["lei"] = validate_lei(p["lei"], field="dealer.lei")
     if "uscc" not in out and "lei" not in out:
-        raise ReportError("a party needs a USCC (Chinese entity) or an LEI", field=f"{prefix}uscc")
+        raise ReportError("the dealer needs a USCC (Chinese entity) or an LEI", field="dealer.uscc")
     return out
 
 
+def _client(trade: TradeRecord) -> dict[str, Any]:
+    cp = trade.counterparty
+    if not cp.uscc:
+        raise ReportError(f"the report identifies the client by its USCC; counterparty {cp.id} ({cp.name}) "
+                          f"has none in the trade record", field="trade.counterparty.uscc")
+    return {"role": "client", "name": cp.name, "uscc": cp.uscc}
+
+
 def _date(v: Any, field: str) -> str:
+    if isinstance(v, dt.date):
+        return v.isoformat()
     try:
         return dt.date.fromisoformat(str(v)).isoformat()
     except ValueError:
         raise ReportError(f"must be a date YYYY-MM-DD, got {v!r}", field=field) from None
 
 
-def _money(v: Any, field: str) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
-        raise ReportError(f"must be a non-negative amount, got {v!r}", field=field)
-    # commercial rounding to cents (half up), not float round()'s half-even on binary values
+def money(v: float) -> float:
+    """Commercial rounding to cents (half up), not float round()'s half-even on binary values."""
     return float(Decimal(str(v)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def build_report(booking: dict[str, Any]) -> dict[str, Any]:
-    """Report record for a booking (see module docstring); ``ReportError`` names any bad field."""
-    if not isinstance(booking, dict):
-        raise ReportError("booking must be a JSON object", field="booking")
-    uti = booking.get("uti")
-    if not isinstance(uti, str) or not UTI_RE.match(uti):
-        raise ReportError(f"UTI must be 1-52 upper-case letters/digits (ISO 23897), got {uti!r}", field="uti")
-    ts = read_term_sheet(booking.get("term_sheet"))
-    parties_in = booking.get("parties")
-    if not isinstance(parties_in, dict) or set(parties_in) != {"dealer", "client"}:
-        raise ReportError("parties must have exactly 'dealer' and 'client'", field="parties")
-    parties = [_party(r, parties_in[r]) for r in ("dealer", "client")]
-    buyer = booking.get("buyer", "client")
-    if buyer not in ("client", "dealer"):
-        raise ReportError(f"buyer must be client or dealer, got {buyer!r}", field="buyer")
+def _event(ev: Any, trade_date: str) -> dict[str, str]:
+    ev = {"type": "new"} if ev is None else ev
+    if not isinstance(ev, dict):
+        raise ReportError("the lifecycle event is an object {type, date?}", field="event")
+    unknown = sorted(set(ev) - {"type", "date"})
+    if unknown:
+        raise ReportError(f"unknown field(s) {unknown}; allowed: type, date", field="event")
+    if ev.get("type") not in EVENTS:
+        raise ReportError(f"must be one of {', '.join(EVENTS)}; got {ev.get('type')!r}", field="event.type")
+    out = {"type": ev["type"], "date": _date(ev.get("date") or trade_date, "event.date")}
+    if out["date"] < trade_date:
+        raise ReportError(f"event date {out['date']} is before the trade date {trade_date}", field="event.date")
+    return out
+
+
+def _check_barrier_side(terms) -> None:
+    # A knock level on the wrong side of the initial price triggers at inception: not a trade
+    # anyone reports (the barrier template's schema does not refuse it).
+    bt, b = terms.get("barrier_type"), terms.get("barrier")
+    if bt is None or b is None:
+        return
+    up = bt.startswith("up")
+    if (up and b <= 1.0) or (not up and b >= 1.0):
+        raise ReportError(f"a {bt} barrier must lie {'above' if up else 'below'} the initial price (1.0); got {b}",
+                          field="trade.terms.barrier")
+
+
+def build_report(trade: TradeRecord, dealer: dict[str, Any], event: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Report record of ``trade`` (see module docstring); ``ReportError`` names any bad field."""
+    if not isinstance(trade, TradeRecord):
+        raise TypeError(f"expected a TradeRecord, got {type(trade).__name__} (read JSON with parse_record)")
+    terms = trade.terms
+    _check_barrier_side(terms)
+    parties = [_dealer(dealer), _client(trade)]
+    buyer = "client" if trade.direction == "sell" else "dealer"
     seller = "dealer" if buyer == "client" else "client"
-    trade_date = _date(booking.get("trade_date", ts["start"].isoformat()), "trade_date")
-    if trade_date > ts["start"].isoformat():
-        raise ReportError(f"trade date {trade_date} is after the effective date {ts['start']}", field="trade_date")
-    prem = booking.get("premium") or {}
-    if not isinstance(prem, dict):
-        raise ReportError("premium must be an object {amount, currency, payment_date}", field="premium")
-    premium = {
-        "amount": _money(prem.get("amount", 0.0), "premium.amount"),
-        "currency": prem.get("currency", ts["currency"]),
-        "payment_date": _date(prem.get("payment_date", ts["start"].isoformat()), "premium.payment_date"),
-        "payer": buyer,
-        "receiver": seller,
-    }
-    ev = booking.get("event") or {"type": "new"}
-    if not isinstance(ev, dict) or ev.get("type") not in EVENTS:
-        raise ReportError(f"event.type must be one of {', '.join(sorted(EVENTS))}", field="event.type")
-    event = {"type": ev["type"], "date": _date(ev.get("date", trade_date), "event.date")}
-    if event["date"] < trade_date:
-        raise ReportError(f"event date {event['date']} is before the trade date {trade_date}", field="event.date")
-    barriers = [
-        {"name": k, **v} for k, v in ts["levels"].items() if "barrier" in k
-    ]
-    record = {
+    trade_date = trade.trade_date.isoformat()
+    s0 = float(terms["initial_price"])
+
+    def level(fraction: float) -> dict[str, float]:
+        return {"fraction": float(fraction), "level": round(float(fraction) * s0, 6)}
+
+    # every knock level of the template (barrier, ko_barrier, ki_barrier, barrier_low, ...)
+    barriers = [{"name": k, **level(v)} for k, v in terms.items()
+                if "barrier" in k and isinstance(v, float)]
+    kind = underlying_kind(trade.underlying)
+    product = fpml_product(trade.template, terms)
+    return {
         "record_version": RECORD_VERSION,
-        "uti": uti,
+        "uti": trade.uti,
+        "trade_id": trade.trade_id,
         "product": {
-            "id": f"OTCLAB.{ts['template'].upper()}",
-            "template": ts["template"],
-            "taxonomy": _taxonomy(ts["template"], ts["underlying_kind"]),
-            "fpml_product": "equityOption" if ts["template"] in FPML_EQUITY_OPTION else "genericProduct",
+            "id": f"OTCLAB.{trade.template.upper()}",
+            "template": trade.template,
+            "template_version": trade.template_version,
+            "taxonomy": taxonomy(trade.template, kind),
+            "fpml_product": product,
         },
-        "lifecycle_event": event,
+        "lifecycle_event": _event(event, trade_date),
         "reporting_party": "dealer",
         "parties": parties,
         "buyer": buyer,
         "seller": seller,
         "trade_date": trade_date,
-        "effective_date": ts["start"].isoformat(),
-        "maturity_date": ts["maturity"].isoformat(),
-        "notional": {"amount": _money(ts["notional"], "term_sheet.notional"), "currency": ts["currency"]},
-        "underlying": {"id": ts["underlying"], "kind": ts["underlying_kind"], "initial_price": ts["initial_price"]},
-        "option_type": ts["option_type"] if ts["template"] in FPML_EQUITY_OPTION else None,
-        "strike": ts["levels"].get("strike"),
+        "effective_date": trade.start_date.isoformat(),
+        "maturity_date": trade.maturity_date.isoformat(),
+        "notional": {"amount": money(trade.notional), "currency": trade.currency},
+        "underlying": {"id": trade.underlying, "kind": kind, "initial_price": s0},
+        "option_type": terms.get("option_type") if product == "equityOption" else None,
+        "strike": level(terms["strike"]) if terms.get("strike") is not None else None,
         "barriers": barriers,
-        "barrier_type": ts["barrier_type"],
-        "coupon": ts["coupon"],
-        "premium": premium,
-        "term_sheet": _jsonable(booking["term_sheet"]),
+        "barrier_type": terms.get("barrier_type"),
+        "coupon": terms.get("coupon"),
+        "premium": {
+            "amount": money(trade.premium),
+            "currency": trade.currency,
+            "payment_date": (trade.premium_date or trade.start_date).isoformat(),
+            "payer": buyer,
+            "receiver": seller,
+        },
+        "terms": terms.to_json(),
     }
-    return record
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (dt.date, dt.datetime)):
-        return obj.isoformat()
-    return obj
