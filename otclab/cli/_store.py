@@ -80,10 +80,34 @@ def money(v) -> str:
 
 
 def table(df, floats: str = "{:,.0f}") -> str:
-    """A plain fixed-width table (readable when piped to head or grep)."""
+    """A plain fixed-width table, text left and numbers right (readable piped to head or grep)."""
     if df is None or len(df) == 0:
         return "(none)"
-    return df.to_string(index=False, float_format=lambda v: floats.format(v), na_rep="-")
+    import numbers
+
+    def fmt(v):
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return "-"
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        if isinstance(v, numbers.Integral):
+            return str(v)
+        if isinstance(v, numbers.Real):
+            return floats.format(v)
+        return str(v)
+
+    cols = list(df.columns)
+    cells = [[fmt(v) for v in df[c].tolist()] for c in cols]
+    numeric = [all(isinstance(v, numbers.Number) and not isinstance(v, bool) or v is None
+                   for v in df[c].tolist()) for c in cols]
+    widths = [max(len(str(c)), *(len(x) for x in col)) for c, col in zip(cols, cells)]
+
+    def line(values):
+        return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)).rstrip()
+
+    out = [line([str(c) for c in cols])]
+    out += [line([col[i] for col in cells]) for i in range(len(df))]
+    return "\n".join(out)
 
 
 def user() -> str | None:

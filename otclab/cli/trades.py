@@ -83,11 +83,12 @@ def show_cmd(trade_id: str, db: Optional[str] = db_option(), as_json: bool = typ
     for v in view["versions"]:
         print(f"  v{v['version']} {v['action']:<8} {v['recorded_at'][:19]} by {v['recorded_by'] or '-'}"
               + (f"  reason: {v['reason']}" if v["reason"] else ""))
-    print(f"\nevents ({len(view['events'])}):")
+    print(f"\nevents ({len(view['events'])}; amounts from the holder's view):")
+    s0 = r["terms"]["initial_price"]
     for e in view["events"][-30:]:
         amt = f"  amount {money(e['amount'])}" if e["amount"] else ""
-        fx = f"  close {e['close']:g} (fixing #{e['fixing_id']})" if e["close"] is not None else ""
-        lvl = f" vs level {e['level']:.4g}" if e["level"] is not None else ""
+        fx = f"  close {e['close']:,.2f} (fixing #{e['fixing_id']})" if e["close"] is not None else ""
+        lvl = f" vs {e['level']:.2%} = {e['level'] * s0:,.2f}" if e["level"] is not None else ""
         print(f"  {e['date']} {e['type']:<14}{fx}{lvl}{amt}")
     if len(view["events"]) > 30:
         print(f"  ... {len(view['events']) - 30} earlier events (--json shows all)")
@@ -150,9 +151,12 @@ def _set(ch: dict, item: str) -> dict:
 
 @app.command("cancel")
 def cancel_cmd(trade_id: str, reason: str = typer.Option(..., help="why (audited)"),
-               db: Optional[str] = db_option()) -> None:
+               db: Optional[str] = db_option(), as_json: bool = typer.Option(False, "--json")) -> None:
     """Cancel a trade booked in error (a cancelling version; its cash flows are reversed)."""
     from ..store.trades import cancel
 
     rec = cancel(get_store(db), trade_id, reason, recorded_by=user())
-    print(f"{trade_id}: cancelled (version {rec.version})")
+    if as_json:
+        dump(rec.to_dict())
+    else:
+        print(f"{trade_id}: cancelled (version {rec.version})")

@@ -134,6 +134,31 @@ def inception_premiums(raws: list[dict], closes: dict, paths: int = 2000, seed: 
             r["premium"] = round(max(float(v), 0.0), 2)
 
 
+def post_collateral(store: Store, raws: list[dict], seed: int) -> None:
+    """Collateral each counterparty delivered on its first trade date: its live trades' initial
+    margin under the default policy, times 0.8-1.3 (so the first EOD has calls and returns)."""
+    from sqlalchemy import insert
+
+    from ..store.book import load_book
+    from .eod.margin import initial_margin, load_policy
+
+    policy = load_policy(None)
+    rng = np.random.default_rng(seed + 2)
+    first: dict = {}
+    for r in raws:
+        cp, d = r["counterparty"]["id"], Date.fromisoformat(r["trade_date"])
+        first[cp] = min(first.get(cp, d), d)
+    with store.begin() as conn:
+        im: dict = {}
+        for t in load_book(conn, as_of=EOD_DATE, status="live"):
+            im[t.record.counterparty.id] = im.get(t.record.counterparty.id, 0.0) + initial_margin(t, policy)
+        rows = [{"counterparty_id": cp, "date": first[cp], "asset": "cash",
+                 "amount": round(a * float(rng.uniform(0.8, 1.3)), -4), "note": "initial margin (demo)",
+                 "created_at": now()} for cp, a in sorted(im.items()) if a > 0]
+        if rows:
+            conn.execute(insert(T.collateral), rows)
+
+
 def init_demo(folder, trades: int = 4800, seed: int = 7, paths: int = 4000, force: bool = False,
               log=print, progress=None, url: str | None = None, upto: str = "eod") -> dict:
     """Create the demo store in ``folder`` (``folder/otclab.db``, or the empty database ``url``,
@@ -172,23 +197,6 @@ def init_demo(folder, trades: int = 4800, seed: int = 7, paths: int = 4000, forc
     inception_premiums(raws, closes, paths=min(2000, paths))
     booked = trade_cmds.book(store, raws, recorded_by="demo", as_of=FIRST_CLOSE)
     log(f"booked {len(booked)} trades ({time.perf_counter() - t0:.1f} s so far)")
-    # initial collateral: 15% of each counterparty's option-form notional, posted on its first trade
-    first: dict = {}
-    for r in raws:
-        cp = r["counterparty"]["id"]
-        d = Date.fromisoformat(r["trade_date"])
-        first[cp] = min(first.get(cp, d), d)
-    post: dict = {}
-    for r in raws:
-        if r["terms"].get("form") != "note" and r["template"] not in ("snowball", "phoenix"):
-            post[r["counterparty"]["id"]] = post.get(r["counterparty"]["id"], 0.0) + 0.15 * r["terms"]["notional"]
-    with store.begin() as conn:
-        from sqlalchemy import insert
-
-        if post:
-            conn.execute(insert(T.collateral), [{"counterparty_id": cp, "date": first[cp], "asset": "cash",
-                                                 "amount": round(a, 2), "note": "initial margin (demo)",
-                                                 "created_at": now()} for cp, a in sorted(post.items())])
     out = {"db": str(db) if store.is_sqlite else store.display_url, "url": url, "trades": len(booked),
            "closes": closes, "raws": raws}
     if upto == "booking":
@@ -198,6 +206,7 @@ def init_demo(folder, trades: int = 4800, seed: int = 7, paths: int = 4000, forc
     log(f"lifecycle through {EOD_DATE}: {sum(lc.events.values())} events "
         f"({', '.join(f'{k} {v}' for k, v in sorted(lc.events.items()))}) in {lc.seconds:.1f} s")
     out["lifecycle"] = lc
+    post_collateral(store, raws, seed)
     if upto == "eod":
         rep = run_eod(store, EOD_DATE, paths=paths)
         log(f"end of day {EOD_DATE}: snapshot {rep.snapshot_id}, {rep.trades} live trades valued "

@@ -133,3 +133,20 @@ def test_seed_reproduces_and_antithetic_can_be_switched_off(tmp_path, capsys):
     b = json.loads(run(capsys, args)[1])
     c = json.loads(run(capsys, args + ["--no-antithetic"])[1])
     assert a["value"] == b["value"] and c["value"] != a["value"]
+
+
+@pytest.mark.parametrize("template, extra, engine", [
+    ("vanilla", {"option_type": "call", "strike": 1.0}, "analytic"),          # exact closed form
+    ("barrier", {"option_type": "call", "strike": 1.0, "barrier": 1.2, "barrier_type": "up_out"}, "pde"),  # BGK is approximate
+    ("snowball", {"ko_barrier": 1.03, "ki_barrier": 0.75, "coupon": 0.15, "lockup_months": 3}, "pde"),
+])
+def test_no_engine_named_picks_the_best_the_template_offers(tmp_path, capsys, template, extra, engine):
+    req = {"template": template, "terms": terms(**extra), "market": market()}
+    code, out, err = run(capsys, ["price", write(tmp_path, req), "--json"])
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["engine"] == engine and res["stderr"] is None
+    if engine == "analytic":
+        from otclab.pricing import price
+
+        assert res["value"] == price(req, engine="analytic").value

@@ -12,8 +12,10 @@ For every trade, from the desk's view, between the previous snapshot (date D0) a
     unexplained = total − the terms above
 
 Greeks and spots come from the previous snapshot's rows, moves from the two markets; a trade
-that left the book (knocked out, matured, cancelled) has V1 = 0 and no vega or rho move. Sums by
-underlying and by structure come with the per-trade table.
+that left the book (knocked out, matured, cancelled) has V1 = 0 and no vega or rho move. A trade
+that left with no theta in the previous snapshot (its last date was the next trading day) is
+*settled*: its whole P&L, the cash flows less its last value, is lifecycle. Sums by underlying
+and by structure come with the per-trade table.
 """
 from __future__ import annotations
 
@@ -88,16 +90,20 @@ def explain(conn, snapshot_id: int | None = None, previous_id: int | None = None
     v0 = out["value_prev"].fillna(0.0)
     v1 = out["value"].fillna(0.0)
     new_total = v1 + all_to_d1.reindex(out.index).fillna(0.0)
-    out["lifecycle"] = np.where(in_prev, cf, 0.0)
+    settled = in_prev & ~in_now & g["theta"].isna().to_numpy()
+    for k in ("delta", "gamma", "vega", "theta", "rho"):
+        out[k] = np.where(settled, 0.0, out[k])
+    out["lifecycle"] = np.where(settled, cf - v0, np.where(in_prev, cf, 0.0))
     out["new_trades"] = np.where(in_prev, 0.0, new_total)
     out["total"] = np.where(in_prev, v1 - v0 + cf, new_total)
     explained = out[["delta", "gamma", "vega", "theta", "rho", "lifecycle", "new_trades"]].sum(axis=1)
     out["unexplained"] = out["total"] - explained
-    out["status"] = np.where(in_now, np.where(in_prev, "held", "new"), "left")
+    out["status"] = np.where(in_now, np.where(in_prev, "held", "new"), np.where(settled, "settled", "left"))
     keep = list(TERMS) + ["total"]
     by_u = out.groupby("underlying")[keep].sum()
     by_s = out.groupby("template")[keep].sum()
     total = {k: float(out[k].sum()) for k in keep}
     total.update(trades=int(len(out)), held=int((out.status == "held").sum()), new=int((out.status == "new").sum()),
-                 left=int((out.status == "left").sum()), trading_days=int(days))
+                 left=int(out.status.isin(["left", "settled"]).sum()), settled=int((out.status == "settled").sum()),
+                 trading_days=int(days))
     return Explain(s1, s0, out.reset_index(), by_u, by_s, total)
