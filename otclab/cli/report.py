@@ -27,23 +27,9 @@ def _load(path: Path, what: str):
 def _read_trade(raw):
     """The trade record from its JSON form (or a ``trades show --json`` view holding it under
     "trade"), validated against the current template notebooks."""
-    from ..core.errors import TemplateError
-    from ..store.record import parse_record
-    from ..templates.loader import get_template
+    from ..store.record import read_record
 
-    def current(name: str, version: str | None):
-        try:
-            tpl = get_template(name)
-        except TemplateError as e:
-            raise TemplateError(e.message, "trade.template") from None
-        if version is not None and version != tpl.version:
-            raise TemplateError(f"the trade is pinned to {name}@{version} but the template notebook is now at "
-                                f"{tpl.version}", "trade.template_version")
-        return tpl
-
-    if isinstance(raw, dict) and "trade" in raw and "trade_id" not in raw:
-        raw = raw["trade"]
-    return parse_record(raw, current, "trade")
+    return read_record(raw, "trade")
 
 
 @app.command()

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.errors import TemplateError, TermsError
-from ..store.record import TradeRecord, parse_record
+from ..core.errors import TermsError
+from ..store.record import TradeRecord, read_record
 
 # The fields a confirmation states beyond the trade facts and the common terms, per template
 # it has a form for: confirmation field -> template term, in the order the form prints them.
@@ -34,33 +34,10 @@ TERM_FIELDS: dict[str, dict[str, str]] = {
 TEMPLATES = tuple(TERM_FIELDS)
 
 
-def current_template(name: str, version: str | None):
-    """Template resolver for code without a store: the notebook's current version, which must
-    be the one the trade is pinned to when the trade names one."""
-    from ..templates.loader import get_template
-
-    tpl = get_template(name)
-    if version is not None and version != tpl.version:
-        raise TemplateError(f"the trade is pinned to {name}@{version} but the template notebook is now at "
-                            f"{tpl.version}; confirm it from the store that holds that version", "template_version")
-    return tpl
-
-
 def read_trade(raw: Any, prefix: str = "trade") -> TradeRecord:
     """A ``TradeRecord`` from its JSON form (or a ``trades show --json`` view holding one under
     ``"trade"``); an ``OtcError`` naming the field when it is not a valid trade."""
-    if isinstance(raw, TradeRecord):
-        return raw
-    if isinstance(raw, dict) and "trade" in raw and "trade_id" not in raw:
-        raw = raw["trade"]
-
-    def resolve(name, version):
-        try:
-            return current_template(name, version)
-        except TemplateError as e:
-            raise TemplateError(e.message, f"{prefix}.{e.field or 'template'}") from None
-
-    return parse_record(raw, resolve, prefix)
+    return read_record(raw, prefix)
 
 
 def check_confirmable(trade: TradeRecord) -> None:

@@ -147,7 +147,7 @@ def price(request, engine: str = "auto", paths: int = 100_000, seed: int = 20240
     req = parse_request(request)
     if engine not in ENGINES:
         raise EngineError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}", "engine")
-    if engine == "mc" and paths < 2:
+    if paths < 2:
         raise EngineError("paths must be at least 2", "paths")
     st = EngineSettings(engine, paths, seed, antithetic, device, n_x, steps_per_day, chunk_paths, progress)
     t0 = time.perf_counter()

@@ -154,6 +154,37 @@ def default_uti(trade_id: str, trade_date: Date, prefix: str = "OTCLAB") -> str:
     return (re.sub(r"[^A-Z0-9]", "", prefix.upper()) + trade_date.strftime("%Y%m%d") + body)[:52]
 
 
+def current_template(name: str, version: str | None):
+    """Template resolver for code without a store: the notebook's current version, which must be
+    the one a trade is pinned to when it names one (the store resolves older pinned versions)."""
+    from ..templates.loader import get_template
+
+    tpl = get_template(name)
+    if version is not None and version != tpl.version:
+        raise TemplateError(f"the trade is pinned to {name}@{version} but the template notebook is now at "
+                            f"{tpl.version}; read it from the store that holds that version", "template_version")
+    return tpl
+
+
+def read_record(raw: Any, prefix: str = "trade", template_resolver=None) -> TradeRecord:
+    """A ``TradeRecord`` from a record, its JSON form or a ``trades show --json`` view holding it
+    under ``"trade"``; templates by ``template_resolver`` (default ``current_template``)."""
+    if isinstance(raw, TradeRecord):
+        return raw
+    if isinstance(raw, dict) and "trade" in raw and "trade_id" not in raw:
+        raw = raw["trade"]
+    resolver = template_resolver or current_template
+
+    def resolve(name, version):
+        try:
+            return resolver(name, version)
+        except TemplateError as e:
+            field_name = e.field or "template"
+            raise TemplateError(e.message, field_name if field_name.startswith(prefix) else f"{prefix}.{field_name}") from None
+
+    return parse_record(raw, resolve, prefix)
+
+
 def parse_record(raw: Any, template_resolver, prefix: str = "trade") -> TradeRecord:
     """Validate a trade given as JSON data; ``template_resolver(name, version)`` returns the
     pinned ``Template`` (or raises ``TemplateError``). Raises an ``OtcError`` naming the field."""

@@ -169,6 +169,19 @@ class Schema:
                 terms = Terms({**terms, **result})
         return terms
 
+    def restore(self, stored: dict) -> Terms:
+        """``Terms`` from the JSON of terms this schema validated before (``Terms.to_json``): dates
+        and lists converted back, no checks repeated (the store validated them at booking)."""
+        out = {}
+        for name, f in self.fields.items():
+            v = stored.get(name, None if f.required else f.default)
+            if v is not None and f.type == "date":
+                v = parse_date(v, name)
+            elif v is not None and f.type == "floats":
+                v = tuple(v)
+            out[name] = v
+        return Terms(out)
+
     def describe(self) -> list[dict]:
         return [{"name": f.name, "type": f.type, "required": f.required,
                  "default": None if f.required else f.default, "choices": list(f.choices) if f.choices else None,

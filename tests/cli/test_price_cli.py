@@ -39,7 +39,7 @@ def test_price_json_output(tmp_path, capsys):
 
 
 def test_price_from_stdin_with_mc(capsys, monkeypatch):
-    code, out, _ = run(capsys, ["price", "-", "--paths", "20000", "--seed", "3", "--json"],
+    code, out, _ = run(capsys, ["price", "-", "--engine", "mc", "--paths", "20000", "--seed", "3", "--json"],
                        stdin=json.dumps(GOOD), monkeypatch=monkeypatch)
     res = json.loads(out)
     assert code == 0 and res["stderr"] > 0 and res["details"]["paths"] == 20000
@@ -128,7 +128,7 @@ def test_gpu_requested_without_cupy_is_a_clear_error(tmp_path, capsys, monkeypat
 
 
 def test_seed_reproduces_and_antithetic_can_be_switched_off(tmp_path, capsys):
-    args = ["price", write(tmp_path, GOOD), "--paths", "4000", "--seed", "11", "--json"]
+    args = ["price", write(tmp_path, GOOD), "--engine", "mc", "--paths", "4000", "--seed", "11", "--json"]
     a = json.loads(run(capsys, args)[1])
     b = json.loads(run(capsys, args)[1])
     c = json.loads(run(capsys, args + ["--no-antithetic"])[1])

@@ -104,19 +104,19 @@ def test_evidence_commands(capsys, workdir):
 
 
 def test_report_export(capsys, workdir):
-    booking = {"uti": "CN0000000000ABC123", "trade_date": "2026-11-20",
-               "term_sheet": {"template": "snowball", "underlying": "000852.SH", "notional": 5e6, "initial_price": 6500,
-                              "start_date": "2026-11-20", "tenor_months": 24, "ko_barrier": 1.03, "ki_barrier": 0.75,
-                              "coupon": 0.15},
-               "parties": {"dealer": {"name": "示例证券", "uscc": "91350100M000100Y43"},
-                           "client": {"name": "示例私募", "lei": "5493001KJTIIGC8Y1R12"}},
-               "premium": {"amount": 0}, "event": {"type": "new"}}
-    open("booking.json", "w").write(json.dumps(booking, ensure_ascii=False))
-    code, out, _ = run(capsys, "report", "export", "booking.json", "--out-dir", "rep", "--json")
+    trade = {"trade_id": "SB-0001", "uti": "CN0000000000ABC123", "template": "snowball", "direction": "sell",
+             "counterparty": {"id": "CP001", "name": "示例私募", "uscc": "91110000802100433B"},
+             "trade_date": "2026-11-20", "premium": 0,
+             "terms": {"underlying": "000852.SH", "notional": 5e6, "initial_price": 6500, "start_date": "2026-11-20",
+                       "tenor_months": 24, "ko_barrier": 1.03, "ki_barrier": 0.75, "coupon": 0.15}}
+    open("trade.json", "w").write(json.dumps(trade, ensure_ascii=False))
+    dealer = {"name": "示例证券", "uscc": "91350100M000100Y43", "lei": "5493001KJTIIGC8Y1R12"}
+    open("dealer.json", "w").write(json.dumps(dealer, ensure_ascii=False))
+    code, out, _ = run(capsys, "report", "export", "trade.json", "--dealer", "dealer.json", "--out-dir", "rep", "--json")
     res = json.loads(out)
     assert code == 0 and res["product"]["fpml_product"] == "genericProduct" and res["evidence"]["index"] >= 0
     assert (workdir / "rep" / "CN0000000000ABC123-new.fpml.xml").read_bytes().startswith(b"<?xml")
-    booking["parties"]["client"]["lei"] = "5493001KJTIIGC8Y1R13"
-    open("booking.json", "w").write(json.dumps(booking))
-    code, _, err = run(capsys, "report", "export", "booking.json")
-    assert code == 2 and "parties.client.lei" in err
+    dealer["lei"] = "5493001KJTIIGC8Y1R13"
+    open("dealer.json", "w").write(json.dumps(dealer))
+    code, _, err = run(capsys, "report", "export", "trade.json", "--dealer", "dealer.json")
+    assert code == 2 and "dealer.lei" in err

@@ -89,7 +89,7 @@ def pricing_contracts(conn, trades, d: Date) -> list[dict]:
 
 def live_on(conn, d: Date):
     """Trades live after the events of ``d`` and traded on or before it."""
-    return [t for t in load_book(conn, as_of=d) if t.status == "live" and t.record.trade_date <= d]
+    return [t for t in load_book(conn, as_of=d, status="live") if t.record.trade_date <= d]
 
 
 def _totals(rows: list[dict]) -> dict:

@@ -152,7 +152,7 @@ def run_lifecycle(store: Store, through, wait: float = 0.0, chunk_days: int | No
             pending_error = None
             started = now()
             with store.begin() as conn:
-                trades = [t for t in load_book(conn) if t.status == "live"]
+                trades = load_book(conn, status="live")
                 plans, compiled = plans_for(conn, trades)
                 rep.plans_compiled += compiled
                 ck = checkpoints(trades, plans, _covered(conn))
