@@ -161,8 +161,14 @@ def price_book(contracts, market, paths: int = 100_000, seed: int = 20240101, gr
         t_build = t_run = 0.0
     for i, req in generic:
         eng = "auto" if engine == "auto" else ("pde" if req.template.has_pde else "mc")
+        dev = device
         try:
-            r = price(req, engine=eng, paths=paths, seed=seed, greeks=greeks and not scenarios, device=device)
+            if eng == "auto" and req.template.has_analytic:
+                # a closed form on one contract is faster in NumPy than launched on a GPU
+                ctx = PricingContext(req.template, req.terms, req.market, req.state, req.fixings)
+                if best_engine(ctx) == "analytic":
+                    eng, dev = "analytic", "cpu"
+            r = price(req, engine=eng, paths=paths, seed=seed, greeks=greeks and not scenarios, device=dev)
         except OtcError as e:
             if failed is None:
                 raise
@@ -176,7 +182,7 @@ def price_book(contracts, market, paths: int = 100_000, seed: int = 20240101, gr
                 continue
             bumped = req.with_market(req.market.bumped(spot_rel=sc.spot_rel, vol_abs=sc.vol_abs, rate_abs=sc.rate_abs,
                                                        underlying=req.terms.underlying))
-            out[i][f"value[{sc.name}]"] = price(bumped, engine=eng, paths=paths, seed=seed, device=device).value
+            out[i][f"value[{sc.name}]"] = price(bumped, engine=eng, paths=paths, seed=seed, device=dev).value
     for i, msg in (failed or {}).items():
         out[i] = {"value": float("nan"), "engine": "failed", "error": msg}
     df = pd.DataFrame(out)

@@ -181,6 +181,10 @@ def test_other_trades_become_generic_products_carrying_the_terms(template, extra
     ({"template": "snowball", "terms": {"strike": None, "option_type": None, "ko_barrier": 0.7, "ki_barrier": 0.8,
                                         "coupon": 0.1}},
      "trade.terms.ki_barrier", "below ko_barrier"),
+    ({"template": "barrier", "terms": {"barrier": 0.9, "barrier_type": "up_out"}}, "trade.terms.barrier",
+     "above the initial price"),
+    ({"template": "barrier", "terms": {"barrier": 1.1, "barrier_type": "down_in"}}, "trade.terms.barrier",
+     "below the initial price"),
     ({"uti": "bad uti"}, "trade.uti", "ISO 23897"),
     ({"counterparty": {"id": "CP001", "name": "甲", "uscc": "91110000802100433C"}}, "trade.counterparty.uscc", "USCC"),
 ])
@@ -197,10 +201,6 @@ def test_bad_trades_name_the_field(change, field, message):
 def test_bad_report_inputs_name_the_field():
     t = trade(option_type="call")
     cases = [
-        (lambda: build_report(trade("barrier", option_type="call", barrier=0.9, barrier_type="up_out"), DEALER),
-         "trade.terms.barrier", "above the initial price"),
-        (lambda: build_report(trade("barrier", option_type="put", barrier=1.1, barrier_type="down_in"), DEALER),
-         "trade.terms.barrier", "below the initial price"),
         (lambda: build_report(t, {"name": "无代码证券"}), "dealer.uscc", "USCC .* or an LEI"),
         (lambda: build_report(t, dict(DEALER, lei="HWUPKR0MPOU8FGXBT395")), "dealer.lei", "ISO 17442"),
         (lambda: build_report(t, dict(DEALER, uscc="91350100M000100Y44")), "dealer.uscc", "check character"),

@@ -86,24 +86,11 @@ def _event(ev: Any, trade_date: str) -> dict[str, str]:
     return out
 
 
-def _check_barrier_side(terms) -> None:
-    # A knock level on the wrong side of the initial price triggers at inception: not a trade
-    # anyone reports (the barrier template's schema does not refuse it).
-    bt, b = terms.get("barrier_type"), terms.get("barrier")
-    if bt is None or b is None:
-        return
-    up = bt.startswith("up")
-    if (up and b <= 1.0) or (not up and b >= 1.0):
-        raise ReportError(f"a {bt} barrier must lie {'above' if up else 'below'} the initial price (1.0); got {b}",
-                          field="trade.terms.barrier")
-
-
 def build_report(trade: TradeRecord, dealer: dict[str, Any], event: dict[str, Any] | None = None) -> dict[str, Any]:
     """Report record of ``trade`` (see module docstring); ``ReportError`` names any bad field."""
     if not isinstance(trade, TradeRecord):
         raise TypeError(f"expected a TradeRecord, got {type(trade).__name__} (read JSON with parse_record)")
     terms = trade.terms
-    _check_barrier_side(terms)
     parties = [_dealer(dealer), _client(trade)]
     buyer = "client" if trade.direction == "sell" else "dealer"
     seller = "dealer" if buyer == "client" else "client"
