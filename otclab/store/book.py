@@ -45,7 +45,8 @@ def record_from_row(row, template=None, status: str = "live") -> TradeRecord:
     terms = template.schema.restore(row.terms) if template is not None else row.terms
     return TradeRecord(trade_id=row.trade_id, uti=row.uti, template=row.template,
                        template_version=row.template_version, terms=terms, direction=row.direction,
-                       counterparty=Counterparty(row.counterparty_id, row.counterparty_name, row.counterparty_uscc),
+                       counterparty=Counterparty(row.counterparty_id, row.counterparty_name, row.counterparty_uscc,
+                                                 row.counterparty_lei),
                        trade_date=row.trade_date, premium=row.premium, premium_date=row.premium_date,
                        trader=row.trader, status=status, version=row.version)
 

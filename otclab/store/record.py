@@ -33,12 +33,14 @@ class BookingError(OtcError):
 
 @dataclass(frozen=True)
 class Counterparty:
-    """The client: an id of the desk's own (e.g. ``CP001``), the legal name and the USCC
-    (统一社会信用代码, check character verified with python-stdnum) where it has one."""
+    """The client: an id of the desk's own (e.g. ``CP001``), the legal name, the USCC
+    (统一社会信用代码) of a Chinese entity and/or the LEI (ISO 17442) of any entity, check
+    characters verified with python-stdnum."""
 
     id: str
     name: str
     uscc: str | None = None
+    lei: str | None = None
 
     @classmethod
     def from_dict(cls, d: Any, prefix: str = "counterparty") -> "Counterparty":
@@ -46,9 +48,9 @@ class Counterparty:
             d = {"id": d, "name": d}
         if not isinstance(d, dict):
             raise BookingError("must be an object {id, name, uscc?}", prefix)
-        unknown = sorted(set(d) - {"id", "name", "uscc"})
+        unknown = sorted(set(d) - {"id", "name", "uscc", "lei"})
         if unknown:
-            raise BookingError(f"unknown field(s) {unknown}; allowed: id, name, uscc", prefix)
+            raise BookingError(f"unknown field(s) {unknown}; allowed: id, name, uscc, lei", prefix)
         cid, name = d.get("id"), d.get("name")
         if not isinstance(cid, str) or not TRADE_ID_RE.match(cid.strip()):
             raise BookingError(f"must be 1-64 letters, digits, '.', '_' or '-'; got {cid!r}", f"{prefix}.id")
@@ -57,10 +59,13 @@ class Counterparty:
         uscc = d.get("uscc")
         if uscc not in (None, ""):
             uscc = check_uscc(uscc, f"{prefix}.uscc")
-        return cls(cid.strip(), name.strip(), uscc or None)
+        lei = d.get("lei")
+        if lei not in (None, ""):
+            lei = check_lei(lei, f"{prefix}.lei")
+        return cls(cid.strip(), name.strip(), uscc or None, lei or None)
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "name": self.name, "uscc": self.uscc}
+        return {"id": self.id, "name": self.name, "uscc": self.uscc, "lei": self.lei}
 
 
 def check_uscc(code: Any, field_name: str = "uscc") -> str:
@@ -74,6 +79,19 @@ def check_uscc(code: Any, field_name: str = "uscc") -> str:
         return uscc.validate(code)
     except ValidationError as e:
         raise BookingError(f"{code!r} is not a valid USCC ({e.message})", field_name) from None
+
+
+def check_lei(code: Any, field_name: str = "lei") -> str:
+    """The LEI, upper-cased, if its format and ISO 7064 check digits are right (python-stdnum)."""
+    from stdnum import lei
+    from stdnum.exceptions import ValidationError
+
+    if not isinstance(code, str):
+        raise BookingError(f"expected a 20-character LEI; got {code!r}", field_name)
+    try:
+        return lei.validate(code)
+    except ValidationError as e:
+        raise BookingError(f"{code!r} is not a valid LEI ({e.message})", field_name) from None
 
 
 @dataclass(frozen=True)

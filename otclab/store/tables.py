@@ -53,6 +53,7 @@ trade_versions = Table(
     Column("counterparty_id", String(64), nullable=False),
     Column("counterparty_name", Text, nullable=False),
     Column("counterparty_uscc", String(18)),
+    Column("counterparty_lei", String(20)),            # revision 0002
     Column("trade_date", Date, nullable=False),
     Column("premium", Double, nullable=False),
     Column("premium_date", Date, nullable=False),

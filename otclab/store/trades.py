@@ -26,7 +26,7 @@ def _version_row(rec: TradeRecord, version: int, action: str, recorded_by, reaso
     return {"trade_id": rec.trade_id, "version": version, "action": action, "template": rec.template,
             "template_version": rec.template_version, "terms": rec.terms.to_json(), "direction": rec.direction,
             "counterparty_id": rec.counterparty.id, "counterparty_name": rec.counterparty.name,
-            "counterparty_uscc": rec.counterparty.uscc, "trade_date": rec.trade_date, "premium": rec.premium,
+            "counterparty_uscc": rec.counterparty.uscc, "counterparty_lei": rec.counterparty.lei, "trade_date": rec.trade_date, "premium": rec.premium,
             "premium_date": rec.premium_date or rec.start_date, "uti": rec.uti, "underlying": rec.underlying,
             "currency": rec.currency, "notional": rec.notional, "start_date": rec.start_date,
             "maturity_date": maturity, "trader": rec.trader, "recorded_by": recorded_by, "reason": reason,

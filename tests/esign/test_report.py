@@ -304,3 +304,12 @@ def test_command_help_says_what_to_give(capsys):
     assert main(["report", "export", "--help"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "trade record" in out and "--dealer" in out and "trades show" in out
+
+
+def test_a_client_without_a_uscc_is_reported_by_its_lei():
+    t = trade(option_type="call")
+    t = t.with_changes(counterparty=t.counterparty.__class__("CP900", "Example Fund SPC", None, "5493001KJTIIGC8Y1R12"))
+    rec = build_report(t, DEALER)
+    client = next(p for p in rec["parties"] if p["role"] == "client")
+    assert client == {"role": "client", "name": "Example Fund SPC", "lei": "5493001KJTIIGC8Y1R12"}
+    validate_json(rec)

@@ -130,3 +130,15 @@ def test_a_trade_keeps_pricing_with_its_pinned_version_after_the_notebook_change
         (t,) = load_book(c, trade_ids=["V1"])
     assert t.record.template_version == old and t.template.version == old
     tc.book(store, [trade("V2", "vanilla", template_version=old)], as_of=BOOK_DATE)   # the old version is known
+
+
+def test_a_foreign_client_is_identified_by_its_lei(store):
+    raw = trade("F1", counterparty={"id": "CP900", "name": "Example Fund SPC", "lei": "5493001KJTIIGC8Y1R12"})
+    tc.book(store, [raw], as_of=BOOK_DATE)
+    with store.connect() as c:
+        (t,) = load_book(c, trade_ids=["F1"])
+    assert t.record.counterparty.lei == "5493001KJTIIGC8Y1R12" and t.record.counterparty.uscc is None
+    with pytest.raises(OtcError, match="not a valid LEI") as e:
+        tc.book(store, [trade("F2", counterparty={"id": "CP901", "name": "X", "lei": "5493001KJTIIGC8Y1R13"})],
+                as_of=BOOK_DATE)
+    assert e.value.field == "trade.counterparty.lei"

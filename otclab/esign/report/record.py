@@ -51,10 +51,15 @@ def _dealer(p: Any) -> dict[str, Any]:
 
 def _client(trade: TradeRecord) -> dict[str, Any]:
     cp = trade.counterparty
-    if not cp.uscc:
-        raise ReportError(f"the report identifies the client by its USCC; counterparty {cp.id} ({cp.name}) "
-                          f"has none in the trade record", field="trade.counterparty.uscc")
-    return {"role": "client", "name": cp.name, "uscc": cp.uscc}
+    if not cp.uscc and not cp.lei:
+        raise ReportError(f"the report identifies the client by its USCC or LEI; counterparty {cp.id} ({cp.name}) "
+                          f"has neither in the trade record", field="trade.counterparty.uscc")
+    out = {"role": "client", "name": cp.name}
+    if cp.uscc:
+        out["uscc"] = cp.uscc
+    if cp.lei:
+        out["lei"] = cp.lei
+    return out
 
 
 def _date(v: Any, field: str) -> str:
