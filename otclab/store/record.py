@@ -68,30 +68,29 @@ class Counterparty:
         return {"id": self.id, "name": self.name, "uscc": self.uscc, "lei": self.lei}
 
 
-def check_uscc(code: Any, field_name: str = "uscc") -> str:
-    """The USCC, upper-cased, if its format and check character are right (python-stdnum)."""
-    from stdnum.cn import uscc
+def _identifier(code: Any, kind: str, length: int, field_name: str) -> str:
+    """``code`` normalised if python-stdnum's ``kind`` module (``cn.uscc``, ``lei``) accepts it."""
+    import importlib
+
     from stdnum.exceptions import ValidationError
 
+    label = kind.split(".")[-1].upper()
     if not isinstance(code, str):
-        raise BookingError(f"expected an 18-character USCC; got {code!r}", field_name)
+        raise BookingError(f"expected a {length}-character {label}; got {code!r}", field_name)
     try:
-        return uscc.validate(code)
+        return importlib.import_module(f"stdnum.{kind}").validate(code)
     except ValidationError as e:
-        raise BookingError(f"{code!r} is not a valid USCC ({e.message})", field_name) from None
+        raise BookingError(f"{code!r} is not a valid {label} ({e.message})", field_name) from None
+
+
+def check_uscc(code: Any, field_name: str = "uscc") -> str:
+    """The USCC (统一社会信用代码), upper-cased, if its format and check character are right."""
+    return _identifier(code, "cn.uscc", 18, field_name)
 
 
 def check_lei(code: Any, field_name: str = "lei") -> str:
-    """The LEI, upper-cased, if its format and ISO 7064 check digits are right (python-stdnum)."""
-    from stdnum import lei
-    from stdnum.exceptions import ValidationError
-
-    if not isinstance(code, str):
-        raise BookingError(f"expected a 20-character LEI; got {code!r}", field_name)
-    try:
-        return lei.validate(code)
-    except ValidationError as e:
-        raise BookingError(f"{code!r} is not a valid LEI ({e.message})", field_name) from None
+    """The LEI (ISO 17442), upper-cased, if its format and ISO 7064 check digits are right."""
+    return _identifier(code, "lei", 20, field_name)
 
 
 @dataclass(frozen=True)
