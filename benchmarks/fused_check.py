@@ -7,8 +7,13 @@
 2. Fused kernel vs the generic engine (template payoff cells on CuPy arrays, independent
    random numbers; PDE where the template has one) on FRESH random contracts (seeded by the
    clock unless --seed): every difference is reported in combined standard errors.
-3. Batched PDE: the CUDA Thomas kernel against the same solve on NumPy, and against the generic
-   PDE engine, for the contracts the batched PDE supports (vol shift 0 and +2 points).
+3. Greeks: the kernel's against the NumPy reference's on the same random numbers (same program:
+   float32 rounding), then the kernel's (delta, gamma, vega, theta, rho with standard errors from
+   batch means) against the generic engine's on the fresh contracts: the PDE where the template
+   has one (the same difference definitions, pricing/price.py), else generic Monte Carlo on
+   independent paths; each within 4 combined standard errors plus the PDE's floor.
+4. Batched PDE: the CUDA Thomas kernel against the same solve on NumPy, and against the generic
+   PDE engine, for the contracts the batched PDE supports (vol shift 0 and +2 points), theta too.
 A fused value passes when it is within 4 combined standard errors of the generic one, plus
 1e-6 of notional: float32 paths round at that level, which matters only where the MC error is
 ~0 (a contract whose outcome is certain). Against the PDE the PDE's own discretisation error adds
@@ -82,7 +87,10 @@ def main() -> int:
               f"{(ref.stderr or 0):>11,.2f}{z:>7.2f}{'' if ok else '  BEYOND'}")
     print(f"{len(fused)} contracts; largest |difference| / tolerance = {worst:.2f}; beyond tolerance: {bad}")
 
-    # 3. batched PDE on the GPU: up to two contracts of each kind it supports
+    # 3. Greeks: kernel vs reference on the same numbers, then kernel vs generic engines
+    g_bad = greeks_section(book, mkt, fused, a.paths, seed)
+
+    # 4. batched PDE on the GPU: up to two contracts of each kind it supports
     from otclab.engines.fused.pde import price_batched, supported
 
     kinds: dict = {}
@@ -96,7 +104,7 @@ def main() -> int:
     t_gpu = time.perf_counter() - t0
     v_cpu = price_batched(items, (0.0, 0.02), (0.0,), np)
     gap = max(abs(float(v_gpu[k][0] - v_cpu[k][0])) for k in v_gpu)
-    print(f"[3] batched PDE, {len(v_gpu)} rows ({len(sel)} contracts x 2 vol shifts): GPU {t_gpu:.2f} s; "
+    print(f"[4] batched PDE, {len(v_gpu)} rows ({len(sel)} contracts x 2 vol shifts): GPU {t_gpu:.2f} s; "
           f"max |GPU - NumPy| = {gap:.2e} of notional")
     pde_bad = 0
     for (j, dv), v in sorted(v_gpu.items()):
@@ -112,7 +120,57 @@ def main() -> int:
         label = c["template"] + ("+memory" if prog.get("memory") else "")
         print(f"    {c['id']:<8}{label:<17} vol{dv:+.2f} batched {ctx.notional * v[0]:>16,.2f} generic {ref:>16,.2f}"
               f"  diff {diff:+.2e} of notional")
-    return 1 if (bad or pde_bad) else 0
+    _, th_gpu = price_batched(items, (0.0,), (0.0,), cupy, theta=True)
+    th_bad = 0
+    for (j, dv), t in sorted(th_gpu.items()):
+        i, ctx, prog = sel[j]
+        c = book[i]
+        ref = price({"template": c["template"], "terms": c["terms"], "market": mkt,
+                     **({"state": c["state"]} if "state" in c else {})}, engine="pde", greeks=True).greeks["theta"]
+        th_bad += abs(ctx.notional * t - ref) > 1e-4 * ctx.notional
+    print(f"    batched PDE theta (GPU) against the generic PDE's: {len(th_gpu) - th_bad} of {len(th_gpu)} within "
+          f"1e-4 of notional")
+    return 1 if (bad or pde_bad or g_bad or th_bad) else 0
+
+
+COMPARED = ("cash_delta", "cash_gamma_1pct", "vega", "theta", "rho")
+FLOOR = {"cash_delta": 2e-3, "cash_gamma_1pct": 5e-3, "vega": 4e-5, "theta": 2e-5, "rho": 4e-5}
+
+
+def greeks_section(book, mkt, fused, paths, seed) -> int:
+    """[3]: Greeks by the kernel against the NumPy reference and against the generic engines."""
+    from otclab.book import price_book
+
+    contracts = [book[i] for i, _, _ in fused]
+    cpu = price_book(contracts, mkt, paths=4000, seed=1, greeks=True, device="cpu")
+    gpu_same = price_book(contracts, mkt, paths=4000, seed=1, greeks=True, device="gpu")
+    worst = {k: float(np.max(np.abs(gpu_same[k] - cpu[k]) / cpu["id"].map(
+        {c["id"]: c["terms"]["notional"] for c in contracts}))) for k in COMPARED}
+    print("[3] Greeks, kernel vs NumPy reference, same normals, 4000 paths: worst |GPU - CPU| / notional "
+          + ", ".join(f"{k} {v:.1e}" for k, v in worst.items()))
+    t0 = time.perf_counter()
+    gpu = price_book(contracts, mkt, paths=paths, seed=seed + 3, greeks=True, device="gpu")
+    print(f"    fused Greeks, {len(contracts)} contracts x {paths:,} paths x 10 tasks: {time.perf_counter() - t0:.2f} s; "
+          "against the generic engine (PDE, else MC), in combined standard errors:")
+    print(f"    {'id':<8}{'template':<16}{'ref':<5}" + "".join(f"{k:>22}" for k in COMPARED))
+    bad = 0
+    for c, (_, row) in zip(contracts, gpu.iterrows()):
+        req = {"template": c["template"], "terms": c["terms"], "market": mkt, **({"state": c["state"]} if "state" in c else {})}
+        ref = price(req, greeks=True, paths=paths, seed=seed + 4, device="gpu")
+        N = c["terms"]["notional"]
+        cells = []
+        for k in COMPARED:
+            se_r = ref.greeks_se.get(k) or 0.0
+            se = math.hypot(row[f"{k}_se"] or 0.0, se_r)
+            scale = 0.01 if k in ("cash_delta", "cash_gamma_1pct") else 1.0
+            floor = (FLOOR[k] * N / scale) if ref.engine != "mc" else 1e-6 * N
+            d = row[k] - ref.greeks[k]
+            ok = abs(d) <= 4 * se + floor
+            bad += not ok
+            cells.append(f"{d / max(se, 1e-12):+.2f}" + ("" if ok else " BEYOND"))
+        print(f"    {c['id']:<8}{c['template'][:15]:<16}{ref.engine:<5}" + "".join(f"{x:>22}" for x in cells))
+    print(f"    Greeks beyond 4 s.e. + floor: {bad} of {len(contracts) * len(COMPARED)}")
+    return bad
 
 
 if __name__ == "__main__":

@@ -17,13 +17,13 @@ from ..core.errors import EngineError, OtcError
 from ..engines.fused.program import Scenario, build_batch
 from ..market.snapshot import MarketSnapshot
 from ..pricing import price
-from ..pricing.price import RATE_BUMP, SPOT_BUMP, VOL_BUMP, best_engine, desk_greeks
+from ..pricing.price import GREEKS, RATE_BUMP, VOL_BUMP, best_engine, desk_greeks, flag_greeks
 from ..pricing.request import parse_request
 from ..templates.context import PricingContext
 
 GREEK_SCENARIOS = (
     Scenario("base"),
-    Scenario("spot_up", spot_rel=SPOT_BUMP), Scenario("spot_down", spot_rel=-SPOT_BUMP),
+    Scenario("spot_up", spot_bump=1), Scenario("spot_down", spot_bump=-1),
     Scenario("vol_up", vol_abs=VOL_BUMP), Scenario("vol_down", vol_abs=-VOL_BUMP),
     Scenario("rate_up", rate_abs=RATE_BUMP), Scenario("rate_down", rate_abs=-RATE_BUMP),
     Scenario("theta", theta=True),
@@ -99,16 +99,34 @@ def compile_book(contracts, market, cache: dict | None = None, engine: str = "fu
     return fused, generic
 
 
-def run_batch(batch, paths: int, seed: int, device: str | None, progress=None):
+def run_batch(batch, paths: int, seed: int, device: str | None, progress=None, groups: bool = False):
+    """The fused pass on the GPU (``device="gpu"``) or its NumPy reference: (mean, stderr) per
+    task, with ``groups`` also the group means and pairs per group (Greek standard errors)."""
     dev = device or default_device()
     if dev in ("gpu", "cuda", "cupy"):
         get_xp("gpu")  # clear error when no GPU
         from ..engines.fused.cuda import run_cuda
 
-        return run_cuda(batch, paths, seed)
+        return run_cuda(batch, paths, seed, groups=groups)
     from ..engines.fused.reference import run_numpy
 
-    return run_numpy(batch, paths, seed, progress=progress)
+    return run_numpy(batch, paths, seed, progress=progress, groups=groups)
+
+
+def group_greeks(gvals: dict, count, notional: float, spot: float, h: float) -> tuple[dict, dict]:
+    """Greeks and their standard errors from group means of every scenario (batch means: each
+    group prices every scenario on the same pairs, so a Greek's spread over groups is its own)."""
+    import numpy as np
+
+    g = desk_greeks(gvals, notional, spot, h)
+    w = np.asarray(count) / np.sum(count)
+    G = len(w)
+    out, se = {}, {}
+    for k, arr in g.items():
+        m = float(np.sum(w * arr))
+        out[k] = m
+        se[k] = float(np.sqrt(np.sum(w**2 * (arr - m) ** 2) * G / max(G - 1, 1))) if G > 1 else None
+    return out, se
 
 
 ENGINE_CHOICES = ("fused", "auto")
@@ -142,20 +160,25 @@ def price_book(contracts, market, paths: int = 100_000, seed: int = 20240101, gr
     if fused:
         batch = build_batch([(ctx, prog) for _, ctx, prog in fused], scen)
         t_build = time.perf_counter() - t1
-        mean, se = run_batch(batch, paths, seed, device, progress=task_progress)
+        with_greeks = greeks and not scenarios
+        mean, se, gmean, count = run_batch(batch, paths, seed, device, progress=task_progress, groups=True)
         t_run = time.perf_counter() - t1 - t_build
         per: dict = {}
-        for (j, name), m, s in zip(batch.tasks, mean, se):
-            per.setdefault(j, {})[name] = (m, s)
+        for t, (j, name) in enumerate(batch.tasks):
+            per.setdefault(j, {})[name] = t
         for j, (i, ctx, _) in enumerate(fused):
-            vals = {k: v[0] for k, v in per[j].items()}
-            row = {"value": ctx.notional * vals["base"], "stderr": ctx.notional * per[j]["base"][1],
+            tj = per[j]
+            row = {"value": ctx.notional * mean[tj["base"]], "stderr": ctx.notional * se[tj["base"]],
                    "engine": "fused-" + ("gpu" if (device or default_device()) in ("gpu", "cuda", "cupy") else "cpu"),
                    "vol": ctx.vol, "rate": ctx.r}
             if scenarios:
-                row.update({f"value[{k}]": ctx.notional * v for k, v in vals.items()})
-            elif greeks:
-                row.update(desk_greeks({"theta": None, **vals}, ctx.notional, ctx.spot, ctx.s0))
+                row.update({f"value[{k}]": ctx.notional * mean[t] for k, t in tj.items()})
+            elif with_greeks:
+                g, gse = group_greeks({k: gmean[t] for k, t in tj.items()}, count, ctx.notional, ctx.spot,
+                                      ctx.delta_bump())
+                row.update(g)
+                row.update({f"{k}_se": v for k, v in gse.items()})
+                row["flagged"] = ",".join(flag_greeks(g, gse, ctx.notional))
             out[i] = row
     else:
         t_build = t_run = 0.0
@@ -177,6 +200,9 @@ def price_book(contracts, market, paths: int = 100_000, seed: int = 20240101, gr
         eng = r.engine
         out[i] = {"value": r.value, "stderr": r.stderr, "engine": r.engine, "vol": r.details.get("vol"),
                   "rate": r.details.get("rate"), **r.greeks}
+        if r.greeks:
+            out[i].update({f"{k}_se": r.greeks_se.get(k) for k in GREEKS})
+            out[i]["flagged"] = ",".join(r.flagged)
         for sc in scenarios or ():
             if sc.theta:
                 continue

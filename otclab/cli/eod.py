@@ -129,13 +129,14 @@ def explain_cmd(snapshot: Optional[int] = typer.Option(None, help="snapshot id (
     t = ex.total
     print(f"P&L explain: snapshot {ex.previous['id']} ({ex.previous['valuation_date']}) -> {ex.snapshot['id']} "
           f"({ex.snapshot['valuation_date']}), {t['trading_days']} trading day(s); trades held {t['held']}, "
-          f"new {t['new']}, left {t['left']} ({t['settled']} settled at maturity)")
-    print("  ".join(f"{k} {money(t[k])}" for k in list(TERMS) + ["total"]))
+          f"new {t['new']}, left {t['left']}")
+    print("  ".join(f"{k} {money(t[k])}" for k in list(TERMS) + ["total"])
+          + f"   (lifecycle cash flows, within the terms: {money(t['lifecycle_cash'])})")
     df = {"underlying": ex.by_underlying, "structure": ex.by_structure}.get(by)
     if df is not None:
         print(table(df.reset_index()))
     else:
-        cols = ["trade_id", "template", "underlying", "status"] + list(TERMS) + ["total"]
+        cols = ["trade_id", "template", "underlying", "status"] + list(TERMS) + ["total", "lifecycle_cash"]
         print(table(ex.trades[cols]))
     if out:
         print(f"per-trade table written to {out}")

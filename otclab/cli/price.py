@@ -30,16 +30,37 @@ def _show(result: dict, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from ..pricing.price import GREEK_UNITS
+
+    se = result.get("greeks_se") or {}
+    ccy = (result.get("details") or {}).get("currency", "CNY")
+    flagged = set(result.get("flagged") or ())
     table = Table(title=f"{result['template']} ({result['version']}) — {result['engine']}")
     table.add_column("measure")
     table.add_column("value", justify="right")
-    table.add_row("value", f"{result['value']:,.2f}")
-    table.add_row("value % notional", f"{100 * result['value_pct']:.4f}%")
-    if result.get("stderr") is not None:
-        table.add_row("MC standard error", f"{result['stderr']:,.2f}")
+    if se or result.get("stderr") is not None:
+        table.add_column("± s.e.", justify="right")
+    table.add_column("unit")
+
+    def row(name, value, err, unit):
+        cells = [name, value] + ([err] if len(table.columns) == 4 else []) + [unit]
+        table.add_row(*cells)
+
+    row("value", f"{result['value']:,.2f}", f"{result['stderr']:,.2f}" if result.get("stderr") is not None else "",
+        ccy)
+    row("value % notional", f"{100 * result['value_pct']:.4f}%", "", "% of notional")
     for k, v in (result.get("greeks") or {}).items():
-        table.add_row(k, "n/a" if v is None else f"{v:,.4f}")
+        e = se.get(k)
+        mark = "  (noisy)" if k in flagged else ""
+        row(k + mark, "n/a" if v is None else f"{v:,.4f}", "" if e is None else f"{e:,.4f}", GREEK_UNITS.get(k, "").format(ccy=ccy))
     Console().print(table)
+    if flagged:
+        print(f"noisy: {', '.join(sorted(flagged))} (standard error above a quarter of the value); "
+              "more --paths, or --engine pde where the template has one")
+    h = (result.get("details") or {}).get("spot_bump")
+    if result.get("greeks") and h:
+        print(f"delta and gamma: central differences over spot ± {h:.2%}; theta: the next trading day, "
+              "its observations at today's spot")
 
 
 def register(root: typer.Typer) -> None:

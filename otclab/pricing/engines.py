@@ -6,20 +6,41 @@ import math
 import numpy as np
 
 from ..core.errors import EngineError
-from ..engines.mc import mc_expectation
+from ..engines.mc import mc_expectation, mc_scenarios
 from ..engines.pde import PdeInterval, log_grid, solve_backward
 from ..templates.context import PricingContext
 
 
-def run_mc(ctx: PricingContext, paths: int, seed, antithetic: bool = True, chunk_paths=None,
-           progress=None, z_offset: int = 0):
+def run_mc(ctx: PricingContext, paths: int, seed, antithetic: bool = True, chunk_paths=None, progress=None):
     """(value, stderr) by Monte Carlo over the context's date grid."""
     payoff = ctx.template.get("payoff")
     drift, vsd = ctx.mc_drift_vol()
     res = mc_expectation(lambda s: payoff(s, ctx), n_paths=int(paths), log_s0=math.log(ctx.spot_rel),
                          drift=drift, vol_sqrt_dt=vsd, seed=seed, antithetic=antithetic, xp=ctx.xp,
-                         chunk_paths=chunk_paths, progress=progress, z_offset=z_offset)
+                         chunk_paths=chunk_paths, progress=progress)
     return res.mean, res.stderr
+
+
+def run_mc_scenarios(ctxs: dict, combine, paths: int, seed, antithetic: bool = True, chunk_paths=None,
+                     progress=None) -> dict:
+    """{output: MCResult} of ``combine`` over the contexts ``ctxs`` (name → context: bumped
+    markets, a theta view), all priced on the same paths (one pass, common random numbers)."""
+    scen = {}
+    for name, c in ctxs.items():
+        payoff = c.template.get("payoff")
+        drift, vsd = c.mc_drift_vol()
+        scen[name] = ((lambda s, c=c, f=payoff: f(s, c)), math.log(c.spot_rel), drift, vsd)
+    base = next(iter(ctxs.values()))
+    return mc_scenarios(scen, n_paths=int(paths), combine=combine, seed=seed, antithetic=antithetic, xp=base.xp,
+                        chunk_paths=chunk_paths, progress=progress)
+
+
+def deterministic_value(ctx: PricingContext) -> float:
+    """The payoff on the path that stays at today's spot: what a ``theta_view`` is worth when its
+    every date passes tomorrow (no diffusion left)."""
+    s = ctx.xp.full((1, len(ctx.dates)), ctx.spot_rel)
+    with np.errstate(over="ignore", divide="ignore"):
+        return float(ctx.xp.asarray(ctx.template.get("payoff")(s, ctx))[0])
 
 
 def run_analytic(ctx: PricingContext) -> float:
@@ -33,8 +54,11 @@ def run_analytic(ctx: PricingContext) -> float:
     return float(value)
 
 
-def run_pde(ctx: PricingContext, n_x: int = 801, steps_per_day: float = 2.0):
-    """Solve the template's PDE; returns (value, greeks-from-grid dict, result)."""
+def run_pde(ctx: PricingContext, n_x: int = 801, steps_per_day: float = 2.0, spot_bump: float | None = None):
+    """Solve the template's PDE; returns (value, readouts, result). ``readouts`` holds the values
+    at spot × (1 ± ``spot_bump``) read off the grid ("spot_up", "spot_down") when a bump is
+    given, and "theta": the value on the next trading day at today's spot, the day's observations
+    applied (cum-event: cash paid that day included)."""
     tpl = ctx.template
     if not tpl.has_pde:
         raise EngineError(f"template {tpl.name!r} has no PDE events; engines available: "
@@ -47,7 +71,7 @@ def run_pde(ctx: PricingContext, n_x: int = 801, steps_per_day: float = 2.0):
     if V.ndim == 1:
         V = V[None, :]
     tomorrow = ctx.cal.add_trading_days(ctx.valuation_date, 1)
-    dates = sorted(set(ctx.dates) | ({tomorrow} if tomorrow < ctx.maturity else set()))
+    dates = sorted(set(ctx.dates) | {tomorrow})
     dtau, dcal, vols, carry, r_f = ctx.step_params(dates)
     membership = {}
     for name, fut in ctx.future.items():
@@ -72,17 +96,16 @@ def run_pde(ctx: PricingContext, n_x: int = 801, steps_per_day: float = 2.0):
     cont = tpl.get("pde_continuous")
     continuous = (lambda V, dt: np.asarray(cont(s, V, ctx, dt), dtype=float)) if callable(cont) else None
     res = solve_backward(x, V, intervals, continuous)
+    if tomorrow >= ctx.maturity:
+        res.recorded["tomorrow"] = V       # maturity is tomorrow: its payoff, observations included
     # The starting state: an index, or (index, weight) pairs for a state between grid rows.
     init = tpl.get("pde_initial_state")
     k = init(ctx) if callable(init) else 0
     weights = [(int(k), 1.0)] if isinstance(k, (int, np.integer)) else [(int(i), float(w)) for i, w in k]
     j = int(np.argmin(np.abs(x - math.log(ctx.spot_rel))))
     v = sum(w * res.values[i] for i, w in weights)
-    dx = x[1] - x[0]
-    vx = (v[j + 1] - v[j - 1]) / (2 * dx)
-    vxx = (v[j + 1] - 2 * v[j] + v[j - 1]) / dx**2
-    sj = s[j]
-    grid_greeks = {"delta_rel": vx / sj, "gamma_rel": (vxx - vx) / sj**2}
-    if "tomorrow" in res.recorded:
-        grid_greeks["theta_rel"] = sum(w * res.recorded["tomorrow"][i][j] for i, w in weights) - v[j]
-    return float(v[j]), grid_greeks, res
+    out = {"theta": float(sum(w * res.recorded["tomorrow"][i][j] for i, w in weights))}
+    if spot_bump:
+        for name, h in (("spot_up", spot_bump), ("spot_down", -spot_bump)):
+            out[name] = float(np.interp(math.log(ctx.spot_rel * (1 + h)), x, v))
+    return float(v[j]), out, res

@@ -1,9 +1,19 @@
 """Price a request with an engine, with Greeks as the desk defines them (design.md).
 
-Greeks: delta and gamma per point of spot (index points), cash delta = delta × spot, vega per
-1 vol point, theta = value one trading day later (same spot, same state) minus value now, rho per
-1% rate. MC Greeks are bump-and-reprice with common random numbers; PDE delta, gamma and theta
-come from the grid.
+Greeks, the same definition for every engine:
+- delta and gamma: central differences of the value over spot × (1 ± h), per point of spot,
+  h = ``spot_bump(ctx)`` (7% of the underlying's standard deviation to maturity, between 0.5% and
+  3%: wide enough that a path jumping over a barrier does not dominate a Monte Carlo difference,
+  narrow enough to be the local slope); cash delta = delta × spot; delta as % of notional = cash
+  delta / notional × 100; 1% cash gamma = gamma × spot² / 100;
+- vega: (V(σ + 1pt) − V(σ − 1pt)) / 2, per vol point; rho: per 1% from ±25bp;
+- theta: the value on the next trading day minus the value today, today's spot carried forward
+  and the next day's observations applied at that spot (a knock-out observed tomorrow at today's
+  spot knocks out, a coupon observed tomorrow is paid, cash paid that day counts in tomorrow's
+  value); a contract whose every remaining date passes tomorrow has a theta too.
+Monte Carlo prices every scenario on the same paths in one pass and gives each Greek the
+standard error of its own difference (``greeks_se``); PDE and closed forms give none. The PDE reads
+its spot scenarios off its grid and tomorrow's value from the same solve.
 """
 from __future__ import annotations
 
@@ -13,14 +23,21 @@ from dataclasses import asdict, dataclass, field
 from ..core.backend import get_xp
 from ..core.errors import EngineError
 from ..templates.context import PricingContext
-from .engines import run_analytic, run_mc, run_pde
+from .engines import deterministic_value, run_analytic, run_mc, run_mc_scenarios, run_pde
 from .request import PricingRequest, parse_request
 
 ENGINES = ("auto", "analytic", "mc", "pde")
-SPOT_BUMP = 0.01     # relative, for MC delta/gamma
 VOL_BUMP = 0.01      # one vol point
-RATE_BUMP = 0.001    # ten basis points, scaled to 1% (small enough to be linear, large
-                     # enough that MC knock-out flips do not dominate the difference)
+RATE_BUMP = 0.0025   # a quarter point, scaled to 1% (small against the convexity, large
+                     # enough that Monte Carlo knock-out flips do not dominate the difference)
+GREEKS = ("delta", "gamma", "cash_delta", "delta_pct", "cash_gamma_1pct", "vega", "theta", "rho")
+GREEK_UNITS = {"delta": "units of the underlying (per point)", "gamma": "delta change per point",
+               "cash_delta": "{ccy} of underlying (delta × spot)", "delta_pct": "% of notional (cash delta)",
+               "cash_gamma_1pct": "{ccy}: cash delta change for a 1% move", "vega": "{ccy} per vol point",
+               "theta": "{ccy} per trading day", "rho": "{ccy} per 1% rate"}
+# a Monte Carlo Greek is flagged when its standard error exceeds a quarter of its size and this
+# fraction of notional (on the P&L scale: for deltas and gammas the P&L of a 1% move)
+FLAG_FLOOR = 1e-5
 
 
 @dataclass
@@ -33,6 +50,8 @@ class PriceResult:
     notional: float
     greeks: dict = field(default_factory=dict)
     details: dict = field(default_factory=dict)
+    greeks_se: dict = field(default_factory=dict)      # MC: standard error of each Greek
+    flagged: list = field(default_factory=list)         # MC Greeks too noisy to use (FLAG_FLOOR)
 
     @property
     def value_pct(self) -> float:
@@ -55,7 +74,6 @@ class EngineSettings:
     steps_per_day: float = 4.0
     chunk_paths: int | None = None
     progress: object = None
-    z_offset: int = 0
 
 
 def analytic_is_exact(ctx) -> bool:
@@ -81,57 +99,87 @@ def _value(req: PricingRequest, st: EngineSettings, market=None, terms=None, fix
     if st.engine == "auto":
         st.engine = best_engine(ctx)
     if st.engine == "mc":
-        v, se = run_mc(ctx, st.paths, st.seed, st.antithetic, st.chunk_paths, st.progress, st.z_offset)
+        v, se = run_mc(ctx, st.paths, st.seed, st.antithetic, st.chunk_paths, st.progress)
         return v, se, {}, ctx
     if st.engine == "pde":
-        v, g, _ = run_pde(ctx, st.n_x, st.steps_per_day)
+        v, g, _ = run_pde(ctx, st.n_x, st.steps_per_day, spot_bump(ctx))
         return v, None, g, ctx
     return run_analytic(ctx), None, {}, ctx
 
 
-def desk_greeks(values: dict, notional: float, spot: float, s0: float, grid: dict | None = None) -> dict:
-    """Desk Greeks (design.md) from values per scenario, as fractions of notional.
+def spot_bump(ctx) -> float:
+    """Relative spot bump h of delta and gamma (``PricingContext.delta_bump``)."""
+    return ctx.delta_bump()
 
-    ``values`` holds "base", "vol_up"/"vol_down", "rate_up"/"rate_down", "theta" (tomorrow's
-    value, or None past the last day) and, unless ``grid`` gives delta and gamma in relative
-    levels (``delta_rel``, ``gamma_rel``, optionally ``theta_rel``) from a PDE grid,
-    "spot_up"/"spot_down" (spot × (1 ± SPOT_BUMP)). ``s0`` is the initial price.
-    """
-    grid = grid or {}
+
+def desk_greeks(values: dict, notional: float, spot: float, h: float) -> dict:
+    """Desk Greeks (module docstring) from values per scenario as fractions of notional: "base",
+    "spot_up"/"spot_down" (spot × (1 ± h)), "vol_up"/"vol_down", "rate_up"/"rate_down" and
+    "theta" (tomorrow's value). Values may be arrays (per-path estimates): the map is linear."""
     v0 = values["base"]
-    if "delta_rel" in grid:
-        g = {"delta": notional * grid["delta_rel"] / s0, "gamma": notional * grid["gamma_rel"] / s0**2}
-    else:
-        h = SPOT_BUMP * spot
-        g = {"delta": notional * (values["spot_up"] - values["spot_down"]) / (2 * h),
-             "gamma": notional * (values["spot_up"] - 2 * v0 + values["spot_down"]) / h**2}
+    dS = h * spot
+    g = {"delta": notional * (values["spot_up"] - values["spot_down"]) / (2 * dS),
+         "gamma": notional * (values["spot_up"] - 2 * v0 + values["spot_down"]) / dS**2}
     g["cash_delta"] = g["delta"] * spot
+    g["delta_pct"] = g["cash_delta"] / notional * 100.0
+    g["cash_gamma_1pct"] = g["gamma"] * spot**2 / 100.0
     g["vega"] = notional * (values["vol_up"] - values["vol_down"]) / 2
     g["rho"] = notional * (values["rate_up"] - values["rate_down"]) / (2 * RATE_BUMP) * 0.01
-    if "theta_rel" in grid:
-        g["theta"] = notional * grid["theta_rel"]
-    else:
-        g["theta"] = None if values.get("theta") is None else notional * (values["theta"] - v0)
-    return g
+    g["theta"] = notional * (values["theta"] - v0)
+    return {k: g[k] for k in GREEKS}
 
 
-def _greeks(req: PricingRequest, st: EngineSettings, v0: float, grid: dict, ctx) -> dict:
-    spot, m = ctx.spot, req.market
+def flag_greeks(greeks: dict, se: dict, notional: float) -> list[str]:
+    """The Monte Carlo Greeks too noisy to use: standard error above a quarter of the Greek and
+    above ``FLAG_FLOOR`` × notional on the P&L scale (deltas and gammas: the P&L of a 1% move)."""
+    pnl_scale = {"cash_delta": 0.01, "cash_gamma_1pct": 0.01, "vega": 1.0, "theta": 1.0, "rho": 1.0}
+    goes_with = {"cash_delta": ("delta", "delta_pct"), "cash_gamma_1pct": ("gamma",)}
+    out = set()
+    for k, f in pnl_scale.items():
+        e, g = se.get(k), greeks.get(k)
+        if e is not None and g is not None and e > 0.25 * abs(g) and e * f > FLAG_FLOOR * notional:
+            out |= {k, *goes_with.get(k, ())}
+    return [k for k in GREEKS if k in out]
+
+
+def scenario_contexts(ctx, h: float) -> dict:
+    """The bumped contexts of the Greeks (module docstring) and the theta view, on ctx's grid."""
+    m, u = ctx.market, ctx.underlying
+    bump = lambda **kw: ctx.with_market(m.bumped(underlying=u, **kw))  # noqa: E731
+    return {"base": ctx, "spot_up": bump(spot_rel=h), "spot_down": bump(spot_rel=-h),
+            "vol_up": bump(vol_abs=VOL_BUMP), "vol_down": bump(vol_abs=-VOL_BUMP),
+            "rate_up": bump(rate_abs=RATE_BUMP), "rate_down": bump(rate_abs=-RATE_BUMP), "theta": ctx.theta_view()}
+
+
+def _theta_value(ctx) -> float:
+    """Tomorrow's value at today's spot by the closed form on the ``theta_view`` (today's forward
+    rates and variances from tomorrow on, as the PDE and Monte Carlo see them), or, when every
+    remaining date passes tomorrow, the payoff at today's spot."""
+    tomorrow = ctx.cal.add_trading_days(ctx.valuation_date, 1)
+    view = ctx.theta_view()
+    if tomorrow >= ctx.maturity:
+        return deterministic_value(view)
+    return run_analytic(view)
+
+
+def _greeks(req: PricingRequest, st: EngineSettings, v0: float, grid: dict, ctx):
+    """(greeks, standard errors) of the request by its engine (module docstring)."""
+    h = spot_bump(ctx)
     quiet = EngineSettings(**{**st.__dict__, "progress": None})
+    if st.engine == "mc":
+        N, spot = ctx.notional, ctx.spot
+        res = run_mc_scenarios(scenario_contexts(ctx, h), lambda v: desk_greeks(v, N, spot, h), st.paths, st.seed,
+                               st.antithetic, st.chunk_paths)
+        return {k: r.mean for k, r in res.items()}, {k: r.stderr for k, r in res.items()}
+    m = req.market
     val = lambda **kw: _value(req, quiet, market=m.bumped(underlying=req.terms.underlying, **kw))[0]  # noqa: E731
     values = {"base": v0, "vol_up": val(vol_abs=VOL_BUMP), "vol_down": val(vol_abs=-VOL_BUMP),
-              "rate_up": val(rate_abs=RATE_BUMP), "rate_down": val(rate_abs=-RATE_BUMP), "theta": None}
-    if "delta_rel" not in grid:
-        values["spot_up"], values["spot_down"] = val(spot_rel=SPOT_BUMP), val(spot_rel=-SPOT_BUMP)
-    tomorrow = ctx.cal.add_trading_days(m.valuation_date, 1)
-    if "theta_rel" not in grid and tomorrow < ctx.maturity:
-        # Tomorrow's observation passes at today's spot with today's state (an average
-        # fixing takes today's spot); tomorrow's paths reuse today's normals after tomorrow.
-        fix = {**req.fixings, tomorrow.isoformat(): spot}
-        shifted = EngineSettings(**{**quiet.__dict__, "z_offset": int(ctx.dates[0] == tomorrow)})
-        req_t = PricingRequest(req.template, req.terms, req.market, {**req.state, **ctx.state}, fix, req.raw_terms)
-        values["theta"] = _value(req_t, shifted, market=m.bumped(valuation_date=tomorrow))[0]
-    return desk_greeks(values, ctx.notional, spot, ctx.s0, grid)
+              "rate_up": val(rate_abs=RATE_BUMP), "rate_down": val(rate_abs=-RATE_BUMP)}
+    if st.engine == "pde":
+        values.update(spot_up=grid["spot_up"], spot_down=grid["spot_down"], theta=grid["theta"])
+    else:
+        values.update(spot_up=val(spot_rel=h), spot_down=val(spot_rel=-h), theta=_theta_value(ctx))
+    return desk_greeks(values, ctx.notional, ctx.spot, h), {}
 
 
 def price(request, engine: str = "auto", paths: int = 100_000, seed: int = 20240101,
@@ -156,11 +204,13 @@ def price(request, engine: str = "auto", paths: int = 100_000, seed: int = 20240
                       engine=st.engine, template=req.template.name, version=req.template.version,
                       notional=ctx.notional)
     if greeks:
-        out.greeks = _greeks(req, st, v, grid, ctx)
+        out.greeks, out.greeks_se = _greeks(req, st, v, grid, ctx)
+        out.flagged = flag_greeks(out.greeks, out.greeks_se, ctx.notional)
     out.details = {"seconds": time.perf_counter() - t0, "paths": paths if st.engine == "mc" else None,
                    "device": "gpu" if ctx.xp.__name__ == "cupy" else "cpu",
                    "maturity_date": ctx.maturity.isoformat(), "spot": ctx.spot,
-                   "observation_dates": len(ctx.dates), "vol": ctx.vol, "rate": ctx.r}
+                   "observation_dates": len(ctx.dates), "vol": ctx.vol, "rate": ctx.r,
+                   "spot_bump": spot_bump(ctx), "currency": ctx.terms.get("currency", "CNY")}
     return out
 
 

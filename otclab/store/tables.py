@@ -213,6 +213,15 @@ risk_rows = Table(
     Column("theta", Double),
     Column("rho", Double),
     Column("error", Text),
+    # revision 0003: readable units and Monte Carlo standard errors
+    Column("delta_pct", Double),                       # cash delta, % of notional
+    Column("cash_gamma_1pct", Double),                 # gamma × spot² / 100
+    Column("delta_se", Double),
+    Column("gamma_se", Double),
+    Column("vega_se", Double),
+    Column("theta_se", Double),
+    Column("rho_se", Double),
+    Column("flagged", Text),                           # Greeks too noisy to use, comma-separated
 )
 
 margin_calls = Table(

@@ -8,6 +8,7 @@ date; dates on or before it are past and come from ``state``/``fixings``). Level
 from __future__ import annotations
 
 import copy
+import math
 
 import numpy as np
 
@@ -58,6 +59,7 @@ class PricingContext:
         self._strike_level = mny_fn(terms) if callable(mny_fn) else 1.0
         self._read_market(market)
 
+        self.origin = (0.0, 0.0)   # (diffusion, calendar) years at which the paths start (theta_view)
         self.state = dict(state or {})
         init = template.get("initial_state")
         if callable(init):
@@ -76,6 +78,33 @@ class PricingContext:
         self.r = float(self.rate_curve.zero(self.T_disc))
         self.q = float(self.div_curve.zero(self.T_disc))
         self._df_grid = self.rate_curve.discount(self.t_disc)
+
+    def delta_bump(self) -> float:
+        """Relative spot bump h of delta and gamma for every engine: 7% of σ√T to maturity, in
+        [0.5%, 3%] (wide enough that a path jumping a barrier does not dominate a Monte Carlo
+        difference, narrow enough to be the local slope)."""
+        return float(min(max(0.07 * self.vol * math.sqrt(max(self.T, 1e-8)), 0.005), 0.03))
+
+    def theta_view(self) -> "PricingContext":
+        """This contract seen from the next trading day with today's spot and state: the paths
+        start one trading day later (the first step loses that day's diffusion: when the first
+        date is tomorrow, its observation happens at today's spot) and values are discounted to
+        tomorrow, so that a payoff on the same grid gives the value on the next trading day,
+        cash paid that day included (the desk's theta convention, design.md)."""
+        tomorrow = self.cal.add_trading_days(self.valuation_date, 1)
+        d1 = float(self.market.diffusion_time([tomorrow])[0])
+        c1 = float(self.market.discount_time([tomorrow])[0])
+        new = copy.copy(self)
+        new.origin = (d1, c1)
+        new._df_grid = self._df_grid / float(self.rate_curve.discount(c1))
+        # what closed forms read (bs_inputs): time and zero rates from tomorrow, today's forwards
+        new.T = max(self.T - d1, 0.0)
+        new.T_disc = max(self.T_disc - c1, 0.0)
+        if new.T_disc > 0:
+            new.r = float(-math.log(new._df_grid[-1]) / new.T_disc)
+            q_df = float(self.div_curve.discount(self.T_disc) / self.div_curve.discount(c1))
+            new.q = float(-math.log(q_df) / new.T_disc)
+        return new
 
     def with_market(self, market) -> "PricingContext":
         """This contract on another snapshot with the same valuation date, calendar and time
@@ -121,15 +150,16 @@ class PricingContext:
 
     # ---- diffusion on the grid ----------------------------------------------------------
     def step_params(self, dates=None):
-        """Per step between ``dates`` (default: the grid), starting from the valuation date:
-        diffusion dτ, calendar dt, vol, carry r−q and discount rate (forwards over calendar time).
+        """Per step between ``dates`` (default: the grid), starting from the valuation date (or,
+        in a ``theta_view``, the next trading day): diffusion dτ, calendar dt, vol, carry r−q
+        and discount rate (forwards over calendar time).
         """
         if dates is None:
             t_diff, t_disc = self.t_diff, self.t_disc
         else:
             t_diff, t_disc = self.market.diffusion_time(dates), self.market.discount_time(dates)
-        t_prev = np.concatenate([[0.0], t_diff[:-1]])
-        c_prev = np.concatenate([[0.0], t_disc[:-1]])
+        t_prev = np.concatenate([[self.origin[0]], t_diff[:-1]])
+        c_prev = np.concatenate([[self.origin[1]], t_disc[:-1]])
         dtau = t_diff - t_prev
         dcal = t_disc - c_prev
         vols = self.vol_surface.forward_vols(t_diff, self.vol_moneyness)

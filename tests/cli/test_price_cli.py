@@ -34,7 +34,7 @@ def test_price_json_output(tmp_path, capsys):
     res = json.loads(out)
     assert res["engine"] == "analytic" and res["template"] == "vanilla" and len(res["version"]) == 12
     assert 50_000 < res["value"] < 80_000
-    assert set(res["greeks"]) == {"delta", "gamma", "cash_delta", "vega", "theta", "rho"}
+    assert set(res["greeks"]) == {"delta", "gamma", "cash_delta", "delta_pct", "cash_gamma_1pct", "vega", "theta", "rho"}
     assert res["greeks"]["delta"] * 6000 == pytest.approx(res["greeks"]["cash_delta"])
 
 

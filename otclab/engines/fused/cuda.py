@@ -4,7 +4,9 @@ Each thread simulates its pair through one task's steps — a contract's row und
 (spot, vol and rate shifts applied in the kernel) — in float32 registers (log-levels; exp only
 at the end), draws its normals with Philox4x32-10 from (seed, underlying, pair, step),
 evaluates the row's program, and adds the pair's average and its square to the task's float64
-accumulators (block reduction, then one atomic add per block). Grid = (pair blocks, tasks).
+accumulators of its group (block reduction, then one atomic add per block; group = block modulo
+the number of groups, the same pairs in every task, for the batch means of Greeks).
+Grid = (pair blocks, tasks).
 Semantics and random numbers are those of ``reference.py``.
 """
 from __future__ import annotations
@@ -100,19 +102,20 @@ extern "C" __global__ void __launch_bounds__(256, 4) fused_mc(
     const float *dtau, const float *vol, const float *carry, const float *tdisc, const unsigned char *flags,
     const float *lvl, const float *cash, const float *acc, const float *dfk, const double *scal,
     const double *scen, const int *task_row, const int *task_scen, int S, int n_pairs, unsigned int seed,
-    double *sum, double *sumsq)
+    int G, double *sum, double *sumsq)
 {
     const int t = blockIdx.y;
     const int r = task_row[t], j = task_scen[t];
     const int p = blockIdx.x * blockDim.x + threadIdx.x;
     const double *sc = scal + (size_t)r * NS;
-    const float dv = (float)scen[3 * j + 1], dr = (float)scen[3 * j + 2];
-    const double ddr = scen[3 * j + 2];
+    const float dv = (float)scen[4 * j + 1], dr = (float)scen[4 * j + 2];
+    const double ddr = scen[4 * j + 2], code = scen[4 * j + 3];
+    const double shift = scen[4 * j] + (code > 0.0 ? sc[%(h_up)d] : (code < 0.0 ? sc[%(h_dn)d] : 0.0));
     const double bT = exp(-ddr * sc[%(t_T)d]);
     double v = 0.0;
     if (p < n_pairs) {
         St a, b;
-        a.x = b.x = (float)(log_s0[r] + scen[3 * j]);
+        a.x = b.x = (float)(log_s0[r] + shift);
         a.alive = b.alive = true;
         a.ki = b.ki = sc[%(init_ki)d] > 0.0;
         a.acc_from = b.acc_from = (float)sc[%(acc_from0)d];
@@ -157,7 +160,10 @@ extern "C" __global__ void __launch_bounds__(256, 4) fused_mc(
         if (threadIdx.x < w) { s1[threadIdx.x] += s1[threadIdx.x + w]; s2[threadIdx.x] += s2[threadIdx.x + w]; }
         __syncthreads();
     }
-    if (threadIdx.x == 0) { atomicAdd(&sum[t], s1[0]); atomicAdd(&sumsq[t], s2[0]); }
+    if (threadIdx.x == 0) {
+        const size_t o = (size_t)t * G + blockIdx.x % G;
+        atomicAdd(&sum[o], s1[0]); atomicAdd(&sumsq[o], s2[0]);
+    }
 }
 """
 
@@ -174,25 +180,37 @@ def _kernel():
     return _KERNEL
 
 
-def run_cuda(b: ProgramBatch, n_paths: int, seed: int, block: int = 256, max_tasks: int = 65535):
-    """(mean, stderr) per task on the current GPU; tasks go in launches of at most ``max_tasks``."""
+def run_cuda(b: ProgramBatch, n_paths: int, seed: int, block: int = 256, max_tasks: int = 65535,
+             groups: bool = False):
+    """(mean, stderr) per task on the current GPU (with ``groups`` also the group means and pairs
+    per group, as ``reference.run_numpy``); tasks go in launches of at most ``max_tasks``."""
     import cupy as cp
 
+    from .reference import BLOCK, group_of, n_groups
+
+    if block != BLOCK:
+        raise ValueError(f"the groups of the batch means assume blocks of {BLOCK} pairs")
     pairs = max(1, n_paths // 2)
+    G = n_groups(pairs)
     k = _kernel()
     names = ("fam", "n_steps", "zoff", "key", "log_s0", "dtau", "vol", "carry", "tdisc", "flags", "lvl", "cash",
              "acc", "dfk", "scal", "scen")
     dev = {name: cp.asarray(getattr(b, name)) for name in names}
     T, S = b.n_tasks, b.dtau.shape[1]
     rows, scen = cp.asarray(b.task_row), cp.asarray(b.task_scen)
-    sums = cp.zeros(T, cp.float64)
-    sq = cp.zeros(T, cp.float64)
+    sums = cp.zeros((T, G), cp.float64)
+    sq = cp.zeros((T, G), cp.float64)
     blocks = (pairs + block - 1) // block
     for lo in range(0, T, max_tasks):
         hi = min(T, lo + max_tasks)
         k((blocks, hi - lo), (block,), (*[dev[n] for n in names], rows[lo:hi], scen[lo:hi], np.int32(S),
-                                        np.int32(pairs), np.uint32(seed & 0xFFFFFFFF), sums[lo:hi], sq[lo:hi]))
-    mean = sums / pairs
-    var = cp.maximum(sq / pairs - mean * mean, 0.0)
+                                        np.int32(pairs), np.uint32(seed & 0xFFFFFFFF), np.int32(G),
+                                        sums[lo:hi], sq[lo:hi]))
+    tot, tot_sq = sums.sum(axis=1), sq.sum(axis=1)
+    mean = tot / pairs
+    var = cp.maximum(tot_sq / pairs - mean * mean, 0.0)
     se = cp.sqrt(var / max(pairs - 1, 1))
-    return cp.asnumpy(mean), cp.asnumpy(se)
+    if not groups:
+        return cp.asnumpy(mean), cp.asnumpy(se)
+    count = np.bincount(group_of(pairs, G), minlength=G).astype(np.float64)
+    return cp.asnumpy(mean), cp.asnumpy(se), cp.asnumpy(sums) / count, count

@@ -378,8 +378,10 @@ def _knock_continuous(xp, b: PdeBatch, x, V, day: int, level, rows, dev: _Dev):
     return _knock(xp, V, bw, dev.col("bar_out", lambda a: a > 0), dev.day("cash", day))
 
 
-def solve_pde(b: PdeBatch, xp=np) -> np.ndarray:
-    """Values at valuation on every node: array (states, N, R) (fractions of notional)."""
+def solve_pde(b: PdeBatch, xp=np, tomorrow: bool = False):
+    """Values at valuation on every node: array (states, N, R) (fractions of notional); with
+    ``tomorrow`` also the values on the next trading day after its observations (cum-event, the
+    day's cash included): the theta convention's value at today's spot, read at x0."""
     N, R = b.n_x, len(b.rows)
     dev = _Dev(xp, b)
     j = xp.arange(N, dtype=xp.float64)[:, None]
@@ -412,6 +414,8 @@ def solve_pde(b: PdeBatch, xp=np) -> np.ndarray:
         if started.any():
             V, hit = _events(xp, b, day, x, V, dev)
             restart |= at_mat | (started & hit)
+        if day == 1 and tomorrow:
+            V_tomorrow = V.copy()
         active = started & (day <= b.mat)
         if not active.any():
             continue
@@ -437,7 +441,7 @@ def solve_pde(b: PdeBatch, xp=np) -> np.ndarray:
             if exercise is not None:
                 V = xp.where(act & dev.get("american", lambda: b.american), xp.maximum(V, exercise), V)
         restart[:] = False
-    return V
+    return (V, V_tomorrow) if tomorrow else V
 
 
 def read_values(b: PdeBatch, V, spot_shifts=(0.0,)):
@@ -453,9 +457,12 @@ def read_values(b: PdeBatch, V, spot_shifts=(0.0,)):
     return out
 
 
-def price_batched(items, vol_shifts=(0.0,), spot_shifts=(0.0,), xp=np, n_x: int = 601, timings: list | None = None):
+def price_batched(items, vol_shifts=(0.0,), spot_shifts=(0.0,), xp=np, n_x: int = 601, timings: list | None = None,
+                  theta: bool = False):
     """Values (fractions of notional) of ``items`` = [(ctx, program)] under every vol shift, read
-    at every spot shift: {(item index, vol shift): array over spot shifts}.
+    at every spot shift: {(item index, vol shift): array over spot shifts}; with ``theta`` also
+    {(item index, vol shift): theta as a fraction of notional} (next trading day at today's
+    spot, its observations applied, minus today).
 
     Memory phoenixes are solved in a batch of their own: they need 2·(coupon dates + 1) states,
     the others two, and a batch carries the most states of any of its rows. Continuous barriers
@@ -469,14 +476,20 @@ def price_batched(items, vol_shifts=(0.0,), spot_shifts=(0.0,), xp=np, n_x: int 
         memory = bool(prog.get("memory")) and prog["family"] == "autocall"
         continuous = bool(prog.get("continuous")) and prog["family"] == "barrier"
         groups.setdefault((memory, continuous, prog["family"] == "asian"), []).append(i)
-    out = {}
+    out, thetas = {}, {}
     for idx in groups.values():
         t0 = time.perf_counter()
         b = build_pde([items[i] for i in idx], vol_shifts, n_x=n_x)
-        vals = read_values(b, solve_pde(b, xp), spot_shifts)
+        V = solve_pde(b, xp, tomorrow=theta)
+        if theta:
+            V, V1 = V
+            th = read_values(b, V1)[:, 0] - read_values(b, V)[:, 0]
+        vals = read_values(b, V, spot_shifts)
         if timings is not None:
             timings.append({"rows": len(b.rows), "states": b.n_states, "substeps": b.substeps,
                             "seconds": time.perf_counter() - t0})
-        for (j, dv), v in zip(b.rows, vals):
+        for r, ((j, dv), v) in enumerate(zip(b.rows, vals)):
             out[(idx[j], dv)] = v
-    return out
+            if theta:
+                thetas[(idx[j], dv)] = float(th[r])
+    return (out, thetas) if theta else out

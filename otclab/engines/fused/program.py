@@ -3,10 +3,13 @@
 A template's ``fused(ctx)`` cell returns its family and *undiscounted* per-date data on the
 context's grid; ``build_batch`` adds the market (diffusion steps, vols, carry, discount factors)
 as one row per contract. Scenarios do not copy rows: a kernel task is a (row, scenario) pair and
-the kernel applies the scenario itself: a spot bump shifts the starting log-level, a vol bump
-the per-step vols, a rate bump the carry and discounting (by exp(−Δr·t) of each cash date).
-Theta needs another grid, so it gets a row of its own: the first grid date dropped (its
-observation passing at today's spot, state unchanged) or the first step shortened.
+the kernel applies the scenario itself: a spot shift moves the starting log-level (by the
+scenario's shift, or by the row's own delta bump ±h when the scenario says ``spot_bump``), a vol
+bump the per-step vols, a rate bump the carry and discounting (by exp(−Δr·t) of each cash date).
+Theta gets a row of its own on the same dates and random numbers: the paths start one trading day
+later (the first step loses a day of diffusion; when the first date is tomorrow it has none, so
+its observation happens at today's spot) and discount factors are taken to tomorrow, so the row's
+value is tomorrow's, cash paid tomorrow included (the desk's convention, pricing/price.py).
 """
 from __future__ import annotations
 
@@ -19,19 +22,22 @@ FAMILIES = {"european": 0, "barrier": 1, "autocall": 2, "asian": 3}
 KO, KI, CPN, FIX, BAR = 1, 2, 4, 8, 16
 SCALARS = ("log_ki", "log_cb", "cpn_rate", "memory", "acc_from0", "principal_T", "ki_strike", "loss_floor",
            "end_cash", "df_T", "phi", "strike", "part", "payout", "bar_up", "bar_out", "rebate_T", "init_ki",
-           "n_total", "past_sum", "past_logsum", "geo", "t_T", "cash_T", "log_lo", "bar_cont", "strike2", "part2")
+           "n_total", "past_sum", "past_logsum", "geo", "t_T", "cash_T", "log_lo", "bar_cont", "strike2", "part2",
+           "h_up", "h_dn")
 COL = {name: i for i, name in enumerate(SCALARS)}
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """A bump of the market for one row: spot (relative), vol (absolute), rate (absolute), theta."""
+    """A bump of the market for one row: spot (relative), vol (absolute), rate (absolute), theta;
+    ``spot_bump`` +1 / −1 moves spot by the contract's own delta bump (pricing.price.spot_bump)."""
 
     name: str
     spot_rel: float = 0.0
     vol_abs: float = 0.0
     rate_abs: float = 0.0
     theta: bool = False
+    spot_bump: int = 0
 
 
 BASE = Scenario("base")
@@ -54,7 +60,7 @@ class ProgramBatch:
     acc: np.ndarray          # (R, S) float32: coupon accrual (ACT/365F from start)
     dfk: np.ndarray          # (R, S) float32: discount factor of the step's date
     scal: np.ndarray         # (R, len(SCALARS)) float64
-    scen: np.ndarray         # (n_scenarios, 3) float64: log spot shift, vol shift, rate shift
+    scen: np.ndarray         # (n_scenarios, 4) float64: log spot shift, vol shift, rate shift, delta bump ±1/0
     task_row: np.ndarray     # (T,) int32: row of each kernel task
     task_scen: np.ndarray    # (T,) int32: scenario of each kernel task
     tasks: list = field(default_factory=list)   # (contract index, scenario name) per task
@@ -113,9 +119,9 @@ class MarketGrid:
         return idx0, df, carry, w
 
 
-def _rows(ctx, prog: dict, theta: bool = False, grid: MarketGrid | None = None):
+def _rows(ctx, prog: dict, theta: bool = False, grid: MarketGrid | None = None, h: float = 0.01):
     """(base row, theta row or None): arrays and scalars of one contract on today's grid and,
-    if ``theta``, tomorrow's."""
+    if ``theta``, seen from tomorrow. ``h``: the contract's relative delta bump."""
     n = len(ctx.dates)
     if grid is None:
         dtau, dcal, vols, carry, r_f = ctx.step_params()
@@ -132,6 +138,7 @@ def _rows(ctx, prog: dict, theta: bool = False, grid: MarketGrid | None = None):
         curve_df = df_all[idx0[1:]]
     log_s0 = math.log(ctx.spot_rel)
     s = {k: 0.0 for k in SCALARS}
+    s.update(h_up=math.log1p(h), h_dn=math.log1p(-h))
     fam = prog["family"]
     flags = np.zeros(n, np.uint8)
     lvl = np.zeros(n)
@@ -187,28 +194,19 @@ def _rows(ctx, prog: dict, theta: bool = False, grid: MarketGrid | None = None):
         dt, vo, ca, fl, lv, cu, ac, cdf, td = dtau, vols, carry, flags, lvl, cash_u, acc, curve_df, t_disc
         if theta:
             if grid is not None:
-                tomorrow, dt_tau, dt_cal = grid.tomorrow, float(grid.t_diff[1]), float(grid.t_disc[1])
+                dt_tau, dt_cal = float(grid.t_diff[1]), float(grid.t_disc[1])
                 df_tom = float(df_all[1])
             else:
                 tomorrow = ctx.cal.add_trading_days(ctx.valuation_date, 1)
                 dt_tau = float(ctx.market.diffusion_time([tomorrow])[0])
                 dt_cal = float(ctx.market.discount_time([tomorrow])[0])
                 df_tom = float(ctx.rate_curve.discount(dt_cal))
-            if tomorrow is None or tomorrow >= ctx.maturity:
-                return None
+            # the paths start tomorrow at today's spot: the first step loses a day (none is left
+            # when its date is tomorrow, so that date's observation happens at today's spot)
             cdf = cdf / df_tom
             td = td - dt_cal
-            if ctx.dates[0] == tomorrow:
-                # Tomorrow's observation passes at today's spot with the state unchanged, as in the
-                # generic engines' theta; an average fixing takes today's spot.
-                if int(fl[0]) & FIX:
-                    sc["past_sum"] += math.exp(log_s0)
-                    sc["past_logsum"] += log_s0
-                dt, vo, ca, fl, lv, cu, ac, cdf, td = (a[1:] for a in (dt, vo, ca, fl, lv, cu, ac, cdf, td))
-                zoff = 1
-            else:
-                dt = dt.copy()
-                dt[0] -= dt_tau
+            dt = dt.copy()
+            dt[0] -= dt_tau
         df_T = float(cdf[-1])
         cash = cu * (df_T if at_maturity else cdf)
         sc.update(df_T=df_T, end_cash=end_cash_u * df_T, principal_T=principal_u * df_T,
@@ -222,7 +220,7 @@ def _rows(ctx, prog: dict, theta: bool = False, grid: MarketGrid | None = None):
 
 
 def _row(ctx, prog: dict, theta: bool = False, grid: MarketGrid | None = None):
-    """Arrays and scalars of one contract's row (today's grid, or tomorrow's for theta)."""
+    """Arrays and scalars of one contract's row (today's, or seen from tomorrow for theta)."""
     base, th = _rows(ctx, prog, theta, grid)
     return th if theta else base
 
@@ -233,14 +231,14 @@ def build_batch(items, scenarios=(BASE,)) -> ProgramBatch:
     plain = [sc for sc in scenarios if not sc.theta]
     want_theta = any(sc.theta for sc in scenarios)
     rows, task_row, task_scen, tasks = [], [], [], []
-    scen = [(math.log1p(sc.spot_rel), sc.vol_abs, sc.rate_abs) for sc in plain] + [(0.0, 0.0, 0.0)]
+    scen = [(math.log1p(sc.spot_rel), sc.vol_abs, sc.rate_abs, float(sc.spot_bump)) for sc in plain] + [(0.0,) * 4]
     grid = None
     if items:
         market = items[0][0].market
         if all(ctx.market is market for ctx, _ in items):
             grid = MarketGrid(market, max(ctx.maturity for ctx, _ in items))
     for i, (ctx, prog) in enumerate(items):
-        base, th = _rows(ctx, prog, want_theta, grid)
+        base, th = _rows(ctx, prog, want_theta, grid, ctx.delta_bump())
         rows.append(base)
         r = len(rows) - 1
         for j, sc in enumerate(plain):

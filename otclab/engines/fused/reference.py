@@ -16,7 +16,7 @@ def step_arrays(b: ProgramBatch, r: int, j: int):
     (float32, computed as the kernel computes them)."""
     f32 = np.float32
     n = int(b.n_steps[r])
-    _, dv, dr = (f32(x) for x in b.scen[j])
+    _, dv, dr, _ = (f32(x) for x in b.scen[j])
     vol = b.vol[r, :n] + dv
     drift = (b.carry[r, :n] + dr - f32(0.5) * vol * vol) * b.dtau[r, :n]
     vsd = vol * np.sqrt(b.dtau[r, :n])
@@ -48,7 +48,9 @@ def _path_values(b: ProgramBatch, r: int, j: int, z: np.ndarray) -> np.ndarray:
     for name in ("df_T", "end_cash", "principal_T", "rebate_T"):
         sc[COL[name]] *= bump_T
     f32 = np.float32
-    logs = np.full(P, f32(b.log_s0[r] + b.scen[j][0]), dtype=f32)
+    code = b.scen[j][3]
+    shift = b.scen[j][0] + (g("h_up") if code > 0 else g("h_dn") if code < 0 else 0.0)
+    logs = np.full(P, f32(b.log_s0[r] + shift), dtype=f32)
     alive = np.ones(P, bool)
     pv = np.zeros(P)
     ki = np.full(P, g("init_ki") > 0)
@@ -108,11 +110,30 @@ def _path_values(b: ProgramBatch, r: int, j: int, z: np.ndarray) -> np.ndarray:
     return pv + np.where(alive, end, 0.0)
 
 
-def run_numpy(b: ProgramBatch, n_paths: int, seed: int, progress=None):
-    """(mean, stderr) per task over ``n_paths`` paths in antithetic pairs."""
+BLOCK = 256       # pairs a block of the CUDA kernel; groups of blocks give the batch means
+
+
+def n_groups(pairs: int, groups: int = 32) -> int:
+    """How many groups of pair blocks the batch means use (at most ``groups``, one per block)."""
+    return max(1, min(groups, (pairs + BLOCK - 1) // BLOCK))
+
+
+def group_of(pairs: int, G: int) -> np.ndarray:
+    """The group of every pair: its block (of ``BLOCK`` pairs) modulo ``G``, as on the GPU."""
+    return (np.arange(pairs) // BLOCK) % G
+
+
+def run_numpy(b: ProgramBatch, n_paths: int, seed: int, progress=None, groups: bool = False):
+    """(mean, stderr) per task over ``n_paths`` paths in antithetic pairs; with ``groups`` also
+    (group means (tasks, G), pairs per group (G,)): the same pairs in every task, so a difference
+    of tasks has its own standard error from the spread of its group means."""
     pairs = max(1, n_paths // 2)
     mean = np.zeros(b.n_tasks)
     se = np.zeros(b.n_tasks)
+    G = n_groups(pairs)
+    gid = group_of(pairs, G)
+    count = np.bincount(gid, minlength=G).astype(np.float64)
+    gmean = np.zeros((b.n_tasks, G))
     cache: dict = {}
     for t in range(b.n_tasks):
         r, j = int(b.task_row[t]), int(b.task_scen[t])
@@ -125,6 +146,7 @@ def run_numpy(b: ProgramBatch, n_paths: int, seed: int, progress=None):
         v = 0.5 * (_path_values(b, r, j, z) + _path_values(b, r, j, -z))
         mean[t] = v.mean()
         se[t] = v.std(ddof=1) / np.sqrt(pairs) if pairs > 1 else 0.0
+        gmean[t] = np.bincount(gid, weights=v, minlength=G) / count
         if progress:
             progress(t + 1, b.n_tasks)
-    return mean, se
+    return (mean, se, gmean, count) if groups else (mean, se)

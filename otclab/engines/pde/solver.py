@@ -26,7 +26,7 @@ class PdeInterval:
     substeps: int
     event: object = None          # callable(V) -> V applied at the interval's start date
     jump: bool = False            # restart with Rannacher after this event
-    record: str | None = None     # name under which V at the start date is recorded (pre-event)
+    record: str | None = None     # name under which V at the start date is recorded, after its event
 
 
 @dataclass
@@ -90,9 +90,9 @@ def solve_backward(x: np.ndarray, terminal: np.ndarray, intervals, continuous=No
                 V = _step(V, lo, di, up, dt, 0.5)
             if continuous is not None:
                 V = continuous(V, dt)
-        if itv.record:
-            recorded[itv.record] = V.copy()
         if itv.event is not None:
             V = itv.event(V)
             rannacher = rannacher or itv.jump
+        if itv.record:
+            recorded[itv.record] = V.copy()
     return PdeResult(x=x, values=V, recorded=recorded)

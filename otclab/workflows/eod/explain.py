@@ -7,15 +7,16 @@ For every trade, from the desk's view, between the previous snapshot (date D0) a
     vega        = vega0 · (σ1 − σ0) · 100          (vega per vol point)
     theta       = θ0 · trading days from D0 to D1  (theta per trading day)
     rho         = ρ0 · (r1 − r0) · 100             (rho per 1%)
-    lifecycle   = the cash flows of (D0, D1] (coupons, knock-outs, maturities, reversals)
     new_trades  = V1 + the trade's cash flows to D1, for a trade not in the previous snapshot
     unexplained = total − the terms above
 
-Greeks and spots come from the previous snapshot's rows, moves from the two markets; a trade
-that left the book (knocked out, matured, cancelled) has V1 = 0 and no vega or rho move. A trade
-that left with no theta in the previous snapshot (its last date was the next trading day) is
-*settled*: its whole P&L, the cash flows less its last value, is lifecycle. Sums by underlying
-and by structure come with the per-trade table.
+The terms add up to the total. Theta counts the cash of the next day's observations at the
+previous spot (the desk's convention: a coupon observed tomorrow is paid, a knock-out pays), so
+lifecycle cash flows are inside the terms, not beside them; ``lifecycle_cash`` shows them (the
+coupons, knock-outs, maturities and reversals of (D0, D1]) for each trade and sum. Greeks and
+spots come from the previous snapshot's rows, moves from the two markets; a trade that left the
+book (knocked out, matured, cancelled) has V1 = 0 and no vega or rho move. Sums by underlying and
+by structure come with the per-trade table.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ import pandas as pd
 from ...core.calendar import sse_calendar
 from ...store import risk
 
-TERMS = ("delta", "gamma", "vega", "theta", "rho", "lifecycle", "new_trades", "unexplained")
+TERMS = ("delta", "gamma", "vega", "theta", "rho", "new_trades", "unexplained")
 
 
 @dataclass
@@ -90,20 +91,16 @@ def explain(conn, snapshot_id: int | None = None, previous_id: int | None = None
     v0 = out["value_prev"].fillna(0.0)
     v1 = out["value"].fillna(0.0)
     new_total = v1 + all_to_d1.reindex(out.index).fillna(0.0)
-    settled = in_prev & ~in_now & g["theta"].isna().to_numpy()
-    for k in ("delta", "gamma", "vega", "theta", "rho"):
-        out[k] = np.where(settled, 0.0, out[k])
-    out["lifecycle"] = np.where(settled, cf - v0, np.where(in_prev, cf, 0.0))
     out["new_trades"] = np.where(in_prev, 0.0, new_total)
     out["total"] = np.where(in_prev, v1 - v0 + cf, new_total)
-    explained = out[["delta", "gamma", "vega", "theta", "rho", "lifecycle", "new_trades"]].sum(axis=1)
+    explained = out[["delta", "gamma", "vega", "theta", "rho", "new_trades"]].sum(axis=1)
     out["unexplained"] = out["total"] - explained
-    out["status"] = np.where(in_now, np.where(in_prev, "held", "new"), np.where(settled, "settled", "left"))
-    keep = list(TERMS) + ["total"]
+    out["lifecycle_cash"] = np.where(in_prev, cf, 0.0)
+    out["status"] = np.where(in_now, np.where(in_prev, "held", "new"), "left")
+    keep = list(TERMS) + ["total", "lifecycle_cash"]
     by_u = out.groupby("underlying")[keep].sum()
     by_s = out.groupby("template")[keep].sum()
     total = {k: float(out[k].sum()) for k in keep}
     total.update(trades=int(len(out)), held=int((out.status == "held").sum()), new=int((out.status == "new").sum()),
-                 left=int(out.status.isin(["left", "settled"]).sum()), settled=int((out.status == "settled").sum()),
-                 trading_days=int(days))
+                 left=int((out.status == "left").sum()), trading_days=int(days))
     return Explain(s1, s0, out.reset_index(), by_u, by_s, total)

@@ -29,7 +29,8 @@ from ...store.markets import market_for_date
 from ..lifecycle.run import LifecycleReport, _trading, plans_for, run_lifecycle
 from .margin import collateral_held, load_policy, margin_calls
 
-GREEKS = ("delta", "gamma", "cash_delta", "vega", "theta", "rho")
+GREEKS = ("delta", "gamma", "cash_delta", "delta_pct", "cash_gamma_1pct", "vega", "theta", "rho")
+ERRORS = ("delta_se", "gamma_se", "vega_se", "theta_se", "rho_se")
 DEFAULT_PATHS = 10_000
 DEFAULT_SEED = 20240101
 
@@ -140,9 +141,9 @@ def run_eod(store: Store, date, market: dict | None = None, paths: int = DEFAULT
             err = r.get("error") if "error" in df.columns and isinstance(r.get("error"), str) else None
             sgn = rec.sign
 
-            def g(k):
+            def g(k, sign=sgn):
                 v = r.get(k)
-                return None if v is None or (isinstance(v, float) and not np.isfinite(v)) or err else sgn * float(v)
+                return None if v is None or (isinstance(v, float) and not np.isfinite(v)) or err else sign * float(v)
 
             row = {"trade_id": rec.trade_id, "version_id": t.version_id, "template": rec.template,
                    "template_version": rec.template_version, "underlying": rec.underlying,
@@ -150,7 +151,8 @@ def run_eod(store: Store, date, market: dict | None = None, paths: int = DEFAULT
                    "maturity_date": rec.maturity_date, "engine": str(r["engine"]), "spot": float(snap.spot(rec.underlying)),
                    "vol": None if err else float(r.get("vol")), "rate": None if err else float(r.get("rate")),
                    "value": g("value"), "stderr": None if err or r.get("stderr") is None or not np.isfinite(r.get("stderr"))
-                   else float(r["stderr"]), **{k: g(k) for k in GREEKS}, "error": err}
+                   else float(r["stderr"]), **{k: g(k) for k in GREEKS}, **{k: g(k, 1) for k in ERRORS},
+                   "flagged": (r.get("flagged") or None) if isinstance(r.get("flagged"), str) else None, "error": err}
             rows.append(row)
             if not err:
                 values[rec.trade_id] = row["value"]
