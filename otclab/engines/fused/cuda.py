@@ -161,7 +161,7 @@ extern "C" __global__ void __launch_bounds__(256, 4) fused_mc(
         __syncthreads();
     }
     if (threadIdx.x == 0) {
-        const size_t o = (size_t)t * G + blockIdx.x % G;
+        const size_t o = (size_t)t * G + blockIdx.x %% G;
         atomicAdd(&sum[o], s1[0]); atomicAdd(&sumsq[o], s2[0]);
     }
 }
