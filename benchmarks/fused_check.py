@@ -150,7 +150,7 @@ def greeks_section(book, mkt, fused, paths, seed) -> int:
           + ", ".join(f"{k} {v:.1e}" for k, v in worst.items()))
     t0 = time.perf_counter()
     gpu = price_book(contracts, mkt, paths=paths, seed=seed + 3, greeks=True, device="gpu")
-    print(f"    fused Greeks, {len(contracts)} contracts x {paths:,} paths x 10 tasks: {time.perf_counter() - t0:.2f} s; "
+    print(f"    fused Greeks, {len(contracts)} contracts x {paths:,} paths x 8 tasks: {time.perf_counter() - t0:.2f} s; "
           "against the generic engine (PDE, else MC), in combined standard errors:")
     print(f"    {'id':<8}{'template':<16}{'ref':<5}" + "".join(f"{k:>22}" for k in COMPARED))
     bad = 0

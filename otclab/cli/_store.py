@@ -79,13 +79,16 @@ def money(v) -> str:
     return f"{v:,.0f}"
 
 
-def table(df, floats: str = "{:,.0f}") -> str:
-    """A plain fixed-width table, text left and numbers right (readable piped to head or grep)."""
+def table(df, floats: str = "{:,.0f}", formats: dict | None = None) -> str:
+    """A plain fixed-width table, text left and numbers right (readable piped to head or grep);
+    ``formats`` gives some columns a format of their own."""
     if df is None or len(df) == 0:
         return "(none)"
     import numbers
 
-    def fmt(v):
+    formats = {"delta % notional": "{:,.2f}", **(formats or {})}
+
+    def fmt(v, f=floats):
         if v is None or (isinstance(v, float) and math.isnan(v)):
             return "-"
         if isinstance(v, bool):
@@ -93,11 +96,11 @@ def table(df, floats: str = "{:,.0f}") -> str:
         if isinstance(v, numbers.Integral):
             return str(v)
         if isinstance(v, numbers.Real):
-            return floats.format(v)
+            return f.format(v)
         return str(v)
 
     cols = list(df.columns)
-    cells = [[fmt(v) for v in df[c].tolist()] for c in cols]
+    cells = [[fmt(v, formats.get(c, floats)) for v in df[c].tolist()] for c in cols]
     numeric = [all(isinstance(v, numbers.Number) and not isinstance(v, bool) or v is None
                    for v in df[c].tolist()) for c in cols]
     widths = [max(len(str(c)), *(len(x) for x in col)) for c, col in zip(cols, cells)]

@@ -62,9 +62,16 @@ def price_cmd(book: Path, market: Path = typer.Option(..., help="market snapshot
     if as_json:
         print(json.dumps({"contracts": json.loads(df.to_json(orient="records")), "timing": df.attrs["timing"]}, indent=1))
     else:
-        print(df.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+        from ._store import table
+        from .eod import UNIT_NAMES
+
+        cols = ["id", "template", "engine", "value", "stderr"] + (
+            ["cash_delta", "delta_pct", "cash_gamma_1pct", "vega", "theta", "theta_se", "rho", "flagged"] if greeks else [])
+        print(table(df[[c for c in cols if c in df.columns]].rename(columns=UNIT_NAMES)))
         t = df.attrs["timing"]
-        print(f"\ntotal value {df['value'].sum():,.2f}; {t['fused']} fused, {t['generic']} generic; {t['total_s']:.2f} s")
+        noisy = int((df.get("flagged", "").fillna("") != "").sum()) if greeks and "flagged" in df.columns else 0
+        print(f"\ntotal value {df['value'].sum():,.2f}; {t['fused']} fused, {t['generic']} generic; {t['total_s']:.2f} s"
+              + (f"; {noisy} contracts with noisy Greeks (flagged: more --paths)" if noisy else ""))
 
 
 @app.command("scenarios")

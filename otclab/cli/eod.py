@@ -13,6 +13,11 @@ app = typer.Typer(help="End of day: lifecycle, valuation and Greeks of the book,
                   no_args_is_help=True)
 
 
+UNIT_NAMES = {"value": "value CNY", "stderr": "± s.e.", "delta": "delta (pt)", "cash_delta": "cash delta CNY",
+              "delta_pct": "delta % notional", "cash_gamma_1pct": "1% cash gamma CNY", "vega": "vega CNY/vol pt",
+              "theta": "theta CNY/day", "theta_se": "theta ± s.e.", "rho": "rho CNY/1%"}
+
+
 def _progress():
     """A progress bar on stderr for the CPU valuation pass (nothing when stderr is not a terminal)."""
     import sys
@@ -59,9 +64,10 @@ def run_cmd(date: str = typer.Option(..., help="the SSE trading day to value (YY
     print(f"risk snapshot {rep.snapshot_id}: {rep.date}, market {rep.market_snapshot_id}, {rep.trades} live trades "
           f"({', '.join(f'{k} {v}' for k, v in sorted(rep.engines.items()))}), {rep.paths:,} paths, seed {rep.seed}, "
           f"{rep.device}, {rep.wall_s:.1f} s" + (f"; {rep.failed} FAILED (see eod show)" if rep.failed else ""))
-    print(f"book (desk's view): value {money(t['value'])}  cash delta {money(t['cash_delta'])}  "
-          f"1% cash gamma {money(t['cash_gamma_1pct'])}  vega {money(t['vega'])}  theta {money(t['theta'])}  "
-          f"rho {money(t['rho'])}")
+    print(f"book (desk's view, CNY): value {money(t['value'])}  cash delta {money(t['cash_delta'])} "
+          f"({t['delta_pct']:.1f}% of notional)  1% cash gamma {money(t['cash_gamma_1pct'])}  vega/vol pt "
+          f"{money(t['vega'])}  theta/day {money(t['theta'])}  rho/1% {money(t['rho'])}"
+          + (f"; {t['flagged']} trades with noisy Greeks (eod show --by trade)" if t.get("flagged") else ""))
     calls = [m for m in rep.margin if m["action"] != "none"]
     print(f"margin: {len(calls)} of {len(rep.margin)} counterparties to call or return")
     for m in calls[:10]:
@@ -98,10 +104,14 @@ def show_cmd(snapshot: Optional[int] = typer.Option(None, help="snapshot id (def
           f"{money(t['cash_gamma_1pct'])}  vega {money(t['vega'])}  theta {money(t['theta'])}  rho {money(t['rho'])}")
     if by == "underlying":
         df = pd.DataFrame([{"underlying": u, **v} for u, v in t["by_underlying"].items()])
+        cols = ["underlying", "trades", "notional", "value", "delta", "cash_delta", "delta_pct", "cash_gamma_1pct",
+                "vega", "theta", "rho"]
+        df = df[[c for c in cols if c in df.columns]].rename(columns=UNIT_NAMES)
         print(table(df))
     elif by == "trade":
-        print(table(rows[["trade_id", "template", "underlying", "direction", "engine", "value", "stderr",
-                          "cash_delta", "vega", "theta", "rho", "error"]]))
+        cols = ["trade_id", "template", "underlying", "direction", "engine", "value", "stderr", "cash_delta",
+                "delta_pct", "cash_gamma_1pct", "vega", "theta", "theta_se", "rho", "flagged", "error"]
+        print(table(rows[[c for c in cols if c in rows.columns]].rename(columns=UNIT_NAMES)))
     else:
         print(table(marg.drop(columns=["snapshot_id"])))
 

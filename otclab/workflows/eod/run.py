@@ -94,19 +94,27 @@ def live_on(conn, d: Date):
 
 
 def _totals(rows: list[dict]) -> dict:
+    """Book and per-underlying sums (desk's view). Deltas per point add up within an underlying
+    only; delta as % of notional is the sum of cash deltas over the sum of notionals."""
     ok = [r for r in rows if r["error"] is None]
-    tot = {k: float(np.nansum([r[k] or 0.0 for r in ok])) for k in ("value", "cash_delta", "vega", "theta", "rho")}
-    tot["cash_gamma_1pct"] = float(np.nansum([(r["gamma"] or 0.0) * r["spot"] ** 2 * 0.01 for r in ok]))
+    keys = ("value", "cash_delta", "cash_gamma_1pct", "vega", "theta", "rho")
+    tot = {k: float(np.nansum([r[k] or 0.0 for r in ok])) for k in keys}
+    notional = float(sum(r["notional"] for r in ok))
+    tot["notional"] = notional
+    tot["delta_pct"] = 100.0 * tot["cash_delta"] / notional if notional else 0.0
     by_u: dict = defaultdict(lambda: defaultdict(float))
     for r in ok:
         b = by_u[r["underlying"]]
         b["trades"] += 1
         b["notional"] += r["notional"]
-        for k in ("value",) + GREEKS:
+        for k in ("delta", "gamma") + keys:
             b[k] += r[k] or 0.0
+    for b in by_u.values():
+        b["delta_pct"] = 100.0 * b["cash_delta"] / b["notional"] if b["notional"] else 0.0
     tot["by_underlying"] = {u: dict(v) for u, v in sorted(by_u.items())}
     tot["trades"] = len(rows)
     tot["failed"] = len(rows) - len(ok)
+    tot["flagged"] = sum(1 for r in ok if r.get("flagged"))
     return tot
 
 
