@@ -96,13 +96,21 @@ def show_cmd(trade_id: str, db: Optional[str] = db_option(), as_json: bool = typ
     for c in view["cashflows"]:
         print(f"  {c['event_date']} pay {c['payment_date']} {c['type']:<10} {money(c['amount'])} {c['currency']}")
     lv = view["last_valuation"]
-    if lv:
+    if lv and lv.get("value") is None:
+        print(f"\nlast valuation: snapshot {lv['snapshot_id']} failed: {lv['error']}")
+    elif lv:
+        def pm(k):
+            e = lv.get(f"{k}_se")
+            return f" ± {money(e)}" if e else ""
         print(f"\nlast valuation: snapshot {lv['snapshot_id']} on {lv['date']} ({lv['engine']}, market "
-              f"{lv['market_snapshot_id']}): value {money(lv['value'])}"
+              f"{lv['market_snapshot_id']}), desk's view, CNY: value {money(lv['value'])}"
               + (f" ± {money(lv['stderr'])}" if lv.get("stderr") else "")
-              + f", delta {lv['delta']:.4g}, cash delta {money(lv['cash_delta'])}, gamma {lv['gamma']:.4g}, "
-              f"vega {money(lv['vega'])}, theta {money(lv['theta'])}, rho {money(lv['rho'])}"
-              if lv.get("value") is not None else f"\nlast valuation: snapshot {lv['snapshot_id']} failed: {lv['error']}")
+              + f"; cash delta {money(lv['cash_delta'])}"
+              + (f" ({lv['delta_pct']:.1f}% of notional)" if lv.get("delta_pct") is not None else "")
+              + (f", 1% cash gamma {money(lv['cash_gamma_1pct'])}" if lv.get("cash_gamma_1pct") is not None else "")
+              + f", vega/vol pt {money(lv['vega'])}{pm('vega')}, theta/day {money(lv['theta'])}{pm('theta')}, "
+              f"rho/1% {money(lv['rho'])}{pm('rho')}"
+              + (f"; noisy: {lv['flagged']}" if lv.get("flagged") else ""))
 
 
 @app.command("amend")
