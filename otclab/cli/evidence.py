@@ -1,4 +1,8 @@
-"""``otclab evidence``: append to the evidence log, prove inclusion/consistency, verify, checkpoint."""
+"""``otclab evidence``: append to the evidence log, prove inclusion/consistency, verify, checkpoint, migrate.
+
+Only ``append`` creates a log; every other command refuses a path where there is none. Proofs are
+verified against trusted roots only: a checkpoint checked with ``--trust-root``, or the log.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,29 +18,28 @@ LOG_HELP = "Evidence log: SQLite path or postgresql:// URL (default $OTCLAB_EVID
 
 @app.command()
 def append(
-    kind: str = typer.Option(..., help="Entry kind, e.g. pdf.signed, note."),
+    kind: str = typer.Option(..., help="Entry kind, e.g. pdf.signed, note (1-64 of A-Z a-z 0-9 . _ : -)."),
     file: Optional[Path] = typer.Option(None, help="Log this file: its SHA-256, name and size."),
     record: Optional[str] = typer.Option(None, help="Log this JSON object (canonicalised)."),
-    log: Optional[str] = typer.Option(None, help=LOG_HELP),
+    log: Optional[str] = typer.Option(None, help=LOG_HELP + " Created if missing."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Append one entry; prints its index, leaf hash and the new tree size and root."""
-    import hashlib
-    import json
-
-    from ..esign.cli_support import emit, open_log, read_bytes
+    """Append one entry; prints its index, leaf hash and the new tree size and root (after a durable commit)."""
+    from ..esign.canonical import load_json
+    from ..esign.cli_support import emit, open_log, sha256_file
     from ..esign.errors import InputError
+    from ..esign.evidence.entry import check_kind
+    from ..esign.limits import check_size
 
+    check_kind(kind)
     if (file is None) == (record is None):
         raise InputError("give exactly one of --file or --record", field="file")
     if file is not None:
-        data = read_bytes(file, "file")
-        obj = {"file": file.name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        size, digest = sha256_file(file, "file")
+        obj = {"file": file.name, "bytes": size, "sha256": digest}
     else:
-        try:
-            obj = json.loads(record)
-        except ValueError as exc:
-            raise InputError(f"not valid JSON ({exc})", field="record") from None
+        check_size(len(record.encode("utf-8", "surrogatepass")), "record_bytes", "record")
+        obj = load_json(record, "record")
         if not isinstance(obj, dict):
             raise InputError("must be a JSON object", field="record")
     with open_log(log) as lg:
@@ -56,65 +59,88 @@ def prove(
     """Inclusion proof of entry INDEX, or with --consistency OLD a consistency proof OLD -> size."""
     import json
 
-    from ..esign.cli_support import emit, open_log
+    from ..esign.cli_support import emit, open_log, write_bytes
     from ..esign.errors import InputError
 
     if (index is None) == (consistency is None):
         raise InputError("give an entry INDEX or --consistency OLD_SIZE (one of them)", field="index")
-    with open_log(log) as lg:
+    with open_log(log, create=False) as lg:
+        lg.require_entries()
         if index is not None:
             proof = {"type": "inclusion", **lg.prove_inclusion(index, size)}
-            line = f"inclusion proof of entry {index} in tree of size {proof['size']}: {len(proof['proof'])} hashes"
+            line = (f"inclusion proof of entry {index} ({proof['kind']}, {proof['received_at']}) in tree of size "
+                    f"{proof['size']}: {len(proof['proof'])} hashes")
         else:
             proof = {"type": "consistency", **lg.prove_consistency(consistency, size)}
             line = f"consistency proof {consistency} -> {proof['new_size']}: {len(proof['proof'])} hashes"
     if out is not None:
-        out.write_text(json.dumps(proof, indent=2))
-    emit(proof, as_json, [line, f"root {proof.get('root') or proof.get('new_root')}"])
+        write_bytes(out, json.dumps(proof, indent=2, ensure_ascii=False).encode("utf-8"))
+    emit(proof, as_json, [line, f"root {proof.get('root') or proof.get('new_root')} (verify it against a checkpoint "
+                                "or the log: otclab evidence verify --proof)"])
 
 
 @app.command()
 def verify(
-    proof: Optional[Path] = typer.Option(None, help="Proof JSON (from `prove`) to verify on its own."),
-    entry: Optional[Path] = typer.Option(None, help="With an inclusion proof: the entry's data, checked against the leaf."),
-    checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint file: check signature and that the log extends it."),
+    proof: Optional[Path] = typer.Option(None, help="Proof JSON (from `prove`) to verify against a trusted root."),
+    entry: Optional[Path] = typer.Option(None, help="With an inclusion proof: the entry's data, checked too."),
+    checkpoint: Optional[List[Path]] = typer.Option(
+        None, help="Signed checkpoint (repeatable; needs --trust-root): the trusted root of its size; without "
+                   "--proof, checked against the log."),
     trust_root: Optional[List[Path]] = typer.Option(None, help="Trusted root(s) for checkpoint signers."),
     crl: Optional[List[Path]] = typer.Option(None, help="CRL file(s)."),
-    log: Optional[str] = typer.Option(None, help=LOG_HELP),
+    log: Optional[str] = typer.Option(None, help=LOG_HELP + " Never created here."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Verify a proof, a checkpoint against the log, or (no options) audit the whole log.
+    """Verify a proof (against checkpoints and/or the log), checkpoints against the log, or audit the log.
 
-    Exit code 0 when everything verifies, 1 when something does not.
+    Exit code 0 when everything verifies, 1 when something does not, 2 for an error (a missing,
+    empty or damaged log, a malformed file, no trusted root for a proof).
     """
-    import json
-
     from ..esign.cli_support import emit, open_log, read_bytes, trust_store
     from ..esign.errors import InputError
-    from ..esign.evidence import Checkpoint, verify_consistency_proof, verify_inclusion_proof
+    from ..esign.evidence import Checkpoint, verify_proof
 
+    if entry is not None and proof is None:
+        raise InputError("--entry goes with --proof (an inclusion proof of that entry)", field="entry")
+    if checkpoint and not trust_root:
+        raise InputError("a checkpoint is trusted only through the root that issued its signer's certificate: "
+                         "give --trust-root", field="trust-root")
     trust = trust_store(trust_root, crl) if trust_root else None
+    cps = [Checkpoint.from_json(read_bytes(c, "checkpoint", "checkpoint_bytes")) for c in checkpoint or []]
     if proof is not None:
+        raw = read_bytes(proof, "proof", "proof_bytes")
+        data = read_bytes(entry, "entry", "entry_bytes") if entry is not None else None
+        opened = []
+
+        def open_it():
+            opened.append(open_log(log, create=False))
+            return opened[-1]
+
         try:
-            p = json.loads(read_bytes(proof, "proof"))
-        except ValueError as exc:
-            raise InputError(f"proof file is not JSON ({exc})", field="proof") from None
-        if p.get("type") == "consistency":
-            ok = verify_consistency_proof(p)
-        else:
-            ok = verify_inclusion_proof(p, read_bytes(entry, "entry") if entry else None)
-        result = {"type": p.get("type", "inclusion"), "ok": ok}
-        lines = [f"{result['type']} proof: {'VERIFIED' if ok else 'FAILED'}"]
-    elif checkpoint is not None:
-        cp = Checkpoint.from_json(read_bytes(checkpoint, "checkpoint"))
-        with open_log(log) as lg:
-            result = {"ok": True, **lg.verify_checkpoint(cp, trust)}
-        lines = [f"checkpoint size {cp.size} at {cp.time}: signature OK, log consistent up to {result.get('consistent_with_size', 0)}"]
+            result = verify_proof(raw, log=open_it, checkpoints=cps, trust=trust, data=data)
+        finally:
+            for lg in opened:
+                lg.close()
+        lines = [f"{result['type']} proof: {'VERIFIED' if result['ok'] else 'FAILED'}"]
+        if result["type"] == "inclusion":
+            lines.append(f"  entry {result['index']} of {result['size']}: kind {result['kind']}, received "
+                         f"{result['received_at']}, data SHA-256 {result['data_sha256']}"
+                         + ("" if result["entry_checked"] else " (entry data not given: not checked)"))
+        lines += [f"  root of size {r['size']} from {r['source']}" for r in result["roots"]]
+        lines += [f"  {p}" for p in result["problems"]]
+    elif cps:
+        with open_log(log, create=False) as lg:
+            lg.require_entries()
+            checked = [lg.verify_checkpoint(cp, trust) for cp in cps]
+        result = {"ok": True, **checked[0]} if len(checked) == 1 else {"ok": True, "checkpoints": checked}
+        lines = [f"checkpoint size {c['size']} at {c['time']}: signed by {c['signer']} (trusted), "
+                 f"log consistent up to {c.get('consistent_with_size', c['size'])}" for c in checked]
     else:
-        with open_log(log) as lg:
+        with open_log(log, create=False) as lg:
             result = lg.audit(trust)
-        lines = [f"log of {result['size']} entries, {result['checkpoints']} checkpoint(s): {'OK' if result['ok'] else 'PROBLEMS FOUND'}",
-                 *result["problems"]]
+        lines = [f"log of {result['size']} entries, {result['checkpoints']} checkpoint(s): "
+                 f"{'OK' if result['ok'] else 'PROBLEMS FOUND'}", *result["problems"],
+                 *(f"note: {n}" for n in result["notes"])]
     emit(result, as_json, lines)
     if not result["ok"]:
         raise SystemExit(1)  # main() maps SystemExit to the exit code (typer.Exit is swallowed there)
@@ -132,13 +158,32 @@ def checkpoint_(
     """Sign and store a checkpoint (size, root hash, time) of the current log."""
     import json
 
-    from ..esign.cli_support import credentials, emit, open_log
+    from ..esign.cli_support import credentials, emit, open_log, write_bytes
 
     signer = credentials(key, cert, password).signer()
-    with open_log(log) as lg:
+    with open_log(log, create=False) as lg:
         cp = lg.checkpoint(signer)
     if out is not None:
-        out.write_text(cp.to_json())
+        write_bytes(out, cp.to_json().encode("utf-8"))
     emit({"size": cp.size, "root": cp.root.hex(), "time": cp.time, "algorithm": cp.algorithm,
           "file": str(out) if out else None, "checkpoint": json.loads(cp.to_json())}, as_json,
          [f"checkpoint: size {cp.size}, root {cp.root.hex()}, time {cp.time}" + (f" -> {out}" if out else "")])
+
+
+@app.command()
+def migrate(
+    old: str = typer.Argument(..., help="The format-1 log (path or URL); left untouched."),
+    new: str = typer.Argument(..., help="Where to write the format-2 log (must not exist yet)."),
+    trust_root: Optional[List[Path]] = typer.Option(None, help="Trusted root(s): also check the old checkpoints' signers."),
+    crl: Optional[List[Path]] = typer.Option(None, help="CRL file(s)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Copy a format-1 log (kind and time outside the leaf hash) into a new format-2 log, after auditing it."""
+    from ..esign.cli_support import emit, trust_store
+    from ..esign.evidence import migrate_log
+
+    trust = trust_store(trust_root, crl) if trust_root else None
+    res = migrate_log(old, new, trust)
+    emit(res, as_json, [f"migrated {res['from']['size']} entries (old root {res['from']['root']}, "
+                        f"{len(res['from']['checkpoints'])} checkpoint(s)) -> {new}: size {res['to']['size']}, "
+                        f"root {res['to']['root']}; sign a new checkpoint of it"])

@@ -13,6 +13,18 @@ from otclab.esign.errors import CertificateError, EvidenceError, OtcError
 from otclab.esign.evidence import Checkpoint, EvidenceLog, merkle, verify_consistency_proof, verify_inclusion_proof
 
 
+def ref_entry(kind: str, received_at: str, data: bytes) -> bytes:
+    """The documented format-2 entry bytes, written out independently of otclab.esign.evidence.entry."""
+    k, t = kind.encode(), received_at.encode()
+    return (b"otclab-evidence-entry/v2\x00" + len(k).to_bytes(2, "big") + k + len(t).to_bytes(2, "big") + t
+            + hashlib.sha256(data).digest())
+
+
+def stored(log: EvidenceLog, n: int | None = None) -> list[bytes]:
+    """Entry bytes of the first n stored entries (kind, time and data as the database holds them)."""
+    return [ref_entry(k, at, d) for k, d, at in (log.entry(i) for i in range(log.size() if n is None else n))]
+
+
 def ref_root(entries: list[bytes]) -> bytes:
     """Independent MTH (RFC 9162 definition) of a list of entries."""
     if not entries:
@@ -36,41 +48,53 @@ def _fill(log: EvidenceLog, n: int) -> list[bytes]:
 
 
 def test_appends_match_independent_root_at_every_size(log):
-    entries = []
+    count = 0
     for batch in ([0], list(range(1, 7)), list(range(7, 40)), [40]):
         receipts = log.append_many([("t", {"i": i}) for i in batch])
-        entries += [canonical_json({"i": i}) for i in batch]
-        assert receipts[-1].size == len(entries) == log.size()
+        count += len(batch)
+        entries = stored(log)
+        assert [log.entry(i)[1] for i in batch] == [canonical_json({"i": i}) for i in batch]
+        assert receipts[-1].size == count == log.size()
         assert receipts[-1].root == ref_root(entries) == log.root()
         assert [r.index for r in receipts] == batch
-    for n in range(1, len(entries) + 1):
+        assert [r.leaf_hash for r in receipts] == [hashlib.sha256(b"\x00" + entries[i]).digest() for i in batch]
+    for n in range(1, count + 1):
         assert log.root(n) == ref_root(entries[:n])
 
 
 def test_proofs_from_the_store_verify(log):
-    entries = _fill(log, 1000)
+    data = _fill(log, 1000)
+    entries = stored(log)
+    root = ref_root(entries)
     for i in (0, 1, 499, 998, 999):
         p = log.prove_inclusion(i)
-        assert p["root"] == ref_root(entries).hex()
-        assert verify_inclusion_proof(p, entries[i])
-        assert not verify_inclusion_proof(p, entries[i] + b" ")
+        assert p["root"] == root.hex()
+        assert verify_inclusion_proof(p, data[i], root=root)
+        assert not verify_inclusion_proof(p, data[i] + b" ", root=root)
+        assert not verify_inclusion_proof(p, data[i], root=ref_root(entries[:999]))
+        assert log.verify_proof(p, data[i])["ok"] and not log.verify_proof(p, data[i] + b" ")["ok"]
         older = log.prove_inclusion(i, size=i + 1)
-        assert verify_inclusion_proof(older, entries[i]) and older["root"] == ref_root(entries[: i + 1]).hex()
+        assert older["root"] == ref_root(entries[: i + 1]).hex()
+        assert verify_inclusion_proof(older, data[i], root=ref_root(entries[: i + 1]))
     for m in (1, 2, 3, 512, 999, 1000):
         c = log.prove_consistency(m)
-        assert c["old_root"] == ref_root(entries[:m]).hex() and verify_consistency_proof(c)
+        old = ref_root(entries[:m])
+        assert c["old_root"] == old.hex() and verify_consistency_proof(c, old_root=old, new_root=root)
+        assert log.verify_proof(c)["ok"]
         c["proof"] = c["proof"][1:] if c["proof"] else ["00" * 32]
-        assert not verify_consistency_proof(c)
+        assert not verify_consistency_proof(c, old_root=old, new_root=root)
+        assert not log.verify_proof(c)["ok"]
 
 
 def test_log_persists_across_reopen(tmp_path):
     path = tmp_path / "e.sqlite"
     with EvidenceLog(path) as lg:
-        entries = _fill(lg, 37)
-    with EvidenceLog(f"sqlite:///{path}") as lg:
+        _fill(lg, 37)
+        entries = stored(lg)
+    with EvidenceLog(f"sqlite:///{path}", create=False) as lg:
         assert lg.size() == 37 and lg.root() == ref_root(entries)
         lg.append("more", {"x": 1})
-        assert lg.root() == ref_root(entries + [canonical_json({"x": 1})])
+        assert lg.root() == ref_root(stored(lg)) and stored(lg)[:37] == entries
 
 
 def test_append_is_all_or_nothing(log):
@@ -112,7 +136,7 @@ def test_every_flipped_byte_in_a_checkpoint_is_detected(log, pki, trust):
             log.verify_checkpoint(Checkpoint.from_json(bytes(bad)), trust)
         # even without a trust store: the body names the certificate by hash and is signed
         with pytest.raises(OtcError):
-            Checkpoint.from_json(bytes(bad)).verify(None)
+            Checkpoint.from_json(bytes(bad)).check_integrity()
 
 
 def test_flipped_byte_in_a_logged_entry_is_detected(log, pki, trust):
@@ -127,7 +151,8 @@ def test_flipped_byte_in_a_logged_entry_is_detected(log, pki, trust):
     report = log.audit(trust)
     assert not report["ok"]
     assert any("entry 137" in p for p in report["problems"])
-    assert not verify_inclusion_proof(proof, log.entry(137)[1])
+    assert not log.verify_proof(proof, log.entry(137)[1])["ok"]
+    assert log.verify_proof(proof, entries[137])["ok"]  # the proof still holds the original
 
 
 def test_rewritten_history_is_caught_by_the_checkpoint(log, pki, trust):
@@ -137,10 +162,10 @@ def test_rewritten_history_is_caught_by_the_checkpoint(log, pki, trust):
     with log.db.write():
         log.db.execute("DELETE FROM evidence_nodes")
         log.db.execute("UPDATE evidence_entries SET data = ? WHERE idx = 10", (b'{"forged":true}',))
-        rows = log.db.query("SELECT idx, data FROM evidence_entries ORDER BY idx")
+        rows = log.db.query("SELECT kind, received_at, data FROM evidence_entries ORDER BY idx")
         cr, nodes = merkle.CompactRange(), []
-        for _, data in rows:
-            cr.append(merkle.leaf_hash(bytes(data)), nodes)
+        for kind, at, data in rows:
+            cr.append(merkle.leaf_hash(ref_entry(kind, at, bytes(data))), nodes)
         log.db.executemany("INSERT INTO evidence_nodes (level, idx, hash) VALUES (?, ?, ?)", nodes)
     log._cache.clear()
     with pytest.raises(EvidenceError, match="log altered"):
@@ -158,8 +183,8 @@ def test_bad_requests_are_clear(log):
         log.entry(9)
     with pytest.raises(EvidenceError, match="not valid JSON"):
         Checkpoint.from_json("{nope")
-    with pytest.raises(EvidenceError, match="malformed inclusion proof"):
-        verify_inclusion_proof({"index": 0})
+    with pytest.raises(EvidenceError, match="must have exactly the keys"):
+        verify_inclusion_proof({"index": 0}, root=log.root())
 
 
 @pytest.mark.skipif(not os.environ.get("OTCLAB_TEST_PG_URL"), reason="set OTCLAB_TEST_PG_URL to test PostgreSQL")
@@ -172,7 +197,7 @@ def test_postgresql_backend(pki, trust):
         receipts = lg.append_many([("pgtest", {"tag": tag, "i": i}) for i in range(50)])
         assert receipts[-1].size == start + 50 == lg.size()
         p = lg.prove_inclusion(start + 7)
-        assert verify_inclusion_proof(p, canonical_json({"tag": tag, "i": 7}))
+        assert lg.verify_proof(p, canonical_json({"tag": tag, "i": 7}))["ok"]
         cp = lg.checkpoint(pki.parties["dealer"].signer())
         assert lg.verify_checkpoint(Checkpoint.from_json(cp.to_json()), trust)["signature_ok"]
         assert json.loads(cp.to_json())["algorithm"] == "rsa-pss-sha256"
@@ -203,6 +228,6 @@ def test_concurrent_writers_are_serialised(tmp_path):
     with EvidenceLog(path) as lg:
         assert lg.size() == 400
         assert lg.audit()["ok"]
-        stored = [lg.entry(i)[1] for i in range(400)]
-        assert lg.root() == ref_root(stored)
-        assert len({json.loads(d)["tag"] + str(json.loads(d)["b"]) + str(json.loads(d)["i"]) for d in stored}) == 400
+        assert lg.root() == ref_root(stored(lg))
+        data = [lg.entry(i)[1] for i in range(400)]
+        assert len({json.loads(d)["tag"] + str(json.loads(d)["b"]) + str(json.loads(d)["i"]) for d in data}) == 400

@@ -145,7 +145,6 @@ def _check_proof_answer(res: dict, world) -> None:
         assert 1 <= res["old_size"] <= res["new_size"] <= N_LOG
 
 
-@REPRO
 @fuzz_settings(N_PROOF_API)
 @given(data=st.data())
 @example(data=None)
@@ -169,7 +168,6 @@ def test_proof_reader_api(world, data):
         assert all(verify_proof(dumps(p, False), log=world["log"])["ok"] for p in world["proofs"])
 
 
-@REPRO
 @fuzz_settings(N_PROOF_CLI)
 @given(data=st.data())
 @example(data=None)
@@ -192,7 +190,6 @@ def test_proof_reader_cli(world, data):
         _check_proof_answer(res, world)
 
 
-@REPRO
 @fuzz_settings(N_CHECKPOINT)
 @given(data=st.data())
 @example(data=None)

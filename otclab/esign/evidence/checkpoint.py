@@ -10,25 +10,31 @@ The signed body is a short text note in the spirit of C2SP tlog-checkpoint::
 
 A checkpoint file is canonical JSON ``{"algorithm", "body", "certificate", "signature"}``; parsing is
 strict (exact keys, canonical base64), and the body names the signer certificate by its SHA-256,
-so any change to the file (certificate included) is refused or fails verification.
+so any change to the file (certificate included) is refused or fails verification. The signature
+is trusted only through a trust store (``verify(trust)``): a checkpoint carries its own signer
+certificate, so a signature that merely matches it (``check_integrity``) says nothing about who
+signed.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
+import re
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from ..canonical import b64d, b64e, canonical_json
+from ..canonical import b64d, b64e, canonical_json, load_json
 from ..errors import EvidenceError, OtcError
+from ..limits import MAX_TREE_SIZE, check_size
 from ..pki.checks import TrustStore, check_certificate
 from ..signer import Signer, verify_signature
 
 ORIGIN = "otclab-evidence-log/v1"
 KEYS = {"algorithm", "body", "certificate", "signature"}
+SIZE_RE = re.compile(r"0|[1-9][0-9]{0,18}")
+TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 
 
 @dataclass(frozen=True)
@@ -75,31 +81,35 @@ class Checkpoint:
     @classmethod
     def from_json(cls, text: str | bytes) -> "Checkpoint":
         """Parse a checkpoint file strictly; raises ``EvidenceError`` on any malformation."""
-        try:
-            obj = json.loads(text)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise EvidenceError(f"checkpoint is not valid JSON ({exc})", field="checkpoint") from None
+        raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
+        check_size(len(raw), "checkpoint_bytes", "checkpoint")
+        obj = load_json(raw, "checkpoint", EvidenceError)
         if not isinstance(obj, dict) or set(obj) != KEYS:
             raise EvidenceError(f"checkpoint must have exactly the keys {sorted(KEYS)}", field="checkpoint")
-        if canonical_json(obj).decode("utf-8") != (text.decode("utf-8", "replace") if isinstance(text, bytes) else text).strip():
+        for k in sorted(KEYS):
+            if not isinstance(obj[k], str):
+                raise EvidenceError(f"checkpoint {k} must be a string", field=f"checkpoint.{k}")
+        if canonical_json(obj) != raw.strip():
             raise EvidenceError("checkpoint file is not in canonical form (altered?)", field="checkpoint")
         try:
             lines = obj["body"].split("\n")
             if len(lines) != 6 or lines[0] != ORIGIN or lines[5] != "":
                 raise ValueError("unexpected layout")
+            if not SIZE_RE.fullmatch(lines[1]) or int(lines[1]) > MAX_TREE_SIZE:
+                raise ValueError(f"bad size (0..{MAX_TREE_SIZE}, no leading zeros)")
             size = int(lines[1])
-            if str(size) != lines[1] or size < 0:
-                raise ValueError("bad size")
             root = b64d(lines[2], "checkpoint.root")
             if len(root) != 32:
                 raise ValueError("root hash must be 32 bytes")
             time = lines[3]
-            dt.datetime.fromisoformat(time.replace("Z", "+00:00"))
+            if not TIME_RE.fullmatch(time):
+                raise ValueError("time must be YYYY-MM-DDTHH:MM:SSZ")
+            dt.datetime.strptime(time, "%Y-%m-%dT%H:%M:%SZ")
             sig = b64d(obj["signature"], "checkpoint.signature")
             cert = b64d(obj["certificate"], "checkpoint.certificate")
         except (ValueError, OtcError) as exc:
             raise EvidenceError(f"malformed checkpoint body ({exc})", field="checkpoint") from None
-        cp = cls(size, root, time, str(obj["algorithm"]), sig, cert)
+        cp = cls(size, root, time, obj["algorithm"], sig, cert)
         if cp.body.decode("ascii") != obj["body"]:
             raise EvidenceError(
                 "checkpoint body is not canonical or names another signer certificate", field="checkpoint"
@@ -112,16 +122,35 @@ class Checkpoint:
         except ValueError as exc:
             raise EvidenceError(f"checkpoint certificate unreadable ({exc})", field="checkpoint.certificate") from None
 
-    def verify(self, trust: TrustStore | None = None) -> x509.Certificate:
-        """Check the signature (and, with ``trust``, the signer certificate at checkpoint time)."""
+    def verify(self, trust: TrustStore | None) -> x509.Certificate:
+        """Check the signer certificate against ``trust`` at checkpoint time (path, validity, CRL,
+        purpose), then the signature. Without a trust store there is nothing to trust: refused."""
+        if not isinstance(trust, TrustStore):
+            raise EvidenceError(
+                "a checkpoint signature is trusted only through the root that issued its signer's certificate: "
+                "give a trust store (--trust-root)",
+                field="trust-root",
+            )
         cert = self.cert()
-        if trust is not None:
-            when = dt.datetime.fromisoformat(self.time.replace("Z", "+00:00"))
-            check_certificate(cert, "message", trust, at=when)
+        try:
+            when = dt.datetime.strptime(self.time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+        except (TypeError, ValueError):
+            raise EvidenceError(f"checkpoint time {self.time!r} is not YYYY-MM-DDTHH:MM:SSZ", field="checkpoint") from None
+        check_certificate(cert, "message", trust, at=when)
+        self._check_signature(cert)
+        return cert
+
+    def check_integrity(self) -> x509.Certificate:
+        """The signature against the certificate the checkpoint carries, and nothing more: this
+        shows the file was not altered after signing, not who signed it (use ``verify``)."""
+        cert = self.cert()
+        self._check_signature(cert)
+        return cert
+
+    def _check_signature(self, cert: x509.Certificate) -> None:
         try:
             verify_signature(cert, self.algorithm, self.body, self.signature)
         except OtcError as exc:
             raise EvidenceError(f"checkpoint signature invalid: {exc.message}", field="checkpoint") from None
         except Exception as exc:  # noqa: BLE001 - a damaged certificate/key fails lazily inside cryptography
             raise EvidenceError(f"checkpoint certificate unusable ({type(exc).__name__})", field="checkpoint") from None
-        return cert
