@@ -32,7 +32,7 @@ def seal(
     from ..esign.envelope import seal_envelope
     from ..esign.pki import load_certificates
 
-    content = read_bytes(infile, "infile")
+    content = read_bytes(infile, "infile", "envelope_bytes")
     sender = credentials(key, cert, password).signer()
     recipient = load_certificates(to, field="to")[0]
     trust = trust_store(trust_root, crl) if trust_root else None
@@ -56,7 +56,7 @@ def open_(
     crl: Optional[List[Path]] = typer.Option(None, help="CRL file(s)."),
     expect_type: Optional[str] = typer.Option(None, help="Refuse unless the message type is this."),
     expect_uti: Optional[str] = typer.Option(None, help="Refuse unless the UTI is this."),
-    window: int = typer.Option(300, help="Accepted clock difference in seconds (replay window)."),
+    window: int = typer.Option(300, help="Accepted clock difference in seconds (replay window), 1..86400."),
     replay_db: Optional[Path] = typer.Option(None, help="Replay/inbox store (default ./otclab-replay.sqlite)."),
     evidence: Optional[str] = typer.Option(None, help="Evidence log (path or postgresql:// URL)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -66,8 +66,13 @@ def open_(
 
     from ..esign.cli_support import DEFAULT_REPLAY, credentials, emit, open_log, read_bytes, trust_store, write_bytes
     from ..esign.envelope import ReplayStore, open_envelope
+    from ..esign.errors import InputError
+    from ..esign.limits import WINDOW_RANGE_S
 
-    data = read_bytes(infile, "infile")
+    lo, hi = WINDOW_RANGE_S
+    if not lo <= window <= hi:
+        raise InputError(f"must be {lo}..{hi} seconds; got {window}", field="window")
+    data = read_bytes(infile, "infile", "envelope_bytes")
     cred = credentials(key, cert, password)
     replay = ReplayStore(replay_db or DEFAULT_REPLAY)
     try:

@@ -31,7 +31,6 @@ from otclab.esign.canonical import canonical_json
 from otclab.esign.errors import OtcError
 from otclab.esign.evidence import Checkpoint, EvidenceLog
 
-REPRO = pytest.mark.xfail(strict=True, reason="issue 12, not fixed yet: readers crash on outside input")
 N_PROOF_API, N_PROOF_CLI, N_CHECKPOINT, N_ENVELOPE = 400, 150, 300, 300
 
 
@@ -227,7 +226,6 @@ def sealed(pki, trust):
     return env, now
 
 
-@REPRO
 @fuzz_settings(N_ENVELOPE)
 @given(data=st.data())
 @example(data=None)

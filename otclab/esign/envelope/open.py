@@ -8,6 +8,7 @@ content key (RSA-OAEP); AES-256-GCM decrypt with the header as associated data.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..errors import EnvelopeError, OtcError, ReplayError, SignatureError
+from ..limits import describe, limit
 from ..pki.checks import TrustStore, check_certificate
 from ..signer import verify_signature
 from .format import aad, fingerprint, parse, signed_part
@@ -69,6 +71,15 @@ def open_envelope(
     The raw envelope is stored in the ``replay`` inbox (and logged in ``evidence``) before any
     check; the outcome (opened or the refusal reason) is logged too.
     """
+    if not isinstance(data, (bytes, bytearray)):
+        raise EnvelopeError("an envelope is bytes (the file as received)", field="envelope")
+    data = bytes(data)
+    if len(data) > limit("envelope_bytes"):  # refused before it is stored: one file cannot fill the inbox
+        exc = EnvelopeError(f"envelope of {len(data)} bytes, more than the {describe('envelope_bytes')}", field="envelope")
+        if evidence is not None:
+            evidence.append("envelope.rejected", {"envelope_sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+                                                  "error": type(exc).__name__, "reason": str(exc)})
+        raise exc
     digest = replay.receive(data)
     if evidence is not None:
         evidence.append("envelope.received", {"envelope_sha256": digest, "bytes": len(data)})

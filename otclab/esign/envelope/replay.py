@@ -10,7 +10,7 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
-from ..errors import ReplayError
+from ..errors import EnvelopeError, ReplayError
 
 
 class ReplayStore:
@@ -18,9 +18,17 @@ class ReplayStore:
 
     def __init__(self, path: str | Path = ":memory:"):
         path = str(path)
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(path, timeout=30)
+        self.path = path
+        try:
+            if path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(path, timeout=30)
+            self.conn.execute("PRAGMA synchronous=FULL")  # received means on disk
+            self._create()
+        except (sqlite3.Error, OSError) as exc:
+            raise EnvelopeError(f"the replay store at {path} cannot be used ({exc}); it may be damaged", field="replay-db") from None
+
+    def _create(self) -> None:
         with self.conn:
             self.conn.execute(
                 "CREATE TABLE IF NOT EXISTS inbox (sha256 TEXT PRIMARY KEY, received_at TEXT NOT NULL, data BLOB NOT NULL)"

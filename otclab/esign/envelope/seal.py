@@ -13,9 +13,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..canonical import b64e, canonical_json
 from ..errors import CertificateError, EnvelopeError
+from ..limits import describe, limit
 from ..pki.checks import TrustStore, check_certificate, check_purpose
 from ..signer import Signer
-from .format import CONTENT_ALG, KEY_ALG, VERSION, aad, fingerprint, signed_part
+from .format import CONTENT_ALG, KEY_ALG, VERSION, aad, check_label, fingerprint, signed_part
 
 if TYPE_CHECKING:
     from ..evidence import EvidenceLog
@@ -43,6 +44,11 @@ def seal_envelope(
     """
     if not msg_type or not uti:
         raise EnvelopeError("message type and UTI are required", field="type" if not msg_type else "uti")
+    check_label(msg_type, "type")
+    check_label(uti, "uti")
+    if len(content) > limit("envelope_bytes") * 3 // 4:  # base64 makes it a third larger
+        raise EnvelopeError(f"content of {len(content)} bytes cannot fit an envelope within the "
+                            f"{describe('envelope_bytes')}", field="content")
     if trust is not None:
         check_certificate(recipient, "encrypt", trust, at=now)
         check_certificate(sender.certificate, "message", trust, at=now, extra_chain=sender.certificate_chain[1:])
@@ -75,6 +81,9 @@ def seal_envelope(
     env["sender_chain"] = [b64e(c.public_bytes(serialization.Encoding.DER)) for c in sender.certificate_chain]
     env["signature"] = b64e(sender.sign(signed_part(env)))
     data = canonical_json(env)
+    if len(data) > limit("envelope_bytes"):
+        raise EnvelopeError(f"the sealed envelope would be {len(data)} bytes, more than the {describe('envelope_bytes')}: "
+                            "the recipient would refuse it", field="content")
     if evidence is not None:
         evidence.append("envelope.sealed", {"envelope_sha256": hashlib.sha256(data).hexdigest(), **header})
     return data
