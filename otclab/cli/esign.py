@@ -14,15 +14,27 @@ app = typer.Typer(help="Sign PDFs (PAdES, visible Chinese seal, RFC 3161 timesta
 @app.command("demo-pki")
 def demo_pki(
     directory: Path = typer.Argument(..., help="Folder to write the demo CA, party keys, TSA and CRL into."),
+    password: Optional[str] = typer.Option(
+        None, envvar="OTCLAB_DEMO_PKI_PASSWORD",
+        help="Encrypt every private key with this passphrase (also the PKCS#12 password). Default: PEM keys "
+             "unencrypted, PKCS#12 password 'demo'."),
+    force: bool = typer.Option(False, "--force", help="Replace files already in the folder."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Create a demo/test PKI: root CA, dealer, client, TSA, expired, revoked and TLS certificates, CRL."""
+    """Create a demo/test PKI: root CA, dealer, client, TSA, expired, revoked and TLS certificates, CRL.
+
+    Private keys are written with mode 0600 (the folder, if new, 0700); existing files are never
+    replaced without --force.
+    """
     from ..esign.cli_support import emit
     from ..esign.pki.demo import DEMO_PASSWORD, build_demo_pki
 
-    files = build_demo_pki().write(directory)
-    emit({"directory": str(directory), "files": files, "pkcs12_password": DEMO_PASSWORD}, as_json,
-         [f"demo PKI written to {directory} ({len(files)} files; PKCS#12 password {DEMO_PASSWORD!r})"])
+    files = build_demo_pki().write(directory, password=password, force=force)
+    how = ("keys encrypted with the given passphrase" if password else
+           f"PEM keys NOT encrypted (demo only; --password encrypts them), PKCS#12 password {DEMO_PASSWORD!r}")
+    emit({"directory": str(directory), "files": files, "keys_encrypted": bool(password),
+          "pkcs12_password": None if password else DEMO_PASSWORD}, as_json,
+         [f"demo PKI written to {directory} ({len(files)} files, private keys mode 0600; {how})"])
 
 
 @app.command()

@@ -354,7 +354,6 @@ def test_envelope_window_and_size_are_bounded(cwd, capsys, pkidir, monkeypatch):
 
 # ---- demo PKI: private keys stay private, existing files stay --------------------------------------
 
-@repro("keys world-readable, overwritten without asking")
 def test_demo_pki_keys_are_private_and_never_overwritten(tmp_path, capsys):
     d = tmp_path / "pki"
     assert run(capsys, "esign", "demo-pki", d)[0] == 0
@@ -374,7 +373,6 @@ def test_demo_pki_keys_are_private_and_never_overwritten(tmp_path, capsys):
     assert stat.S_IMODE((d / "dealer.key.pem").stat().st_mode) == 0o600
 
 
-@repro("no passphrase option")
 def test_demo_pki_with_a_passphrase_encrypts_every_key(tmp_path, capsys):
     from otclab.esign.pki import load_credentials
 

@@ -1,7 +1,9 @@
 """A demo / test PKI built with ``cryptography``: root CA, party signers, a TSA, bad certificates, CRL.
 
-Everything here is for demos and tests only (keys are written unencrypted except in the PKCS#12
-files, whose password is ``DEMO_PASSWORD``). Parties:
+Everything here is for demos and tests only. ``write`` puts private keys in files of mode 0600
+and never replaces existing files unless asked (``force``); PEM keys are unencrypted and the
+PKCS#12 password is ``DEMO_PASSWORD`` unless a passphrase is given, which then encrypts every key.
+Parties:
 
 - ``dealer``, ``client``: signing + non-repudiation + key encipherment, EKU documentSigning and
   emailProtection: they sign PDFs, seal/open envelopes and sign evidence checkpoints;
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from ..errors import InputError
 from .checks import DOCUMENT_SIGNING, TrustStore
 from .load import Credentials
 
@@ -79,47 +83,79 @@ class DemoPki:
         """Trust store holding the demo root and its CRL."""
         return TrustStore(roots=[self.root], crls=[self.crl], **kw)
 
-    def write(self, directory: str | Path) -> dict[str, str]:
-        """Write PEM, PKCS#12 and a ``pki.json`` manifest to ``directory``; returns name -> path."""
+    def write(self, directory: str | Path, password: str | None = None, force: bool = False) -> dict[str, str]:
+        """Write PEM, PKCS#12 and a ``pki.json`` manifest to ``directory``; returns name -> path.
+
+        Private keys (``*.key.pem``, ``*.p12``) are written with mode 0600, certificates, the CRL
+        and the manifest with 0644, a new folder with 0700. With ``password`` every PEM key is
+        encrypted with it (PKCS#8, best available encryption) and it is the PKCS#12 password;
+        without, PEM keys are unencrypted (demo only) and the PKCS#12 password is ``DEMO_PASSWORD``.
+        Existing files are never replaced unless ``force``: then nothing is written at all.
+        """
+        if password is not None and not password:
+            raise InputError("an empty password encrypts nothing; give a passphrase or none", field="password")
         d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
         pem = serialization.Encoding.PEM
-        files: dict[str, str] = {}
-
-        def put(name: str, data: bytes) -> None:
-            (d / name).write_bytes(data)
-            files[name] = str(d / name)
-
-        put("root-ca.pem", self.root.public_bytes(pem))
-        put(
-            "root-ca.key.pem",
-            self.root_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
-        )
-        put("crl.pem", self.crl.public_bytes(pem))
+        pkcs8 = serialization.PrivateFormat.PKCS8
+        key_enc = (serialization.BestAvailableEncryption(password.encode("utf-8")) if password
+                   else serialization.NoEncryption())
+        p12_pw = (password or DEMO_PASSWORD).encode("utf-8")
+        plan: list[tuple[str, bytes, bool]] = [  # (file name, bytes, private)
+            ("root-ca.pem", self.root.public_bytes(pem), False),
+            ("root-ca.key.pem", self.root_key.private_bytes(pem, pkcs8, key_enc), True),
+            ("crl.pem", self.crl.public_bytes(pem), False),
+        ]
         for party, cred in self.parties.items():
-            put(f"{party}.pem", b"".join(c.public_bytes(pem) for c in cred.chain))
-            put(
-                f"{party}.key.pem",
-                cred.key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
-            )
-            put(
-                f"{party}.p12",
-                pkcs12.serialize_key_and_certificates(
+            plan += [
+                (f"{party}.pem", b"".join(c.public_bytes(pem) for c in cred.chain), False),
+                (f"{party}.key.pem", cred.key.private_bytes(pem, pkcs8, key_enc), True),
+                (f"{party}.p12", pkcs12.serialize_key_and_certificates(
                     party.encode(), cred.key, cred.chain[0], cred.chain[1:],
-                    serialization.BestAvailableEncryption(DEMO_PASSWORD.encode()),
-                ),
-            )
+                    serialization.BestAvailableEncryption(p12_pw)), True),
+            ]
         manifest = {
             "created": self.created.isoformat(),
             "root": "root-ca.pem",
             "crl": "crl.pem",
-            "pkcs12_password": DEMO_PASSWORD,
+            "keys_encrypted": bool(password),
+            "pkcs12_password": None if password else DEMO_PASSWORD,
             "parties": {p: {"cert": f"{p}.pem", "key": f"{p}.key.pem", "p12": f"{p}.p12",
                             "subject": c.chain[0].subject.rfc4514_string()} for p, c in self.parties.items()},
         }
-        put("pki.json", json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
+        plan.append(("pki.json", json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"), False))
+        if d.exists() and not d.is_dir():
+            raise InputError(f"{d} exists and is not a folder", field="directory")
+        present = [name for name, _, _ in plan if (d / name).exists() or (d / name).is_symlink()]
+        if present and not force:
+            shown = ", ".join(present[:4]) + (f" and {len(present) - 4} more" if len(present) > 4 else "")
+            raise InputError(f"{d} already holds {shown}: nothing written (give --force to replace them)",
+                             field="directory")
+        try:
+            if not d.exists():
+                d.mkdir(parents=True, mode=0o700)
+                d.chmod(0o700)
+            files: dict[str, str] = {}
+            for name, data, private in plan:
+                _write_file(d / name, data, 0o600 if private else 0o644)
+                files[name] = str(d / name)
+        except OSError as exc:
+            raise InputError(f"cannot write the demo PKI into {d}: {exc.strerror or exc}", field="directory") from None
         self.files = files
         return files
+
+
+def _write_file(path: Path, data: bytes, mode: int) -> None:
+    """Write ``data`` with exactly ``mode`` (not widened by the umask, narrowed on an existing file); a
+    symbolic link in the way is refused rather than followed."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), mode)
+    try:
+        os.fchmod(fd, mode)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def build_demo_pki(now: dt.datetime | None = None) -> DemoPki:

@@ -26,10 +26,17 @@ class Credentials:
 
 
 def _read(path: str | Path, field: str) -> bytes:
+    from ..limits import describe, limit
+
     p = Path(path)
     if not p.is_file():
         raise InputError(f"file not found: {p}", field=field)
-    return p.read_bytes()
+    try:
+        if p.stat().st_size > limit("pki_file_bytes"):
+            raise InputError(f"{p} is {p.stat().st_size} bytes, more than the {describe('pki_file_bytes')}", field=field)
+        return p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {p}: {exc.strerror or exc}", field=field) from None
 
 
 def load_certificates(path: str | Path, field: str = "certificate") -> list[x509.Certificate]:
