@@ -17,7 +17,7 @@ import pandas as pd
 
 from .balance import merge_chunks
 from .gpu_cluster import MultiGpuPricer
-from .pricing import price_book
+from .pricing import check_book, price_book
 from .scenarios import grid_matrix, scenario_grid
 
 
@@ -54,10 +54,12 @@ def _on_dask(part, contracts, market, client, address, chunk_size: int, kw: dict
     try:
         t0 = time.perf_counter()
         contracts = list(contracts)
+        check_book(contracts)           # the whole book: duplicate ids across chunks too
         mkt = client.scatter(market, broadcast=True)
         parts = chunks(contracts, chunk_size)
-        frames = client.gather([client.submit(part, c, mkt, kw, pure=False) for c in parts])
         starts = range(0, len(contracts), max(1, int(chunk_size)))
+        frames = client.gather([client.submit(part, c, mkt, {**kw, "positions": list(range(s0, s0 + len(c)))},
+                                              pure=False) for s0, c in zip(starts, parts)])
         df = merge_chunks(contracts, frames, [range(s, s + len(c)) for s, c in zip(starts, parts)])
         per_chunk = [{**f.attrs.get("timing", {}), "contracts": len(c)} for f, c in zip(frames, parts)]
         df.attrs["timing"] = {"wall_s": time.perf_counter() - t0, "chunks": len(parts), "per_chunk": per_chunk,

@@ -24,7 +24,7 @@ import pandas as pd
 from ..core.backend import _normalise, get_xp
 from ..core.errors import EngineError
 from .balance import balanced_split, contract_costs, merge_chunks
-from .pricing import _as_market, price_book
+from .pricing import _as_market, check_book, price_book
 from .scenarios import grid_matrix, scenario_grid
 
 
@@ -198,14 +198,17 @@ class MultiGpuPricer:
             raise EngineError(f"the device is the pricer's ({self.device!r}); do not pass it to {what}()", "device")
         t0 = time.perf_counter()
         contracts = list(contracts)
+        check_book(contracts)           # the whole book: duplicate ids across chunks too
         snap = _as_market(market)
+        check_book(contracts, snap)
         costs = contract_costs(contracts, snap)
         groups = balanced_split(costs, len(self.workers))
         if not groups:   # an empty book: what one process gives
             return part(contracts, snap, self.device, kw, self.cache)[1]
         # one chunk pinned to each worker; should a worker die, its chunk may go to another one
         # (any worker prices any chunk to the same numbers) instead of waiting for it forever
-        futures = [self.client.submit(part, [contracts[i] for i in g], market, self.device, kw, self.cache,
+        futures = [self.client.submit(part, [contracts[i] for i in g], market, self.device,
+                                      {**kw, "positions": [int(i) for i in g]}, self.cache,
                                       workers=[w], allow_other_workers=True, pure=False)
                    for g, w in zip(groups, self.workers)]
         results = self.client.gather(futures)

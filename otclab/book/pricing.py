@@ -13,7 +13,8 @@ import time
 import pandas as pd
 
 from ..core.backend import default_device, get_xp
-from ..core.errors import EngineError, OtcError
+from ..core.errors import EngineError, InputError, MarketError, OtcError
+from ..core.limits import check_paths, max_contracts
 from ..engines.fused.program import Scenario, build_batch
 from ..market.snapshot import MarketSnapshot
 from ..pricing import price
@@ -48,7 +49,62 @@ def _cache_key(c: dict, snap: MarketSnapshot) -> str:
                       sort_keys=True, default=str)
 
 
-def compile_book(contracts, market, cache: dict | None = None, engine: str = "fused", errors: dict | None = None):
+CONTRACT_KEYS = ("id", "template", "terms", "state", "fixings")
+
+
+def check_book(contracts, market: MarketSnapshot | None = None, positions=None) -> None:
+    """The book as a whole: a non-empty list of contracts {template, terms, state?, fixings?, id?}
+    within ``limits.max_contracts()``, unique ids, and (with ``market``) a spot and a vol for every
+    underlying (the error names the contracts that need a missing one). ``positions``: the
+    contracts' places in a larger book (a chunk on a worker), for the messages."""
+    if not isinstance(contracts, (list, tuple)) or not contracts:
+        raise InputError("a book is a non-empty JSON list of {template, terms, state?, fixings?, id?}", "book")
+    cap = max_contracts()
+    if len(contracts) > cap:
+        raise InputError(f"has {len(contracts):,} contracts; at most {cap:,} (OTCLAB_MAX_CONTRACTS)", "book")
+    seen: dict = {}
+    need: dict = {}
+    for k, c in enumerate(contracts):
+        i = positions[k] if positions is not None else k
+        if not isinstance(c, dict) or "template" not in c or "terms" not in c:
+            raise InputError("each contract needs 'template' and 'terms'", f"book[{i}]")
+        unknown = sorted(set(c) - set(CONTRACT_KEYS))
+        if unknown:
+            raise InputError(f"unknown key(s) {unknown}; allowed: {', '.join(CONTRACT_KEYS)}", f"book[{i}]")
+        if "id" in c:
+            cid = c["id"]
+            if isinstance(cid, bool) or not isinstance(cid, (str, int)) or (isinstance(cid, str) and not cid.strip()):
+                raise InputError(f"must be text or a whole number; got {cid!r}", f"book[{i}].id")
+            if cid in seen:
+                raise InputError(f"duplicate contract id {cid!r} (also book[{seen[cid]}])", f"book[{i}].id")
+            seen[cid] = i
+        u = c["terms"].get("underlying") if isinstance(c["terms"], dict) else None
+        if isinstance(u, str):
+            need.setdefault(u, []).append(c.get("id", f"book[{i}]"))
+    if market is None:
+        return
+    for table, name in ((market.spots, "spot"), (market.vols, "vol")):
+        if "*" in table:
+            continue
+        missing = sorted(u for u in need if u not in table)
+        if missing:
+            u = missing[0]
+            ids = [str(x) for x in need[u]]
+            shown = ", ".join(ids[:5]) + (f" (+{len(ids) - 5} more)" if len(ids) > 5 else "")
+            more = f"; also missing: {', '.join(missing[1:])}" if len(missing) > 1 else ""
+            raise MarketError(f"no {name} for {u} (have: {', '.join(sorted(table))}), needed by {shown}{more}",
+                              f"market.{name}s.{u}")
+
+
+def _named(e: OtcError, i: int, c: dict) -> OtcError:
+    """``e`` re-raised naming the contract it is about (index and id)."""
+    cid = c.get("id") if isinstance(c, dict) else None
+    where = f"book[{i}]" + (f" ({cid})" if cid is not None else "")
+    return type(e)(e.message, f"{where}.{e.field}" if e.field else where)
+
+
+def compile_book(contracts, market, cache: dict | None = None, engine: str = "fused", errors: dict | None = None,
+                 positions=None):
     """(fused items, generic requests) where items are (index, ctx, program) for the fused Monte
     Carlo pass; contracts without a program (or with one for the batched PDE only) are generic.
 
@@ -86,8 +142,9 @@ def compile_book(contracts, market, cache: dict | None = None, engine: str = "fu
             if prog is not None and engine == "auto" and best_engine(ctx) == "analytic":
                 prog = None
         except OtcError as e:
+            e = _named(e, positions[i] if positions is not None else i, c)
             if errors is None:
-                raise
+                raise e from None
             errors[i] = str(e)
             continue
         if prog is None:
@@ -134,7 +191,7 @@ ENGINE_CHOICES = ("fused", "auto")
 
 def price_book(contracts, market, paths: int = 100_000, seed: int = 20240101, greeks: bool = True,
                device: str | None = None, scenarios=None, progress=None, cache: dict | None = None,
-               engine: str = "fused", errors: str = "raise", task_progress=None) -> pd.DataFrame:
+               engine: str = "fused", errors: str = "raise", task_progress=None, positions=None) -> pd.DataFrame:
     """Value (and Greeks) of every contract; one row per contract, in the input order.
 
     ``contracts``: dicts ``{"template", "terms", "state"?, "fixings"?, "id"?}`` on one market.
@@ -145,14 +202,18 @@ def price_book(contracts, market, paths: int = 100_000, seed: int = 20240101, gr
     other contracts as with ``fused``; without a program: PDE, else Monte Carlo).
     ``errors="record"`` gives a contract that cannot be priced a row with its ``error`` instead
     of raising. Columns ``vol`` and ``rate`` are the contract's vol and zero rate to maturity.
-    ``task_progress(done, total)`` is called as the CPU pass completes its tasks.
+    ``task_progress(done, total)`` is called as the CPU pass completes its tasks. ``positions``:
+    the contracts' places in a larger book (a chunk on a worker), for error messages.
     """
     if engine not in ENGINE_CHOICES:
         raise EngineError(f"must be one of {', '.join(ENGINE_CHOICES)}; got {engine!r}", "engine")
+    paths = check_paths(paths)
+    check_book(contracts, positions=positions)
     t0 = time.perf_counter()
     snap = _as_market(market)
+    check_book(contracts, snap, positions)
     failed: dict | None = {} if errors == "record" else None
-    fused, generic = compile_book(contracts, snap, cache, engine=engine, errors=failed)
+    fused, generic = compile_book(contracts, snap, cache, engine=engine, errors=failed, positions=positions)
     t_compile = time.perf_counter() - t0
     scen = tuple(scenarios) if scenarios else (GREEK_SCENARIOS if greeks else GREEK_SCENARIOS[:1])
     out = [None] * len(contracts)
@@ -193,8 +254,9 @@ def price_book(contracts, market, paths: int = 100_000, seed: int = 20240101, gr
                     eng, dev = "analytic", "cpu"
             r = price(req, engine=eng, paths=paths, seed=seed, greeks=greeks and not scenarios, device=dev)
         except OtcError as e:
+            e = _named(e, positions[i] if positions is not None else i, contracts[i])
             if failed is None:
-                raise
+                raise e from None
             failed[i] = str(e)
             continue
         eng = r.engine

@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 
 from ..core.backend import default_device, get_xp
-from ..core.errors import EngineError
+from ..core.errors import EngineError, InputError
+from ..core.limits import MAX_SPOT_RANGE, MAX_SPOT_STEPS, MAX_VOL_RANGE, MAX_VOL_STEPS, check_paths
 from ..engines.fused.pde import price_batched, supported
 from ..engines.fused.program import Scenario
 from ..templates.context import PricingContext
-from .pricing import _as_market, compile_book, price_book
+from .pricing import _as_market, check_book, compile_book, price_book
 
 
 METHODS = ("auto", "mc")
@@ -50,14 +51,25 @@ def _col(ds, dv):
 
 def scenario_grid(contracts, market, spot_shifts=np.linspace(-0.3, 0.3, 41), vol_shifts=np.linspace(-0.05, 0.05, 9),
                   paths: int = 20_000, seed: int = 20240101, device: str | None = None, method: str = "auto",
-                  n_x: int = 601):
+                  n_x: int = 601, positions=None):
     """(per-contract long table, book P&L matrix spot × vol) relative to the unshifted value."""
     if method not in METHODS:
         raise EngineError(f"must be one of {', '.join(METHODS)}; got {method!r}", "method")
     t0 = time.perf_counter()
     spot_shifts, vol_shifts = np.asarray(spot_shifts, float), np.asarray(vol_shifts, float)
+    paths = check_paths(paths)
+    for name, arr, cap, n in (("spot_shifts", spot_shifts, MAX_SPOT_RANGE, MAX_SPOT_STEPS),
+                              ("vol_shifts", vol_shifts, MAX_VOL_RANGE, MAX_VOL_STEPS)):
+        if arr.ndim != 1 or not 1 <= arr.size <= n or not np.all(np.isfinite(arr)) or np.any(np.abs(arr) > cap):
+            raise InputError(f"must be 1 to {n} finite shifts within ±{cap:g}", name)
+    check_book(contracts, positions=positions)
     snap = _as_market(market)
-    fused, generic = compile_book(contracts, snap)
+    check_book(contracts, snap, positions)
+    low = min((min(min(r) for r in snap.vol(c["terms"]["underlying"]).vols) for c in contracts), default=1.0)
+    if low + vol_shifts.min() <= 0:
+        raise InputError(f"a vol shift of {vol_shifts.min():+.2%} takes the lowest vol of the book ({low:.2%}) to zero "
+                         "or below", "vol_shifts")
+    fused, generic = compile_book(contracts, snap, positions=positions)
     by_pde = [(i, ctx, prog) for i, ctx, prog in fused + _pde_only(generic, snap)
               if method == "auto" and supported(prog)]
     pde_ids = {i for i, _, _ in by_pde}

@@ -28,10 +28,33 @@ def _contracts(path: Path):
     items = data.get("contracts") if isinstance(data, dict) else data
     if not isinstance(items, list) or not items:
         raise InputError("a book is a JSON list of {template, terms, state?, fixings?, id?}", "book")
-    for i, c in enumerate(items):
-        if not isinstance(c, dict) or "template" not in c or "terms" not in c:
-            raise InputError("each contract needs 'template' and 'terms'", f"book[{i}]")
-    return items
+    return items       # each contract is checked by price_book (book.pricing.check_book)
+
+
+def _writable(out: Optional[Path]) -> None:
+    """Refuse an output file whose folder is missing before any work is done."""
+    if out is None:
+        return
+    folder = Path(out).expanduser().resolve().parent
+    if not folder.is_dir():
+        raise InputError(f"the folder {folder} does not exist", "out")
+    import os
+
+    if not os.access(folder, os.W_OK):
+        raise InputError(f"cannot write into {folder}", "out")
+
+
+def _to_csv(df, out: Path) -> None:
+    """The table as CSV, text cells made safe for spreadsheets (no formula runs on opening it)."""
+    from ..core.limits import csv_safe
+
+    import pandas as pd
+
+    safe = df.copy()
+    for col in safe.columns:
+        if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
+            safe[col] = safe[col].map(csv_safe)
+    safe.to_csv(out, index=False)
 
 
 @app.command("demo")
@@ -52,13 +75,19 @@ def price_cmd(book: Path, market: Path = typer.Option(..., help="market snapshot
               greeks: bool = typer.Option(True, "--greeks/--no-greeks"),
               device: Optional[str] = typer.Option(None, help="cpu | gpu"),
               out: Optional[Path] = typer.Option(None, help="write the table as CSV"),
+              skip_bad: bool = typer.Option(False, "--skip-bad", help="price the good contracts and list the bad "
+                                                                      "ones (default: stop at the first bad one)"),
               as_json: bool = typer.Option(False, "--json")) -> None:
     """Value and Greeks of every contract of BOOK (JSON list of contracts)."""
     from ..book import price_book
+    from ..core.limits import check_paths
 
-    df = price_book(_contracts(book), _load(market, "market"), paths=paths, seed=seed, greeks=greeks, device=device)
+    check_paths(paths)
+    _writable(out)
+    df = price_book(_contracts(book), _load(market, "market"), paths=paths, seed=seed, greeks=greeks, device=device,
+                    errors="record" if skip_bad else "raise")
     if out:
-        df.to_csv(out, index=False)
+        _to_csv(df, out)
     if as_json:
         print(json.dumps({"contracts": json.loads(df.to_json(orient="records")), "timing": df.attrs["timing"]}, indent=1))
     else:
@@ -72,6 +101,10 @@ def price_cmd(book: Path, market: Path = typer.Option(..., help="market snapshot
         noisy = int((df.get("flagged", "").fillna("") != "").sum()) if greeks and "flagged" in df.columns else 0
         print(f"\ntotal value {df['value'].sum():,.2f}; {t['fused']} fused, {t['generic']} generic; {t['total_s']:.2f} s"
               + (f"; {noisy} contracts with noisy Greeks (flagged: more --paths)" if noisy else ""))
+        if t.get("failed"):
+            print(f"{t['failed']} contract(s) not priced:")
+            for _, r in df[df["engine"] == "failed"].iterrows():
+                print(f"  {r['id']}: {r['error']}")
 
 
 @app.command("scenarios")
@@ -86,13 +119,21 @@ def scenarios_cmd(book: Path, market: Path = typer.Option(...), paths: int = typ
     import numpy as np
 
     from ..book.scenarios import scenario_grid
+    from ..core.limits import (MAX_SPOT_RANGE, MAX_SPOT_STEPS, MAX_VOL_RANGE, MAX_VOL_STEPS, check_count,
+                               check_paths, check_range)
 
+    check_range(spot_range, 0.0, MAX_SPOT_RANGE, "spot_range", lo_open=True)
+    check_range(vol_range, 0.0, MAX_VOL_RANGE, "vol_range")
+    check_count(spot_steps, 1, MAX_SPOT_STEPS, "spot_steps")
+    check_count(vol_steps, 1, MAX_VOL_STEPS, "vol_steps")
+    check_paths(paths)
+    _writable(out)
     long, mat = scenario_grid(_contracts(book), _load(market, "market"),
                               np.linspace(-spot_range, spot_range, spot_steps),
                               np.linspace(-vol_range, vol_range, vol_steps), paths=paths, device=device,
                               method=method)
     if out:
-        long.to_csv(out, index=False)
+        _to_csv(long, out)
     if as_json:
         print(json.dumps({"spot_shift": list(mat.index), "vol_shift": list(mat.columns), "pnl": mat.values.tolist()}))
     else:

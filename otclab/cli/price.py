@@ -10,17 +10,34 @@ import typer
 from ..core.errors import InputError
 
 
-def _read(source: str) -> str:
+def _read(source: str) -> dict:
+    """The request in FILE (or standard input for ``-``) as JSON: its content is never taken for
+    another path; a byte-order mark is allowed."""
+    import json
+
     if source == "-":
-        text = sys.stdin.read()
-        if not text.strip():
-            raise InputError("no request on standard input", "request")
-        return text
+        text = sys.stdin.read().lstrip("\ufeff")
+        where = "standard input"
+    else:
+        try:
+            with open(source, encoding="utf-8-sig") as fh:
+                text = fh.read()
+        except OSError as e:
+            raise InputError(f"cannot read {source}: {e.strerror}", "request") from None
+        except UnicodeDecodeError:
+            raise InputError(f"{source} is not UTF-8 text", "request") from None
+        where = "the file"
+    if not text.strip():
+        raise InputError(f"no request in {where}", "request")
     try:
-        with open(source, encoding="utf-8") as fh:
-            return fh.read()
-    except OSError as e:
-        raise InputError(f"cannot read {source}: {e.strerror}", "request") from None
+        obj = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(f"not valid JSON: {e}", "request") from None
+    if not isinstance(obj, dict):
+        from ..pricing.request import _kind
+
+        raise InputError(f"a request is a JSON object with template, terms, market; got {_kind(obj)}", "request")
+    return obj
 
 
 def _show(result: dict, as_json: bool) -> None:

@@ -19,11 +19,21 @@ _UNIT_YEARS = {"D": 1 / 365.0, "W": 7 / 365.0, "M": 1 / 12.0, "Y": 1.0}
 def tenor_years(tenor, field: str = "tenor") -> float:
     """Years for a tenor like ``"3M"``, ``"1Y"``, ``"2W"``, ``"10D"`` or a number of years."""
     if isinstance(tenor, (int, float)) and not isinstance(tenor, bool):
+        if not np.isfinite(tenor) or not 0 < tenor <= 100:
+            raise MarketError(f"a tenor in years must be in (0, 100]; got {tenor!r}", field)
         return float(tenor)
     m = _TENOR.match(str(tenor))
     if not m:
         raise MarketError(f"expected a tenor such as 1M, 3M, 1Y or a number of years; got {tenor!r}", field)
     return float(m.group(1)) * _UNIT_YEARS[m.group(2).upper()]
+
+
+def _rate(v, field: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise MarketError(f"expected a number (annual fraction, 0.02 = 2%); got {v!r}", field)
+    if not np.isfinite(v) or not -0.5 <= v <= 1.0:
+        raise MarketError(f"must be a finite annual rate in [-0.5, 1.0] (0.02 = 2%); got {v!r}", field)
+    return float(v)
 
 
 @dataclass(frozen=True)
@@ -39,17 +49,18 @@ class Curve:
 
     @classmethod
     def from_json(cls, value, field: str) -> "Curve":
-        """A number (flat) or ``{"tenors": [...], "rates": [...]}``."""
+        """A number (flat) or ``{"tenors": [...], "rates": [...]}``; rates finite, in [-50%, 100%]."""
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return cls.flat(value)
+            return cls.flat(_rate(value, field))
         if isinstance(value, dict) and "rates" in value:
             tenors = value.get("tenors", value.get("times"))
-            if tenors is None or len(tenors) != len(value["rates"]) or not tenors:
-                raise MarketError("needs 'tenors' and 'rates' of the same non-zero length", field)
+            if not isinstance(tenors, list) or not isinstance(value["rates"], list) or not tenors \
+                    or len(tenors) != len(value["rates"]):
+                raise MarketError("needs 'tenors' and 'rates' lists of the same non-zero length", field)
             t = [tenor_years(x, f"{field}.tenors") for x in tenors]
             if any(b <= a for a, b in zip(t, t[1:])) or t[0] <= 0:
                 raise MarketError("tenors must be positive and increasing", f"{field}.tenors")
-            return cls(tuple(t), tuple(float(r) for r in value["rates"]))
+            return cls(tuple(t), tuple(_rate(r, f"{field}.rates") for r in value["rates"]))
         raise MarketError("expected a number or {'tenors': [...], 'rates': [...]}", field)
 
     def to_json(self):

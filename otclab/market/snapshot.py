@@ -30,6 +30,18 @@ def _frozen(d: dict) -> MappingProxyType:
     return MappingProxyType(dict(d))
 
 
+def _calendar(v) -> str:
+    if v != "SSE":
+        raise MarketError(f"unknown calendar {v!r}; allowed: SSE", "market.calendar")
+    return v
+
+
+def _extra(v) -> dict:
+    if not isinstance(v, dict):
+        raise MarketError("must be an object", "market.extra")
+    return v
+
+
 @dataclass(frozen=True)
 class MarketSnapshot:
     valuation_date: Date
@@ -73,7 +85,10 @@ class MarketSnapshot:
             out = {}
             if single in d:
                 out[ANY] = conv(d[single], f"market.{single}")
-            for u, v in (d.get(plural) or {}).items():
+            table = d.get(plural) or {}
+            if not isinstance(table, dict):
+                raise MarketError("must be an object of underlying code -> value", f"market.{plural}")
+            for u, v in table.items():
                 out[u] = conv(v, f"market.{plural}.{u}")
             if required and not out:
                 raise MarketError(f"is required (a number, or '{plural}' per underlying)", f"market.{single}")
@@ -82,6 +97,8 @@ class MarketSnapshot:
         def number(v, f):
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise MarketError(f"expected a number; got {v!r}", f)
+            if not np.isfinite(v):
+                raise MarketError(f"must be a finite number; got {v!r}", f)
             return float(v)
 
         spots = per_underlying("spot", "spots", number, True)
@@ -92,8 +109,8 @@ class MarketSnapshot:
         return cls(
             valuation_date=val, spots=_frozen(spots), rate=Curve.from_json(d["rate"], "market.rate"),
             div_yields=_frozen(divs), vols=_frozen(vols), time_basis=d.get("time_basis", "trading"),
-            trading_days_per_year=float(d.get("trading_days_per_year", 243)),
-            calendar_name=d.get("calendar", "SSE"), extra=_frozen(d.get("extra", {})))
+            trading_days_per_year=number(d.get("trading_days_per_year", 243), "market.trading_days_per_year"),
+            calendar_name=_calendar(d.get("calendar", "SSE")), extra=_frozen(_extra(d.get("extra", {}))))
 
     def to_dict(self) -> dict:
         def pack(m, conv):

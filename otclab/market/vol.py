@@ -11,6 +11,8 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
+import math
+
 import numpy as np
 
 from ..core.errors import MarketError
@@ -30,18 +32,36 @@ class VolSurface:
     @classmethod
     def from_json(cls, value, field: str) -> "VolSurface":
         """A number, ``{"tenors", "vols"}`` (term structure) or ``{"tenors", "moneyness", "vols"}``."""
+        def num(v, f):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise MarketError(f"expected a finite number; got {v!r}", f)
+            return float(v)
+
+        def numbers(v, f):
+            if not isinstance(v, list) or not v:
+                raise MarketError(f"expected a non-empty list of numbers; got {v!r}", f)
+            return tuple(num(x, f) for x in v)
+
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             vols, times, mny = ((float(value),),), (1.0,), (1.0,)
         elif isinstance(value, dict) and "vols" in value:
+            unknown = sorted(set(value) - {"tenors", "times", "moneyness", "vols"})
+            if unknown:
+                raise MarketError(f"unknown key(s) {unknown}; allowed: tenors, moneyness, vols", field)
             tenors = value.get("tenors", value.get("times", [1.0]))
+            if not isinstance(tenors, list) or not tenors:
+                raise MarketError("expected a non-empty list of tenors", f"{field}.tenors")
             times = tuple(tenor_years(t, f"{field}.tenors") for t in tenors)
             raw = value["vols"]
+            if not isinstance(raw, list):
+                raise MarketError("expected a list of vols (rows of a list per moneyness with 'moneyness')",
+                                  f"{field}.vols")
             if "moneyness" in value:
-                mny = tuple(float(k) for k in value["moneyness"])
-                vols = tuple(tuple(float(v) for v in row) for row in raw)
+                mny = numbers(value["moneyness"], f"{field}.moneyness")
+                vols = tuple(numbers(row, f"{field}.vols") for row in raw)
             else:
                 mny = (1.0,)
-                vols = tuple((float(v),) for v in raw)
+                vols = tuple((num(v, f"{field}.vols"),) for v in raw)
         else:
             raise MarketError("expected a number, {'tenors','vols'} or {'tenors','moneyness','vols'}", field)
         if len(vols) != len(times) or any(len(r) != len(mny) for r in vols):
@@ -50,8 +70,9 @@ class VolSurface:
             raise MarketError("tenors must be positive and increasing", f"{field}.tenors")
         if any(b <= a for a, b in zip(mny, mny[1:])) or mny[0] <= 0:
             raise MarketError("moneyness must be positive and increasing", f"{field}.moneyness")
-        if any(not (0 < v < 5) for r in vols for v in r):
-            raise MarketError("every vol must be in (0, 5) (annual fraction, e.g. 0.2 = 20%)", f"{field}.vols")
+        if any(not (0 < v < 5) for r in vols for v in r):     # NaN fails the comparison too
+            raise MarketError("every vol must be a finite number in (0, 5) (annual fraction, 0.2 = 20%)",
+                              field if isinstance(value, (int, float)) else f"{field}.vols")
         return cls(times, mny, vols)
 
     def to_json(self):

@@ -17,11 +17,13 @@ its spot scenarios off its grid and tomorrow's value from the same solve.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass, field
 
 from ..core.backend import get_xp
 from ..core.errors import EngineError
+from ..core.limits import check_paths
 from ..templates.context import PricingContext
 from .engines import deterministic_value, run_analytic, run_mc, run_mc_scenarios, run_pde
 from .request import PricingRequest, parse_request
@@ -195,8 +197,7 @@ def price(request, engine: str = "auto", paths: int = 100_000, seed: int = 20240
     req = parse_request(request)
     if engine not in ENGINES:
         raise EngineError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}", "engine")
-    if paths < 2:
-        raise EngineError("paths must be at least 2", "paths")
+    paths = check_paths(paths)
     st = EngineSettings(engine, paths, seed, antithetic, device, n_x, steps_per_day, chunk_paths, progress)
     t0 = time.perf_counter()
     v, se, grid, ctx = _value(req, st)
@@ -206,6 +207,11 @@ def price(request, engine: str = "auto", paths: int = 100_000, seed: int = 20240
     if greeks:
         out.greeks, out.greeks_se = _greeks(req, st, v, grid, ctx)
         out.flagged = flag_greeks(out.greeks, out.greeks_se, ctx.notional)
+    # the last line of defence: a number that is not finite is never shown as an answer
+    bad = [k for k, x in {"value": out.value, **out.greeks}.items() if x is not None and not math.isfinite(x)]
+    if bad:
+        raise EngineError(f"the {st.engine} engine gave a non-finite {bad[0]} for these inputs; check the terms and "
+                          "the market", "engine")
     out.details = {"seconds": time.perf_counter() - t0, "paths": paths if st.engine == "mc" else None,
                    "device": "gpu" if ctx.xp.__name__ == "cupy" else "cpu",
                    "maturity_date": ctx.maturity.isoformat(), "spot": ctx.spot,

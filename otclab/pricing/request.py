@@ -31,22 +31,41 @@ class PricingRequest:
         return PricingRequest(self.template, self.terms, market, self.state, self.fixings, self.raw_terms)
 
 
+def _kind(obj) -> str:
+    return {list: "a list", str: "text", bool: "true/false", type(None): "null"}.get(type(obj), "a number")
+
+
 def parse_request(obj) -> PricingRequest:
-    """Validate a request given as a dict, a JSON string or a path to a JSON file."""
+    """Validate a request given as a dict, JSON text, or a path (``Path``, or a string naming an
+    existing file). JSON text is never mistaken for a path: text starting like JSON (after a
+    byte-order mark and blanks) is parsed as JSON."""
     if isinstance(obj, PricingRequest):
         return obj
-    if isinstance(obj, (str, Path)) and not str(obj).lstrip().startswith("{"):
+    if isinstance(obj, str):
+        text = obj.lstrip("\ufeff").strip()
+        if not text:
+            raise InputError("no request in the input (expected a JSON object with template, terms, market)",
+                             "request")
+        if text[0] not in "{[\"-0123456789tfn" and "\n" not in text and len(text) < 4096 and Path(text).is_file():
+            obj = Path(text)
+        else:
+            obj = text
+    if isinstance(obj, Path):
         try:
-            obj = Path(obj).read_text(encoding="utf-8")
+            obj = obj.read_text(encoding="utf-8-sig")
         except OSError as e:
-            raise InputError(f"cannot read request file: {e}", "request") from None
+            raise InputError(f"cannot read request file: {e.strerror or e}", "request") from None
+        except UnicodeDecodeError:
+            raise InputError("the request file is not UTF-8 text", "request") from None
+        if not obj.strip():
+            raise InputError("no request in the file", "request")
     if isinstance(obj, str):
         try:
-            obj = json.loads(obj)
+            obj = json.loads(obj.lstrip("\ufeff"))
         except json.JSONDecodeError as e:
             raise InputError(f"not valid JSON: {e}", "request") from None
     if not isinstance(obj, dict):
-        raise InputError("a request is a JSON object with template, terms, market", "request")
+        raise InputError(f"a request is a JSON object with template, terms, market; got {_kind(obj)}", "request")
     unknown = sorted(set(obj) - set(REQUEST_KEYS))
     if unknown:
         raise InputError(f"unknown key(s) {unknown}; allowed: {', '.join(REQUEST_KEYS)}", "request")

@@ -18,6 +18,12 @@ from ..core.schedules import maturity_from_tenor
 from ..engines.mc.bridge import crossing_probability
 
 
+def _close(v, field: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+        raise TermsError(f"a fixing must be a positive finite price; got {v!r}", field)
+    return float(v)
+
+
 def resolve_maturity(terms, cal):
     """``terms`` with ``maturity_date`` set (from tenor_months, rolled to a trading day)."""
     if terms.maturity_date is not None:
@@ -40,7 +46,7 @@ class PricingContext:
         self.underlying = terms.underlying
         self.notional = terms.notional
         self.s0 = terms.initial_price
-        self.fixings = {parse_date(k, "fixings"): float(v) for k, v in (fixings or {}).items()}
+        self.fixings = {parse_date(k, "fixings"): _close(v, f"fixings.{k}") for k, v in (fixings or {}).items()}
 
         raw = template.get("schedule")(terms, cal)
         self.schedules = {k: sorted(set(v)) for k, v in raw.items()}

@@ -177,13 +177,27 @@ def available() -> dict[str, Path]:
     return dict(_LISTING[key])
 
 
+def trusted(path) -> Path:
+    """``path`` resolved (links followed) if it lies inside a trusted template folder (payoffs/ and
+    the ``OTCLAB_PAYOFFS`` folders), else ``TemplateError``: loading a template runs its cells, so
+    a request, a book or a command names a notebook anywhere else only by copying it into one of
+    those folders, which whoever runs the platform controls (README: trust model)."""
+    p = Path(path).expanduser().resolve()
+    folders = [f.expanduser().resolve() for f in search_path()]
+    if not any(p.is_relative_to(f) for f in folders):
+        raise TemplateError(f"{path} is not in a trusted template folder ({', '.join(map(str, folders))}); "
+                            f"name a template, or add its folder to OTCLAB_PAYOFFS", "template")
+    return p
+
+
 def get_template(name_or_path) -> Template:
-    """A template by name (see ``available``) or by notebook path."""
+    """A template by name (see ``available``) or by the path of a notebook inside a trusted template
+    folder (``trusted``); nothing is loaded, so nothing runs, from anywhere else."""
     if isinstance(name_or_path, Template):
         return name_or_path
     s = str(name_or_path)
     if s.endswith(".ipynb"):
-        return _cached(Path(s))
+        return _cached(trusted(s))
     found = available()
     if s not in found:
         raise TemplateError(f"unknown template {s!r}; available: {', '.join(sorted(found)) or 'none'}",

@@ -38,6 +38,10 @@ def validate_notebook(path: Path, out_dir: Path, parameters: dict | None = None,
     os.close(fd)
     old = os.environ.get("OTCLAB_RECORD")
     os.environ["OTCLAB_RECORD"] = rec
+    # validating a notebook runs it: its own folder is trusted while it runs (its cells price
+    # requests that name it by path, relative to that folder)
+    old_payoffs = os.environ.get("OTCLAB_PAYOFFS")
+    os.environ["OTCLAB_PAYOFFS"] = os.pathsep.join(filter(None, [str(path.parent), old_payoffs]))
     t0 = time.perf_counter()
     status, error = "pass", None
     try:
@@ -52,6 +56,10 @@ def validate_notebook(path: Path, out_dir: Path, parameters: dict | None = None,
             os.environ.pop("OTCLAB_RECORD", None)
         else:
             os.environ["OTCLAB_RECORD"] = old
+        if old_payoffs is None:
+            os.environ.pop("OTCLAB_PAYOFFS", None)
+        else:
+            os.environ["OTCLAB_PAYOFFS"] = old_payoffs
     records = [json.loads(line) for line in Path(rec).read_text(encoding="utf-8").splitlines() if line.strip()]
     Path(rec).unlink(missing_ok=True)
     return _row(name, version, path, executed, status, error, time.perf_counter() - t0, records, out_dir)

@@ -72,7 +72,7 @@ def test_a_bad_contract_names_its_field_and_the_workers_stay_usable(pricer):
     bad = {**book[1], "terms": {**book[1]["terms"], "notional": "abc"}}
     with pytest.raises(OtcError) as e:
         pricer.price([book[0], bad, book[2]], mkt, paths=1000, greeks=False)
-    assert e.value.field == "terms.notional"
+    assert e.value.field == f"book[1] ({book[1]['id']}).terms.notional"      # its place in the whole book
     assert len(pricer.price(book, mkt, paths=1000, greeks=False)) == 3
 
 

@@ -98,7 +98,7 @@ def test_bad_input_one_line_exit_2(tmp_path, capsys, label, req, message):
     (["--engine", "fourier"], "engine: unknown engine 'fourier'; allowed: auto, analytic, mc, pde"),
     (["--engine", "analytic"], "template 'snowball' has no analytic formula"),
     (["--device", "tpu"], "device: unknown device 'tpu'; allowed: cpu, gpu"),
-    (["--paths", "1"], "paths: paths must be at least 2"),
+    (["--paths", "1"], "paths: must be at least 2"),
 ])
 def test_bad_engine_options(tmp_path, capsys, args, message, snowball_request):
     code, _, err = run(capsys, ["price", write(tmp_path, snowball_request), *args])

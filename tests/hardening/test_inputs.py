@@ -39,7 +39,6 @@ def evil_notebook(folder: Path, marker: Path) -> Path:
 # ---- class 1: templates load only from trusted folders ----------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: reproduced before the fix")
 def test_a_request_naming_a_notebook_outside_the_template_folders_runs_nothing(tmp_path, capsys):
     marker = tmp_path / "ran.txt"
     nb = evil_notebook(tmp_path / "downloads", marker)
@@ -60,7 +59,6 @@ def test_a_request_naming_a_notebook_outside_the_template_folders_runs_nothing(t
     assert not marker.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: reproduced before the fix")
 def test_a_link_inside_a_trusted_folder_to_a_notebook_outside_is_refused(tmp_path, monkeypatch):
     marker = tmp_path / "ran.txt"
     nb = evil_notebook(tmp_path / "elsewhere", marker)
@@ -89,7 +87,6 @@ def test_a_notebook_inside_a_trusted_folder_may_be_named_by_path(tmp_path, monke
 # ---- class 3: non-finite market data ------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: reproduced before the fix")
 @pytest.mark.parametrize("key, value, field", [
     ("div_yield", float("nan"), "market.div_yield"),
     ("rate", float("inf"), "market.rate"),
@@ -109,7 +106,6 @@ def test_non_finite_market_data_is_refused_naming_the_field(key, value, field):
         assert "finite" in str(e.value)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: reproduced before the fix")
 def test_non_finite_fixings_are_refused():
     from otclab.pricing import price
 
@@ -134,7 +130,6 @@ def small_book(tmp_path):
     return tmp_path
 
 
-@pytest.mark.xfail(run=False, reason="issue 12: runs without bound before the fix")
 @pytest.mark.parametrize("args, message", [
     (["--paths", "0"], "paths: must be at least 2"),
     (["--paths", "10000000000"], "paths: must be at most"),
@@ -146,7 +141,6 @@ def test_book_price_refuses_meaningless_settings_before_pricing(small_book, caps
     assert code == 2 and message in err and out == "" and "Traceback" not in err
 
 
-@pytest.mark.xfail(run=False, reason="issue 12: runs without bound before the fix")
 @pytest.mark.parametrize("args, message", [
     (["--spot-range", "1.0"], "spot_range: must be in (0, 0.95]"),
     (["--spot-range", "nan"], "spot_range: must be in (0, 0.95]"),
@@ -161,7 +155,6 @@ def test_book_scenarios_refuses_meaningless_settings_before_pricing(small_book, 
     assert code == 2 and message in err and "Traceback" not in err
 
 
-@pytest.mark.xfail(run=False, reason="issue 12: runs without bound before the fix")
 def test_price_refuses_more_paths_than_the_cap(capsys, tmp_path):
     f = tmp_path / "r.json"
     f.write_text(json.dumps(REQ), encoding="utf-8")
@@ -169,7 +162,6 @@ def test_price_refuses_more_paths_than_the_cap(capsys, tmp_path):
     assert code == 2 and "paths: must be at most" in err
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: reproduced before the fix")
 def test_duplicate_contract_ids_are_refused(small_book, capsys):
     book = json.loads((small_book / "book.json").read_text())
     book[2]["id"] = book[0]["id"]
@@ -179,7 +171,6 @@ def test_duplicate_contract_ids_are_refused(small_book, capsys):
     assert code == 2 and f"book[2].id: duplicate contract id {book[0]['id']!r} (also book[0])" in err
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: reproduced before the fix")
 def test_ids_are_not_written_raw_into_csv(small_book, capsys):
     book = json.loads((small_book / "book.json").read_text())
     book[0]["id"] = '=HYPERLINK("http://evil","x")'
@@ -195,7 +186,6 @@ def test_ids_are_not_written_raw_into_csv(small_book, capsys):
 # ---- class 8: errors that say which input is wrong -------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: reproduced before the fix")
 @pytest.mark.parametrize("content, message", [
     ("[]", "request: a request is a JSON object with template, terms, market; got a list"),
     ("\ufeff" + json.dumps(REQ), None),                                   # a byte-order mark is fine
@@ -212,7 +202,6 @@ def test_a_request_file_is_read_as_json_never_as_a_path(tmp_path, capsys, conten
         assert code == 2 and err.strip() == f"error: {message}", err
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: reproduced before the fix")
 def test_a_bad_contract_in_a_book_is_named_by_index_and_id(small_book, capsys):
     book = json.loads((small_book / "book.json").read_text())
     book[1]["terms"]["notional"] = -5
@@ -225,7 +214,6 @@ def test_a_bad_contract_in_a_book_is_named_by_index_and_id(small_book, capsys):
     assert code == 0 and "1 contract(s) not priced" in out and book[1]["id"] in out
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: reproduced before the fix")
 def test_a_market_without_an_underlying_names_the_contracts_that_need_it(small_book, capsys):
     book = json.loads((small_book / "book.json").read_text())
     mkt = json.loads((small_book / "market.json").read_text())

@@ -1,5 +1,7 @@
 """``otclab payoffs compare``: two templates of one structure on agreed cases."""
 import json
+
+import pytest
 import shutil
 
 import nbformat
@@ -15,6 +17,12 @@ def _cases(tmp_path):
     p = tmp_path / "cases.jsonl"
     p.write_text("\n".join(json.dumps(c) for c in cases))
     return p
+
+
+@pytest.fixture(autouse=True)
+def risk_folder(tmp_path, monkeypatch):
+    # risk control's own templates live in a folder the platform trusts (OTCLAB_PAYOFFS)
+    monkeypatch.setenv("OTCLAB_PAYOFFS", str(tmp_path))
 
 
 def _risk_copy(tmp_path, edit=None):
