@@ -64,7 +64,7 @@ def sign(
     from ..esign.pdfsign.sign import next_field_name, signed_record
     from ..esign.pki.tsa import LocalTimestampAuthority
 
-    data = read_bytes(pdf, "pdf")
+    data = read_bytes(pdf, "pdf", "pdf_bytes")
     cred = credentials(key, cert, password)
     trust = trust_store(trust_root, crl) if trust_root else None
     tsa = LocalTimestampAuthority(credentials(tsa_key, tsa_cert, tsa_password), trust) if tsa_key else None
@@ -101,7 +101,7 @@ def verify(
     # pyHanko logs each failed check with a traceback; the report below already names the problem
     for name in ("pyhanko", "pyhanko_certvalidator"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    report = verify_pdf(read_bytes(pdf, "pdf"), trust_store(trust_root, crl))
+    report = verify_pdf(read_bytes(pdf, "pdf", "pdf_bytes"), trust_store(trust_root, crl))
     lines = [f"{pdf}: {'OK' if report['ok'] else 'NOT OK'} ({report['count']} signature(s))", *report["problems"]]
     for s in report["signatures"]:
         ts = s.get("timestamp", {})
@@ -110,6 +110,7 @@ def verify(
             f"coverage={s.get('coverage')} timestamp={ts.get('time') if ts.get('present') else 'none'}"
             + ("" if s["ok"] else " PROBLEMS: " + "; ".join(s["problems"]))
         )
+        lines += [f"    note: {n}" for n in s.get("notes", [])]
     emit(report, as_json, lines)
     if not report["ok"]:
         raise SystemExit(1)  # main() maps SystemExit to the exit code (typer.Exit is swallowed there)

@@ -18,11 +18,6 @@ from otclab.esign.evidence import Checkpoint, EvidenceLog
 
 
 
-def repro(reason: str):
-    """Marks a reproduction committed before its fix (removed by the fix commit)."""
-    return pytest.mark.xfail(strict=True, reason=f"issue 12, not fixed yet: {reason}")
-
-
 TRUST: list[str] = []  # filled by the pki fixture: --trust-root ... --crl ...
 
 
@@ -435,7 +430,6 @@ def benign(original: bytes, changed: bytes, span: tuple[int, int]) -> bool:
     return same_outside and decoded(changed, span) == decoded(original, span)
 
 
-@repro("benign changes are not named in the report")
 def test_benign_changes_inside_contents_verify_and_are_named(one_signed, trust):
     s, e = contents_span(one_signed)
     letter = s + next(k for k, ch in enumerate(one_signed[s:e]) if chr(ch) in "ABCDEFabcdef")

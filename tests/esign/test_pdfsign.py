@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import random
 import re
 
 import pytest
@@ -69,18 +68,6 @@ def test_one_flipped_byte_in_signed_content_is_detected(both_signed, trust):
     assert not report["ok"]
     assert all(not s["intact"] for s in report["signatures"])
     assert "digest mismatch" in report["signatures"][0]["problems"][0]
-
-
-def test_random_flipped_bytes_never_pass(both_signed, trust):
-    rng = random.Random(6)
-    for pos in rng.sample(range(len(both_signed)), 40):
-        bad = bytearray(both_signed)
-        bad[pos] ^= 0x01
-        try:
-            report = verify_pdf(bytes(bad), trust)
-        except InputError:
-            continue  # structure destroyed: refused as a corrupt PDF
-        assert not report["ok"], f"flipped byte at {pos} went unnoticed"
 
 
 def test_incremental_change_after_signing_is_reported(both_signed, trust):

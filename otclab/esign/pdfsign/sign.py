@@ -21,6 +21,7 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.timestamps.api import TimeStamper
 
 from ..errors import InputError
+from ..limits import check_size
 from ..pki.checks import TrustStore, check_certificate
 from ..signer import Signer
 from .adapter import HankoSignerAdapter
@@ -97,6 +98,7 @@ def sign_pdf(
     With ``evidence``, the signature (``signed_record``: SHA-256 of input and output, signer,
     field) is appended to the evidence log.
     """
+    check_size(len(data), "pdf_bytes", "pdf")
     if trust is not None:
         check_certificate(signer.certificate, "document", trust, at=at, extra_chain=signer.certificate_chain[1:])
     reader = open_pdf(data)

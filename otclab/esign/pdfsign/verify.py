@@ -14,7 +14,8 @@ signature we report:
 
 The document is ``ok`` when it has at least one signature and every signature is intact, valid,
 trusted, covers the whole document up to allowed later additions, and its timestamp (if any) is
-valid and trusted.
+valid and trusted. ``notes`` name benign differences (``_benign_notes``): the last signature's
+/Contents hex string re-cased or with white space, which encode the very same bytes.
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from ..errors import InputError, OtcError
+from ..limits import check_size, describe, limit
 from ..pki.checks import TrustStore, check_certificate
 from ..pki.tsa import to_asn1_cert
 from .sign import open_pdf
@@ -151,8 +153,37 @@ def _certificates_intact(sig, trust: TrustStore) -> bool:
     return True
 
 
-def _one(sig, trust: TrustStore) -> dict[str, Any]:
-    entry: dict[str, Any] = {"field": sig.field_name}
+PDF_WHITESPACE = frozenset(b"\x00\t\n\x0c\r ")
+
+
+def _benign_notes(data: bytes, sig) -> list[str]:
+    """Changes to the /Contents hex string that leave the bytes it encodes as they were.
+
+    /Contents is the one part of a signed PDF outside the signed byte ranges. Its hex string may
+    differ from what the signer wrote in letter case (a-f / A-F) or by white space (which PDF
+    readers skip; a padding digit turned into a space still decodes to the same zero padding)
+    without changing a single decoded byte: the signature is then exactly the one the signer
+    made, and such a change is benign. Every other change fails (docs/esign.md)."""
+    try:
+        start, len1, start2, _ = (int(x) for x in sig.byte_range)
+    except (TypeError, ValueError):
+        return []
+    raw = data[start + len1:start2]
+    if len(raw) < 2 or raw[:1] != b"<" or raw[-1:] != b">":
+        return []
+    inner = raw[1:-1]
+    notes = []
+    if any(0x41 <= c <= 0x46 for c in inner) and any(0x61 <= c <= 0x66 for c in inner):
+        notes.append("the /Contents hex string mixes upper- and lower-case letters: letter case does not change "
+                     "the bytes it encodes, the signature is the signer's (benign; docs/esign.md)")
+    if any(c in PDF_WHITESPACE for c in inner):
+        notes.append("the /Contents hex string contains white space, which PDF readers skip: the bytes it encodes "
+                     "(signature and zero padding) are the signer's (benign; docs/esign.md)")
+    return notes
+
+
+def _one(sig, trust: TrustStore, data: bytes = b"") -> dict[str, Any]:
+    entry: dict[str, Any] = {"field": sig.field_name, "notes": []}
     try:
         status = validate_pdf_signature(sig, validation_context(trust), validation_context(trust))
     except Exception as exc:  # noqa: BLE001 - a damaged signature must be reported, not crash us
@@ -219,12 +250,14 @@ def _one(sig, trust: TrustStore) -> dict[str, Any]:
         timestamp=ts,
         ok=not problems,
         problems=problems,
+        notes=[] if problems else _benign_notes(data, sig),
     )
     return entry
 
 
 def verify_pdf(data: bytes, trust: TrustStore) -> dict[str, Any]:
     """Validation report of all signatures in ``data`` (see module docstring); raises on unreadable PDFs."""
+    check_size(len(data), "pdf_bytes", "pdf")
     try:
         reader = open_pdf(data)
         sigs = list(reader.embedded_signatures)
@@ -233,7 +266,9 @@ def verify_pdf(data: bytes, trust: TrustStore) -> dict[str, Any]:
     except (PdfError, ArithmeticError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
         # ArithmeticError: a damaged number token makes the parser raise decimal.InvalidOperation
         raise InputError(f"corrupt PDF: cannot read its signature fields ({type(exc).__name__}: {exc})", field="pdf") from None
-    report = [_one(s, trust) for s in sigs]
+    if len(sigs) > limit("pdf_signatures"):
+        raise InputError(f"{len(sigs)} signatures, more than the {describe('pdf_signatures')}", field="pdf")
+    report = [_one(s, trust, data) for s in sigs]
     # A signed field whose signature pyHanko cannot recognise (e.g. an altered /SubFilter) is
     # skipped by it: without this, a document whose later signature was damaged would report
     # only the earlier ones, and those may well be fine.
@@ -244,7 +279,7 @@ def verify_pdf(data: bytes, trust: TrustStore) -> dict[str, Any]:
     seen = {r["field"] for r in report}
     for name in filled:
         if name not in seen:
-            report.append({"field": name, "ok": False, "intact": False, "valid": False, "trusted": False,
+            report.append({"field": name, "ok": False, "intact": False, "valid": False, "trusted": False, "notes": [],
                            "problems": ["signed field whose signature cannot be read (unknown or altered signature "
                                         "dictionary)"]})
     return {
