@@ -472,3 +472,25 @@ def test_every_other_single_bit_flip_fails_verification(one_signed, both_signed,
         seen_benign += expect
     assert seen_benign >= 3  # the letter's case bit and two padding digits turned into spaces
 
+
+
+# ---- the other size limits of the area (docs/esign.md, "Input limits") ----------------------------
+
+def test_pdf_pki_and_device_inputs_are_bounded(cwd, capsys, monkeypatch, document):
+    (cwd / "doc.pdf").write_bytes(document)
+    monkeypatch.setenv("OTCLAB_MAX_PDF_BYTES", "100")
+    code, _, err = run(capsys, "esign", "verify", "doc.pdf", *TRUST)
+    assert code == 2 and "more than the limit of 100" in err and "OTCLAB_MAX_PDF_BYTES" in err
+    monkeypatch.setenv("OTCLAB_MAX_PDF_BYTES", "lots")
+    code, _, err = run(capsys, "esign", "verify", "doc.pdf", *TRUST)
+    assert code == 2 and err.startswith("error: OTCLAB_MAX_PDF_BYTES:") and "positive integer" in err
+    monkeypatch.delenv("OTCLAB_MAX_PDF_BYTES")
+    monkeypatch.setenv("OTCLAB_MAX_PKI_FILE_BYTES", "10")
+    code, _, err = run(capsys, "esign", "verify", "doc.pdf", *TRUST)
+    assert code == 2 and "OTCLAB_MAX_PKI_FILE_BYTES" in err
+    monkeypatch.delenv("OTCLAB_MAX_PKI_FILE_BYTES")
+    for argv in (["esign", "verify", "/dev/zero", *TRUST], ["evidence", "append", "--kind", "note", "--file", "/dev/zero"],
+                 ["evidence", "verify", "--proof", "/dev/zero"]):
+        code, _, err = run(capsys, *argv)
+        assert code == 2 and "regular file" in err, argv
+    assert not (cwd / "evidence.sqlite").exists()

@@ -91,10 +91,11 @@ class EvidenceLog:
                 )
             return fmt
         if empty:  # a new log (or an empty one from before the format marker): it becomes format 2
-            if create:
+            if create:  # two writers creating one log at once both get here: the first marker wins
                 with self.db.write():
                     self.db.execute(self.db.statements[-1])  # evidence_meta, missing in an empty old log
-                    self.db.execute("INSERT INTO evidence_meta (key, value) VALUES ('format', ?)", (str(FORMAT),))
+                    self.db.execute("INSERT INTO evidence_meta (key, value) VALUES ('format', ?) "
+                                    "ON CONFLICT (key) DO NOTHING", (str(FORMAT),))
             return FORMAT
         if legacy:
             return 1
