@@ -28,14 +28,23 @@ def parse_cmd(
     """Parse one message; prints one line per request (or JSON with --json)."""
     from ..core.errors import InputError
     from ..rfq import parse
+    from ..rfq.parser import max_chars
 
+    limit = max_chars()
     if text == "-":
-        raw = sys.stdin.buffer.read()
+        # read no more than a message at the limit can take (4 bytes per UTF-8 character, and a
+        # BOM): an endless stdin (/dev/zero, a runaway pipe) is refused, not read into memory
+        raw = sys.stdin.buffer.read(4 * limit + 4)
+        if len(raw) > 4 * limit + 3:
+            raise InputError(f"stdin holds more than {limit} characters; at most {limit} are parsed "
+                             f"(OTCLAB_RFQ_MAX_CHARS)", field="text")
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]  # a UTF-8 byte-order mark is not part of the message
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise InputError(f"stdin is not UTF-8 text ({exc.reason} at byte {exc.start})", field="text") from exc
-    requests = parse(text, underlyings=tuple(underlyings or ()), use_model=not rules_only)
+    requests = parse(text, underlyings=tuple(underlyings or ()), use_model=not rules_only, limit=limit)
     if as_json:
         print(json.dumps([r.to_dict(with_meta=meta) for r in requests], ensure_ascii=False))
         return

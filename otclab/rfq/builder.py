@@ -22,6 +22,7 @@ How a message maps to requests:
 """
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from dataclasses import dataclass
@@ -60,7 +61,9 @@ class Mention:
 MAX_REQUESTS = 64  # more combinations than this in one message is not a request a desk can quote
 
 _LINE_BREAK = re.compile(r"\n|;|。(?=\s*\S)|" + LIST_MARKER.pattern)
-_JOIN = re.compile(r"^[\s和与跟及、,/&+]*(?:还有|以及|or|and|或者?)?[\s和与跟及、,/&+]*$")
+# (written so that a long gap fails in one pass: two starred runs of the same class around an
+# optional word backtracked quadratically)
+_JOIN = re.compile(r"[\s和与跟及、,/&+]*(?:(?:还有|以及|or|and|或者?)[\s和与跟及、,/&+]*)?")
 _SHARED = re.compile(r"都|均|统一|全部|全都|一律|all\b")
 _CLAUSE = re.compile(r"[,，。!！?？]")
 _RESPECTIVE = re.compile(r"分别|respectively")
@@ -71,10 +74,28 @@ def _lines(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
 
 
-def _clause_of(text: str, pos: int) -> tuple[int, int]:
-    a = max((m.end() for m in _CLAUSE.finditer(text, 0, pos)), default=0)
-    m = _CLAUSE.search(text, pos)
-    return a, (m.start() if m else len(text))
+class _Clauses:
+    """The clauses of a message (between commas and sentence ends), found once: the clause of a
+    position by bisection, and whether it says 都/均/统一 (searched once per clause, not once per
+    mention: per-mention scans of a long clause were quadratic work)."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.cuts = [m.start() for m in _CLAUSE.finditer(text)]
+        self._shared: dict[int, bool] = {}
+
+    def index(self, pos: int) -> int:
+        return bisect.bisect_left(self.cuts, pos)
+
+    def bounds(self, k: int) -> tuple[int, int]:
+        a = self.cuts[k - 1] + 1 if k > 0 else 0
+        return a, (self.cuts[k] if k < len(self.cuts) else len(self.text))
+
+    def shared(self, k: int) -> bool:
+        if k not in self._shared:
+            a, b = self.bounds(k)
+            self._shared[k] = bool(_SHARED.search(self.text, a, b))
+        return self._shared[k]
 
 
 # Talk about a trade already quoted or done ('已成交', '昨天报的 ... 客户嫌低') is not a new request
@@ -113,29 +134,35 @@ def build_requests(norm: Normalized, mentions: list[Mention]) -> list[QuoteReque
     """Turn the mentions of one normalised message into quote requests (see module doc)."""
     text = norm.text
     mentions = sorted(mentions, key=lambda m: m.start)
+    starts = [m.start for m in mentions]
+    clauses = _Clauses(text)
     groups: list[_Group] = []
     shared: list[Mention] = []
     line_shared: dict[int, list[Mention]] = {}
     lines = _lines(text)
     for li, (a, b) in enumerate(lines):
-        in_line = [m for m in mentions if a <= m.start < b]
+        in_line = mentions[bisect.bisect_left(starts, a):bisect.bisect_left(starts, b)]
         current: _Group | None = None
+        current_und_clauses: set[int] = set()  # clauses holding an underlying of the current group
+        n_groups = 0
         last_und: Mention | None = None
         leading: list[Mention] = []
         for m in in_line:
             if m.label == "UNDERLYING":
-                joined = last_und is not None and current is not None and _JOIN.match(text[last_und.end:m.start])
+                joined = last_und is not None and current is not None and _JOIN.fullmatch(text, last_und.end, m.start)
                 if not joined:
                     if current is not None:
                         current.end = m.start
                     current = _Group(li, m.start)
+                    current_und_clauses = set()
                     groups.append(current)
+                    n_groups += 1
                 current.mentions.append(m)
+                current_und_clauses.add(clauses.index(m.start))
                 last_und = m
                 continue
-            ca, cb = _clause_of(text, m.start)
-            if current is not None and _SHARED.search(text[ca:cb]) and not any(
-                    u.label == "UNDERLYING" for u in current.mentions if ca <= u.start < cb):
+            k = clauses.index(m.start)
+            if current is not None and clauses.shared(k) and k not in current_und_clauses:
                 shared.append(m)
             elif current is None:
                 leading.append(m)
@@ -144,9 +171,8 @@ def build_requests(norm: Normalized, mentions: list[Mention]) -> list[QuoteReque
         if current is not None:
             current.end = b
         # a question closing a line with several groups ('A 1年 和 B 2年 票息多少') asks for all
-        line_groups = [g for g in groups if g.line == li]
-        if len(line_groups) > 1 and line_groups[-1].mentions[-1].label == "SOLVE":
-            leading.append(line_groups[-1].mentions.pop())
+        if n_groups > 1 and current.mentions[-1].label == "SOLVE":
+            leading.append(current.mentions.pop())
         if current is None:
             shared.extend(leading)
         else:
@@ -165,6 +191,12 @@ def build_requests(norm: Normalized, mentions: list[Mention]) -> list[QuoteReque
         groups.append(orphan)
     requests: list[QuoteRequest] = []
     previous: dict[str, list[Mention]] = {}
+    respective_anywhere = bool(_RESPECTIVE.search(text))
+    # talk about a trade already done, a document request or a verdict: read once per message
+    chatter = bool(_PAST.search(text) or _DOCUMENT.search(text) or _VERDICT.search(text))
+    shared_by_field: dict[str, list[Mention]] = {}
+    for m in shared:
+        shared_by_field.setdefault(m.field, []).append(m)
     for g in groups:
         by_field: dict[str, list[Mention]] = {}
         for m in g.mentions:
@@ -174,16 +206,19 @@ def build_requests(norm: Normalized, mentions: list[Mention]) -> list[QuoteReque
             for f, ms in previous.items():
                 by_field.setdefault(f, ms)
         previous = dict(by_field)
-        for pool in (line_shared.get(g.line, []), shared):
-            inherited: dict[str, list[Mention]] = {}
-            for m in pool:
-                if m.field not in by_field:
-                    inherited.setdefault(m.field, []).append(m)
-            by_field.update(inherited)
+        inherited: dict[str, list[Mention]] = {}
+        for m in line_shared.get(g.line, []):
+            if m.field not in by_field:
+                inherited.setdefault(m.field, []).append(m)
+        by_field.update(inherited)
+        for f, ms in shared_by_field.items():  # the message's shared settings: grouped once
+            by_field.setdefault(f, ms)
         by_field = {f: _distinct(ms) for f, ms in by_field.items()}
         _prefer_rule_questions(by_field)
         g_text = text[min(m.start for m in g.mentions):max(m.end for m in g.mentions)] if g.mentions else ""
-        requests.extend(_expand(norm, by_field, bool(_RESPECTIVE.search(g_text) or _RESPECTIVE.search(text))))
+        requests.extend(_expand(norm, by_field, bool(respective_anywhere or _RESPECTIVE.search(g_text)), chatter))
+        if len(requests) > MAX_REQUESTS:  # stop building as soon as the message is past the limit
+            break
     if len(requests) > MAX_REQUESTS:
         raise InputError(f"message asks for {len(requests)} requests; at most {MAX_REQUESTS} per message", field="text")
     out: list[QuoteRequest] = []
@@ -213,7 +248,8 @@ def _prefer_rule_questions(by_field: dict[str, list[Mention]]) -> None:
         del by_field["solve_for"]
 
 
-def _expand(norm: Normalized, by_field: dict[str, list[Mention]], respective: bool) -> list[QuoteRequest]:
+def _expand(norm: Normalized, by_field: dict[str, list[Mention]], respective: bool,
+            chatter: bool = False) -> list[QuoteRequest]:
     # Axes of variation: a field each, except KO and KI lists of equal length, which pair up
     # ('103/75，100/70 各报一个' is two requests, not four).
     axes: list[list[dict[str, Mention]]] = []
@@ -246,7 +282,7 @@ def _expand(norm: Normalized, by_field: dict[str, list[Mention]], respective: bo
     several_products = len(by_field.get("structure", [])) > 1
     out = []
     for combo in combos:
-        r = _request(norm, combo, several_products)
+        r = _request(norm, combo, several_products, chatter)
         if r is not None:
             out.append(r)
     return out
@@ -272,7 +308,8 @@ _ONLY_FOR = {
 }
 
 
-def _request(norm: Normalized, combo: dict[str, Mention], several_products: bool = False) -> QuoteRequest | None:
+def _request(norm: Normalized, combo: dict[str, Mention], several_products: bool = False,
+             chatter: bool = False) -> QuoteRequest | None:
     r = QuoteRequest()
     for f, m in combo.items():
         setattr(r, f, m.value)
@@ -314,7 +351,7 @@ def _request(norm: Normalized, combo: dict[str, Mention], several_products: bool
             _drop(r, "solve_for")
         else:
             r.solve_for = asked
-    if r.solve_for is None and (_PAST.search(norm.text) or _DOCUMENT.search(norm.text) or _VERDICT.search(norm.text)):
+    if r.solve_for is None and chatter:
         return None
     kind = [f for f in ("structure", "option_type", "solve_for") if getattr(r, f) is not None]
     terms = [f for f in r.to_dict() if f != "underlying"]

@@ -37,7 +37,9 @@ _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 # A run of Chinese numerals is converted only when a unit of time, money or percent follows (or
 # 百分之 precedes), so words such as 一个 / 统一 / 五粮液 are left alone.
 _CN_NUM_RE = re.compile(
-    r"(百分之)?((?:(?<![\d.])[十百千]|[零〇一二两俩三四五六七八九])[零〇一二两俩三四五六七八九十百千]*)(?=(?:个半?月|个亿|个w|个点|年|亿|万|千万|周|%|倍|bp|kw|w(?![a-z])))"
+    # a run is matched from its first numeral only (not from each of its characters in turn, which
+    # made a long run without a unit quadratic work)
+    r"(百分之)?(?<![零〇一二两俩三四五六七八九十百千])((?:(?<![\d.])[十百千]|[零〇一二两俩三四五六七八九])[零〇一二两俩三四五六七八九十百千]*)(?=(?:个半?月|个亿|个w|个点|年|亿|万|千万|周|%|倍|bp|kw|w(?![a-z])))"
     r"|(百分之)([零〇一二两俩三四五六七八九十百千]+)"
 )
 
@@ -55,9 +57,14 @@ _CN_COMPOUND_RE = re.compile(
 )
 
 
+MAX_NUMERAL_CHARS = 12  # a longer run of Chinese numerals is not a number anyone quotes
+
+
 def cn_to_int(s: str) -> int | None:
-    """Value of a Chinese numeral below 10,000 (十八 = 18, 两千 = 2000, 一五 = 15 digit-wise)."""
-    if not s:
+    """Value of a Chinese numeral below 10,000 (十八 = 18, 两千 = 2000, 一五 = 15 digit-wise);
+    None for a run longer than ``MAX_NUMERAL_CHARS`` (5,000 of them once made an integer too long
+    to convert)."""
+    if not s or len(s) > MAX_NUMERAL_CHARS:
         return None
     if all(ch in _CN_DIGITS for ch in s):  # digit-by-digit (一五 -> 15, 三 -> 3)
         return int("".join(str(_CN_DIGITS[ch]) for ch in s))
@@ -148,16 +155,29 @@ def _cn_compound(m: re.Match) -> str | None:
     return lead + str(value)
 
 
-def normalize(original: str) -> Normalized:
+class TooLong(ValueError):
+    """The normalised text would exceed the limit given to ``normalize``."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        super().__init__(f"more than {limit} characters once normalised")
+
+
+def normalize(original: str, max_chars: int | None = None) -> Normalized:
     """Normalise chat text: NFKC per character (full-width to half-width), ASCII lower case,
     control characters dropped, runs of spaces collapsed, common typos fixed, Chinese numerals
     before a unit, after a level keyword or as compound numerals converted to digits ("两年" ->
-    "2年", "百分之八十" -> "80%", "敲出一百零三" -> "敲出103", "七十五" -> "75")."""
+    "2年", "百分之八十" -> "80%", "敲出一百零三" -> "敲出103", "七十五" -> "75").
+
+    ``max_chars``: raise ``TooLong`` as soon as the NFKC form passes this many characters (one
+    character can expand to 18: U+FDFA), before any further work."""
     chars, origin = [], []
     for i, ch in enumerate(original):
         for c in unicodedata.normalize("NFKC", ch):
             chars.append(c.lower() if c.isascii() else c)
             origin.append(i)
+        if max_chars is not None and len(chars) > max_chars:
+            raise TooLong(max_chars)
     text = "".join(chars)
     text, origin = _replace(text, origin, _CONTROL_RE, lambda m: "")
     text, origin = _replace(text, origin, _SPACE_RE, lambda m: " " if len(m.group()) > 1 or m.group() != " " else None)

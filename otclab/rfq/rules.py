@@ -9,6 +9,7 @@ A mention is ``(label, start, end)`` in the normalised text; labels are listed i
 """
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 
@@ -85,13 +86,23 @@ _PATTERNS: list[tuple[str, int, str]] = [
     ("PARTICIPATION", 4, r"(?:参与率|参与度|参与比例|参与|participation(?:\s*rate)?|" + _NB + r"pr)" + _SEP + _PCT),
     ("PARTICIPATION", 4, NUM + r"\s*%\s*(?:的)?\s*(?:参与率|参与|participation)(?!\s*[\d:=])"),
     ("REBATE", 4, r"(?:敲出补偿|补偿收益|补偿|返息|" + _NB + r"rebate|敲出收益|固定收益|保底收益)" + _SEP + _PCT),
-    ("TENOR", 5, NUM + r"(?=(?:\s*[/、,]\s*" + NUM + r")+\s*(?:个月|月|m|年|y)(?![a-z]))"),
     # '每2个月观察' is an observation period, not a tenor
     ("TENOR", 5, r"半年|(?<!每)(?<!每 )(?<![\d.])" + NUM + r"\s*(?:年半|个半月|个月|月期|月|months?|mos?|mths?|m|年期|年|years?|yrs?|y|周|weeks?|wks?|天|days?)(?![a-z])"),
     ("OPTION_TYPE", 6, "|".join(f"(?:{p})" for p in OPTION_WORDS.values())),
     ("STRUCTURE", 6, "|".join(f"(?:{p})" for p in STRUCTURE_WORDS.values())),
 ]
-_COMPILED = [(label, prio, re.compile(pat)) for label, prio, pat in _PATTERNS]
+# A pattern that starts with a number never starts inside one: without this guard a failed match
+# is retried at every digit of a long digit run, each retry scanning to its end (quadratic work;
+# 9,999 digits took a minute). A match starting inside a run is never needed: whatever matches from
+# a digit in the middle of a run also matches from the run's first digit, which is tried first.
+_COMPILED = [(label, prio, re.compile((r"(?<!\d)" if pat.startswith(NUM) else "") + pat))
+             for label, prio, pat in _PATTERNS]
+# A tenor list '1/3/6个月': every number but the last is a tenor (the last one, with its unit, is
+# matched by the TENOR pattern above). Found as whole runs, so a long list without a unit costs one
+# scan, not one scan per number.
+_NUMBER_RUN = re.compile(r"(?<![\d.])" + NUM + r"(?:\s*[/、,]\s*" + NUM + r")+")
+_RUN_UNIT = re.compile(r"\s*(?:个月|月|m|年|y)(?![a-z])")
+_NUMBER = re.compile(NUM)
 
 # Item numbers of a list ('1.' '2、' '3)' '(4)' '①' at a line start or after a space): they are
 # neither levels nor tenors, so the NER must not label them (see pipeline.RuleComponent).
@@ -177,6 +188,10 @@ def find_mentions(text: str, original: str, origin: tuple[int, ...], table: Unde
                         _KI_BEFORE.search(text[max(0, m.start() - 8):m.start()]) or text.startswith("敲入", m.end())):
                     continue  # '敲入每日观察' is the knock-in observation, not the knock-out frequency
                 cands.append((prio, m.start(), m.end(), label))
+    for run in _NUMBER_RUN.finditer(text):
+        if _RUN_UNIT.match(text, run.end()):
+            nums = list(_NUMBER.finditer(text, run.start(), run.end()))
+            cands.extend((5, m.start(), m.end(), "TENOR") for m in nums[:-1])
     for m in _JOINT.finditer(text):
         cands.append((2, m.start(1), m.end(1), "KO"))
         cands.append((2, m.start(2), m.end(2), "KI"))
@@ -202,11 +217,10 @@ def find_mentions(text: str, original: str, origin: tuple[int, ...], table: Unde
     cased = _width_folded(original)
     for code in table.futures:
         for m in re.finditer(r"(?<![A-Za-z0-9])" + code + r"(?:\d{4})?(?![A-Za-z0-9])", cased):
-            # map original offsets to normalised ones
-            try:
-                s = origin.index(m.start())
-                e = len(origin) - origin[::-1].index(m.end() - 1)
-            except ValueError:
+            # map original offsets to normalised ones (origin is non-decreasing: bisect, not a scan)
+            s = bisect.bisect_left(origin, m.start())
+            e = bisect.bisect_right(origin, m.end() - 1)
+            if s >= len(origin) or origin[s] != m.start() or e == 0 or origin[e - 1] != m.end() - 1:
                 continue
             cands.append((1, s, e, "UNDERLYING"))
     for bare in table.bare:

@@ -100,7 +100,7 @@ def amount(text: str) -> float | None:
 
 
 _TENOR_RE = re.compile(
-    r"(半年)|(\d+(?:\.\d+)?)\s*(年半|个半月|个月|月期|月|months?|mos?|mths?|m|年期|年|years?|yrs?|y|周|weeks?|wks?|w|天|days?|d)(?![a-z])"
+    r"(半年)|(?<!\d)(\d+(?:\.\d+)?)\s*(年半|个半月|个月|月期|月|months?|mos?|mths?|m|年期|年|years?|yrs?|y|周|weeks?|wks?|w|天|days?|d)(?![a-z])"
 )
 
 
