@@ -185,8 +185,35 @@ risk_snapshots = Table(
     Column("wall_s", Double, nullable=False),
     Column("run_id", Integer, ForeignKey("runs.id")),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("market_time", DateTime(timezone=True)),    # revision 0004: the time the market describes
+    Column("views", JSON),                             # revision 0004: what the dashboard shows
 )
 Index("ix_risk_snapshots_date", risk_snapshots.c.valuation_date)
+
+limit_breaches = Table(
+    "limit_breaches", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("snapshot_id", Integer, ForeignKey("risk_snapshots.id"), nullable=False),
+    Column("scope", String(16), nullable=False),       # book | an underlying
+    Column("measure", String(32), nullable=False),
+    Column("value", Double, nullable=False),
+    Column("limit", Double, nullable=False),
+    Column("utilisation", Double, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+alerts = Table(
+    "alerts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(128), nullable=False),        # one alert; its rows are its attempts
+    Column("snapshot_id", Integer, ForeignKey("risk_snapshots.id")),
+    Column("kind", String(24), nullable=False),        # breach | refresh_failed
+    Column("message", Text, nullable=False),
+    Column("status", String(8), nullable=False),       # pending | sent | failed | skipped
+    Column("error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_alerts_key", alerts.c.key)
 
 risk_rows = Table(
     "risk_rows", metadata,

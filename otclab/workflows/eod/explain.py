@@ -57,6 +57,12 @@ def explain(conn, snapshot_id: int | None = None, previous_id: int | None = None
     s0 = risk.header(conn, previous_id) if previous_id is not None else risk.header(conn, before=s1["valuation_date"])
     r1, r0 = risk.rows(conn, s1["id"]), risk.rows(conn, s0["id"])
     m1 = risk.market_data(conn, s1["market_snapshot_id"])
+    return explain_rows(conn, s0, r0, s1, r1, m1)
+
+
+def explain_rows(conn, s0: dict, r0: pd.DataFrame, s1: dict, r1: pd.DataFrame, m1: dict) -> Explain:
+    """The explain of rows ``r1`` (header ``s1``, market ``m1``) against ``r0`` (header ``s0``):
+    a refresh explains itself against the last end of day before it is stored."""
     d0, d1 = s0["valuation_date"], s1["valuation_date"]
     days = sse_calendar().count(d0, d1)
     flows = risk.cashflows_between(conn, None, d1)

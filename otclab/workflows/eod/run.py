@@ -64,9 +64,11 @@ class EodReport:
                 "margin_calls": [m for m in self.margin if m["action"] != "none"]}
 
 
-def pricing_contracts(conn, trades, d: Date) -> list[dict]:
+def pricing_contracts(conn, trades, d: Date, today: dict | None = None) -> list[dict]:
     """The trades as pricing contracts on ``d``: pinned template, terms and the closes of their
-    past observation dates (the templates derive knock-in, missed coupons, averages from them)."""
+    past observation dates (the templates derive knock-in, missed coupons, averages from them).
+    ``today`` ({underlying: spot}, an intraday refresh): an observation on ``d`` itself, whose close
+    is not known yet, is taken at the current spot."""
     plans, _ = plans_for(conn, trades)
     starts = min((t.record.start_date for t in trades), default=d)
     import datetime as dt
@@ -84,6 +86,8 @@ def pricing_contracts(conn, trades, d: Date) -> list[dict]:
             day = Date.fromordinal(o)
             if day in series:
                 fix[day.isoformat()] = series[day][0]
+            elif today is not None and o == dd and t.record.underlying in today:
+                fix[day.isoformat()] = today[t.record.underlying]
         out.append({"id": t.trade_id, "template": t.template, "terms": t.record.terms.to_json(), "fixings": fix})
     return out
 
@@ -118,16 +122,62 @@ def _totals(rows: list[dict]) -> dict:
     return tot
 
 
+def valuation_rows(trades, df, snap) -> list[dict]:
+    """Risk rows (desk's view) of ``trades`` from ``price_book``'s frame ``df`` in the same order."""
+    rows = []
+    for t, (_, r) in zip(trades, df.iterrows()):
+        rec = t.record
+        err = r.get("error") if "error" in df.columns and isinstance(r.get("error"), str) else None
+        sgn = rec.sign
+
+        def g(k, sign=sgn):
+            v = r.get(k)
+            return None if v is None or (isinstance(v, float) and not np.isfinite(v)) or err else sign * float(v)
+
+        rows.append({"trade_id": rec.trade_id, "version_id": t.version_id, "template": rec.template,
+                     "template_version": rec.template_version, "underlying": rec.underlying,
+                     "counterparty_id": rec.counterparty.id, "direction": rec.direction, "notional": rec.notional,
+                     "maturity_date": rec.maturity_date, "engine": str(r["engine"]),
+                     "spot": float(snap.spot(rec.underlying)),
+                     "vol": None if err else float(r.get("vol")), "rate": None if err else float(r.get("rate")),
+                     "value": g("value"),
+                     "stderr": None if err or r.get("stderr") is None or not np.isfinite(r.get("stderr"))
+                     else float(r["stderr"]), **{k: g(k) for k in GREEKS}, **{k: g(k, 1) for k in ERRORS},
+                     "flagged": (r.get("flagged") or None) if isinstance(r.get("flagged"), str) else None,
+                     "error": err})
+    return rows
+
+
+def template_versions(rows) -> dict:
+    tv: dict = defaultdict(set)
+    for r in rows:
+        tv[r["template"]].add(r["template_version"])
+    return {k: sorted(v) for k, v in sorted(tv.items())}
+
+
+def store_snapshot(conn, kind: str, d: Date, msid: str, rows: list[dict], settings: dict, totals: dict, wall: float,
+                   run: dict, views: dict | None = None, market_time=None) -> tuple[int, int]:
+    """Append one run row and one immutable risk snapshot with its rows; (run id, snapshot id)."""
+    run_id = conn.execute(insert(T.runs).values(**run)).inserted_primary_key[0]
+    sid = conn.execute(insert(T.risk_snapshots).values(
+        kind=kind, valuation_date=d, market_snapshot_id=msid, settings=settings,
+        template_versions=template_versions(rows), trades=len(rows), totals=totals, wall_s=wall, run_id=run_id,
+        created_at=now(), market_time=market_time, views=views)).inserted_primary_key[0]
+    if rows:
+        conn.execute(insert(T.risk_rows), [{**r, "snapshot_id": sid} for r in rows])
+    return run_id, sid
+
+
 def run_eod(store: Store, date, market: dict | None = None, paths: int = DEFAULT_PATHS, seed: int = DEFAULT_SEED,
             device: str | None = None, margin_policy: str | None = None, wait: float = 0.0, progress=None,
             lifecycle_progress=None) -> EodReport:
     """The end of day of ``date`` (see module docstring)."""
     from ...book.pricing import price_book
     from ...core.backend import default_device
+    from ...core.limits import check_paths
 
     d = _trading(parse_date(date, "date"), "date")
-    if paths < 2:
-        raise EodError("must be at least 2", "paths")
+    paths = check_paths(paths)
     policy = load_policy(margin_policy)
     dev = device or default_device()
     t0 = time.perf_counter()
@@ -143,45 +193,18 @@ def run_eod(store: Store, date, market: dict | None = None, paths: int = DEFAULT
             held = collateral_held(conn, d, policy)
         df = price_book(contracts, snap, paths=paths, seed=seed, greeks=True, device=dev, engine="auto",
                         errors="record", task_progress=progress)
-        rows, values = [], {}
-        for t, (_, r) in zip(trades, df.iterrows()):
-            rec = t.record
-            err = r.get("error") if "error" in df.columns and isinstance(r.get("error"), str) else None
-            sgn = rec.sign
-
-            def g(k, sign=sgn):
-                v = r.get(k)
-                return None if v is None or (isinstance(v, float) and not np.isfinite(v)) or err else sign * float(v)
-
-            row = {"trade_id": rec.trade_id, "version_id": t.version_id, "template": rec.template,
-                   "template_version": rec.template_version, "underlying": rec.underlying,
-                   "counterparty_id": rec.counterparty.id, "direction": rec.direction, "notional": rec.notional,
-                   "maturity_date": rec.maturity_date, "engine": str(r["engine"]), "spot": float(snap.spot(rec.underlying)),
-                   "vol": None if err else float(r.get("vol")), "rate": None if err else float(r.get("rate")),
-                   "value": g("value"), "stderr": None if err or r.get("stderr") is None or not np.isfinite(r.get("stderr"))
-                   else float(r["stderr"]), **{k: g(k) for k in GREEKS}, **{k: g(k, 1) for k in ERRORS},
-                   "flagged": (r.get("flagged") or None) if isinstance(r.get("flagged"), str) else None, "error": err}
-            rows.append(row)
-            if not err:
-                values[rec.trade_id] = row["value"]
+        rows = valuation_rows(trades, df, snap)
+        values = {r["trade_id"]: r["value"] for r in rows if not r["error"]}
         calls = margin_calls(trades, values, held, policy)
         totals = _totals(rows)
         engines = dict(Counter(r["engine"] for r in rows))
-        tv: dict = defaultdict(set)
-        for r in rows:
-            tv[r["template"]].add(r["template_version"])
         wall = time.perf_counter() - t0
         settings = {"engine": "auto", "paths": paths, "seed": seed, "device": dev, "engines": engines,
                     "margin_policy": policy, "timing": df.attrs.get("timing", {})}
+        run = dict(kind="eod", status="ok", from_date=d, through_date=d, started_at=started, finished_at=now(),
+                   details={"trades": len(rows), "lifecycle_runs": lc.runs})
         with store.begin() as conn:
-            run_id = conn.execute(insert(T.runs).values(
-                kind="eod", status="ok", from_date=d, through_date=d, started_at=started, finished_at=now(),
-                details={"trades": len(rows), "lifecycle_runs": lc.runs})).inserted_primary_key[0]
-            sid = conn.execute(insert(T.risk_snapshots).values(
-                kind="eod", valuation_date=d, market_snapshot_id=msid, settings=settings,
-                template_versions={k: sorted(v) for k, v in sorted(tv.items())}, trades=len(rows), totals=totals,
-                wall_s=wall, run_id=run_id, created_at=now())).inserted_primary_key[0]
-            conn.execute(insert(T.risk_rows), [{**r, "snapshot_id": sid} for r in rows])
+            _, sid = store_snapshot(conn, "eod", d, msid, rows, settings, totals, wall, run)
             if calls:
                 conn.execute(insert(T.margin_calls), [{**m, "snapshot_id": sid} for m in calls])
     return EodReport(snapshot_id=sid, date=d, market_snapshot_id=msid, lifecycle=lc, trades=len(rows),

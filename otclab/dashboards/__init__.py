@@ -1,0 +1,1 @@
+"""Dashboards: widgets that read what the services stored; no pricing of their own."""
