@@ -62,17 +62,45 @@ def generate(
     print(out)
 
 
+# Limits on reading one file (otclab/confirm/limits.py); each option overrides OTCLAB_CONFIRM_<NAME>.
+_LIMIT_HELP = "Default from OTCLAB_CONFIRM_{}, else {}."
+MaxMb = typer.Option(None, "--max-mb", help="Largest file read, in MB. " + _LIMIT_HELP.format("MAX_MB", 50))
+MaxPages = typer.Option(None, "--max-pages", help="Most pages read per file. " + _LIMIT_HELP.format("MAX_PAGES", 50))
+MaxMegapixels = typer.Option(None, "--max-megapixels", help="Largest rendering of a page for OCR (a larger "
+                             "page is rendered at a lower dpi). " + _LIMIT_HELP.format("MAX_MEGAPIXELS", 25))
+OcrPageSeconds = typer.Option(None, "--ocr-page-seconds", help="Longest OCR of one page before the file is "
+                              "stopped. " + _LIMIT_HELP.format("OCR_PAGE_SECONDS", 60))
+FileSeconds = typer.Option(None, "--file-seconds", help="Longest reading of one file. "
+                           + _LIMIT_HELP.format("FILE_SECONDS", 300))
+MaxMemoryMb = typer.Option(None, "--max-memory-mb", help="Most memory the reader may use per file. "
+                           + _LIMIT_HELP.format("MAX_MEMORY_MB", 4096))
+
+
+def _limits(**given):
+    from ..confirm.limits import Limits
+
+    return Limits.from_env(**given)
+
+
 @app.command()
 def extract(
     files: List[Path] = typer.Argument(..., help="Confirmation PDFs (text layer or scans)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list on stdout."),
     details: bool = typer.Option(False, help="Add per-page routes and timings."),
     ocr: bool = typer.Option(False, help="OCR every page even where a text layer exists."),
+    max_mb: Optional[float] = MaxMb, max_pages: Optional[int] = MaxPages,
+    max_megapixels: Optional[float] = MaxMegapixels, ocr_page_seconds: Optional[float] = OcrPageSeconds,
+    file_seconds: Optional[float] = FileSeconds, max_memory_mb: Optional[float] = MaxMemoryMb,
 ) -> None:
-    """Extract the trade elements of confirmations: one object per file."""
-    from ..confirm.extract import extract_file
+    """Extract the trade elements of confirmations: one object per file. Each file is read in a
+    child process within the limits; the first file that is unreadable or past a limit stops the
+    command with one line naming it (exit 2)."""
+    from ..confirm.worker import Extractor
 
-    out = [extract_file(f, force_ocr=ocr).to_json(details=details) for f in files]
+    limits = _limits(max_mb=max_mb, max_pages=max_pages, max_megapixels=max_megapixels,
+                     ocr_page_seconds=ocr_page_seconds, file_seconds=file_seconds, max_memory_mb=max_memory_mb)
+    with Extractor(limits) as ex:
+        out = [ex.extract(f, force_ocr=ocr).to_json(details=details) for f in files]
     if as_json:
         print(json.dumps(out, ensure_ascii=False, indent=1))
         return
@@ -90,13 +118,18 @@ def reconcile(
     file: Path = typer.Argument(..., help="Confirmation PDF."),
     trade: Path = typer.Option(..., "--trade", help=TRADE_HELP),
     as_json: bool = typer.Option(False, "--json"),
+    max_mb: Optional[float] = MaxMb, max_pages: Optional[int] = MaxPages,
+    max_megapixels: Optional[float] = MaxMegapixels, ocr_page_seconds: Optional[float] = OcrPageSeconds,
+    file_seconds: Optional[float] = FileSeconds, max_memory_mb: Optional[float] = MaxMemoryMb,
 ) -> None:
     """Compare a confirmation with the booked trade; exit 1 when anything differs."""
-    from ..confirm.extract import extract_file
     from ..confirm.reconcile import reconcile as rec
+    from ..confirm.worker import extract_isolated
 
+    limits = _limits(max_mb=max_mb, max_pages=max_pages, max_megapixels=max_megapixels,
+                     ocr_page_seconds=ocr_page_seconds, file_seconds=file_seconds, max_memory_mb=max_memory_mb)
     booked = _load_trade(trade)
-    ex = extract_file(file)
+    ex = extract_isolated(file, limits=limits)
     mism = rec(ex.fields, booked)
     if as_json:
         print(json.dumps({"source": ex.source, "mismatches": [m.to_json() for m in mism],

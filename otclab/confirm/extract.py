@@ -14,13 +14,17 @@ values), ``warnings`` (one line each), and per page the route taken and its seco
 """
 from __future__ import annotations
 
+import math
+import os
 import re
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import InputError
 from . import values as V
+from .limits import Limits, LimitError
 from .layout import MIN_TEXT_CHARS, Cell, PageText, ocr_pdf_page, read_text_layer
 from .matching import Hit, hits_on_page
 from .underlyings import parse_underlying
@@ -59,16 +63,59 @@ class Extraction:
 
 # ------------------------------------------------------------------ reading the file
 
-def check_pdf(path: Path) -> None:
-    """Raise ``InputError`` (field ``file``) unless ``path`` is a PDF that opens without a password."""
-    import pypdfium2 as pdfium
-
+def _open_regular(path: Path):
+    """A read-only binary file object for ``path``, which must be a regular file (opened without
+    blocking, so a FIFO cannot make us wait; checked on the open descriptor, so it cannot be
+    swapped after the check); ``InputError`` (field ``file``) otherwise."""
     try:
-        head = Path(path).read_bytes()[:1024]
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}", field="file") from exc
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{Path(path).name} is not a regular file (a device, FIFO or folder); "
+                             f"only files are read", field="file")
+        return os.fdopen(fd, "rb"), st
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def check_file(path: str | Path, limits: Limits | None = None) -> int:
+    """Cheap checks that need no PDF parser: a regular file, within ``max_mb``, not empty, with a
+    ``%PDF-`` header. Returns its size in bytes; ``InputError``/``LimitError`` (field ``file``)."""
+    limits = limits or Limits.from_env()
+    path = Path(path)
+    f, st = _open_regular(path)
+    with f:
+        if st.st_size > limits.max_bytes:
+            raise LimitError(f"{path.name} has {st.st_size / 1e6:.1f} MB; at most {limits.max_mb:g} MB are read",
+                             limit="max_mb")
+        if st.st_size == 0:
+            raise InputError(f"{path.name} is empty (0 bytes)", field="file")
+        head = f.read(1024)
     if b"%PDF-" not in head:
-        raise InputError(f"{Path(path).name} is not a PDF (no %PDF- header)", field="file")
+        raise InputError(f"{path.name} is not a PDF (no %PDF- header)", field="file")
+    return st.st_size
+
+
+def looks_complete(path: str | Path) -> bool:
+    """Whether a PDF ends with its ``%%EOF`` marker (in the last 1,024 bytes): a file still being
+    written usually does not yet."""
+    f, st = _open_regular(Path(path))
+    with f:
+        f.seek(max(0, st.st_size - 1024))
+        return b"%%EOF" in f.read(1024)
+
+
+def check_pdf(path: Path, limits: Limits | None = None) -> int:
+    """Raise ``InputError`` (field ``file``) unless ``path`` is a PDF that opens without a password
+    and has at most ``max_pages`` pages (``LimitError``); returns its page count."""
+    import pypdfium2 as pdfium
+
+    limits = limits or Limits.from_env()
+    check_file(path, limits)
     try:
         pdf = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
@@ -78,10 +125,14 @@ def check_pdf(path: Path) -> None:
                              field="file") from exc
         raise InputError(f"{Path(path).name} is a corrupt PDF ({msg})", field="file") from exc
     try:
-        if len(pdf) == 0:
-            raise InputError(f"{Path(path).name} has no pages", field="file")
+        n = len(pdf)
     finally:
         pdf.close()
+    if n == 0:
+        raise InputError(f"{Path(path).name} has no pages", field="file")
+    if n > limits.max_pages:
+        raise LimitError(f"{Path(path).name} has {n} pages; at most {limits.max_pages} are read", limit="max_pages")
+    return n
 
 
 def _has_image(page) -> bool:
@@ -90,11 +141,19 @@ def _has_image(page) -> bool:
     return any(True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]))
 
 
-def read_pages(path: Path, force_ocr: bool = False) -> list[PageText]:
-    """Boxes of every page: the text layer where it has text, OCR of the rendered page elsewhere."""
+def read_pages(path: Path, force_ocr: bool = False, limits: Limits | None = None, progress=None) -> list[PageText]:
+    """Boxes of every page: the text layer where it has text, OCR of the rendered page elsewhere.
+
+    ``limits``: bytes and pages are checked before anything is parsed, rendered pages are kept
+    within ``max_megapixels``. ``progress(stage, page, pages)`` is called as the work goes:
+    ``("text", None, n)`` before the text layer, ``("ocr", i, n)`` before OCR of page ``i``
+    (1-based), ``("match", None, n)`` when only the layout matching is left."""
     import pypdfium2 as pdfium
 
-    check_pdf(path)
+    limits = limits or Limits.from_env()
+    report = progress or (lambda stage, page, pages: None)
+    n = check_pdf(path, limits)
+    report("text", None, n)
     try:
         text_pages = [] if force_ocr else read_text_layer(Path(path))
     except Exception as exc:  # docling-parse failing on a damaged file: the OCR route can still read it
@@ -114,10 +173,12 @@ def read_pages(path: Path, force_ocr: bool = False) -> list[PageText]:
             if tp is not None and (chars >= MIN_TEXT_CHARS or (chars > 0 and not _has_image(pdf[i]))):
                 out.append(tp)
             else:
-                op = ocr_pdf_page(pdf, i)
+                report("ocr", i + 1, n)
+                op = ocr_pdf_page(pdf, i, max_pixels=limits.max_pixels)
                 if note:
                     op.notes.append(note)
                 out.append(op)
+        report("match", None, n)
         return out
     finally:
         pdf.close()
@@ -125,8 +186,40 @@ def read_pages(path: Path, force_ocr: bool = False) -> list[PageText]:
 
 # ------------------------------------------------------------------ values from hits
 
+# Plausible ranges of the numbers a confirmation states (platform units). A value outside, or not
+# finite (400 printed digits are float('inf')), is a misreading or a hostile file: it is dropped
+# with a warning, so no non-finite or absurd number ever leaves the extractor.
+VALUE_RANGES = {
+    "notional": (0.0, 1e12),  # CNY
+    "initial_price": (0.0, 1e7),  # index points or CNY per share
+    **{f: (0.0, 10.0) for f in LEVEL_FIELDS},  # fractions of the initial price
+    **{f: (0.0, 10.0) for f in RATE_FIELDS},  # annual fractions (1000%)
+}
+MAX_VALUE_CHARS = 1000  # a value's text is read from its first 1,000 characters
+
+
+def _in_range(field_name: str, v):
+    """(v, None) when ``v`` is a finite number in the field's range (or not a number), else
+    (None, warning)."""
+    lo, hi = VALUE_RANGES.get(field_name, (None, None))
+    if lo is None or not isinstance(v, float):
+        return v, None
+    if math.isfinite(v) and (lo < v <= hi or (v == 0.0 and field_name in RATE_FIELDS)):
+        return v, None
+    shown = f"{v:.6g}" if math.isfinite(v) else "too many digits to be a number"
+    return None, f"{field_name}: {shown} is out of range ({lo:g}, {hi:g}]; ignored"
+
+
 def _read(field_name: str, raw: str, initial_price: float | None):
-    """Value of ``field_name`` from raw text: (value, derived?, warning)."""
+    """Value of ``field_name`` from raw text: (value, derived?, warning); numbers are checked
+    against ``VALUE_RANGES`` (a value outside is None with a warning)."""
+    raw = raw[:MAX_VALUE_CHARS]
+    v, derived, warn = _read_raw(field_name, raw, initial_price)
+    v, range_warn = _in_range(field_name, v)
+    return v, derived, range_warn or warn
+
+
+def _read_raw(field_name: str, raw: str, initial_price: float | None):
     if field_name == "trade_id":
         v = V.canonical_id(raw)
         return (v if re.search(r"\d", v) and len(v) >= 4 else None), False, None
@@ -167,6 +260,8 @@ def _resolve(hits: list[Hit], warnings: list[str]) -> tuple[dict, dict]:
         for h in sorted((h for h in hits if h.field == f), key=lambda h: (h.rank, h.order)):
             v, derived, warn = _read(f, h.raw, fields.get("initial_price"))
             if v is None:
+                if warn and f in VALUE_RANGES and warn not in warnings:
+                    warnings.append(warn)  # a number out of range: say so, keep nothing
                 continue
             if warn:
                 warnings.append(warn)
@@ -245,10 +340,15 @@ def extract_pages(pages: list[PageText], source: str) -> Extraction:
     return Extraction(source, out, {f: conf[f] for f in FIELDS if f in conf}, warnings, pg)
 
 
-def extract_file(path: str | Path, force_ocr: bool = False) -> Extraction:
-    """Read one confirmation PDF; raises ``InputError`` for non-PDF, corrupt or encrypted files."""
+def extract_file(path: str | Path, force_ocr: bool = False, limits: Limits | None = None,
+                 progress=None) -> Extraction:
+    """Read one confirmation PDF in this process; raises ``InputError`` for a file that is not a
+    regular file or not a PDF, corrupt or encrypted, and ``LimitError`` past ``max_mb`` or
+    ``max_pages`` (``limits``: default ``Limits.from_env()``). Pages are rendered within
+    ``max_megapixels``. There is no deadline here: for files from outside use
+    ``worker.Extractor``, which also bounds the seconds and the memory (the CLI and the inbox do)."""
     t0 = time.perf_counter()
-    pages = read_pages(Path(path), force_ocr=force_ocr)
+    pages = read_pages(Path(path), force_ocr=force_ocr, limits=limits, progress=progress)
     ex = extract_pages(pages, Path(path).name)
     ex.seconds = time.perf_counter() - t0
     return ex

@@ -169,7 +169,8 @@ def ocr_image(image) -> tuple[list[Cell], float]:
 
     arr = np.asarray(image.convert("RGB")) if hasattr(image, "convert") else np.asarray(image)
     cells, skew, score = _ocr_array(arr)
-    turns = (1, 3) if cells and _mostly_vertical(cells) else (2,) if score < UPRIGHT_SCORE else ()
+    # no text detected at all (a blank page): turning it finds none either
+    turns = () if not cells else (1, 3) if _mostly_vertical(cells) else (2,) if score < UPRIGHT_SCORE else ()
     # rank readings by (text runs horizontally, mean score): the recogniser reads tall crops
     # turned, so a sideways page can score well while its layout is unusable
     best = (not _mostly_vertical(cells), score, cells, skew)
@@ -205,15 +206,35 @@ def _ocr_array(arr) -> tuple[list[Cell], float, float]:
     return cells, skew, mean
 
 
-def ocr_pdf_page(pdf, index: int, dpi: int = OCR_DPI) -> PageText:
-    """Render page ``index`` (0-based) of an open pypdfium2 document and OCR it."""
+def render_dpi(width_pt: float, height_pt: float, dpi: float = OCR_DPI, max_pixels: int | None = None) -> float:
+    """The dpi to render a page of ``width_pt`` x ``height_pt`` points at: ``dpi``, lowered so the
+    image stays within ``max_pixels`` (a 200-inch page at 200 dpi would be 1.6 billion pixels)."""
+    px = (width_pt / 72.0 * dpi) * (height_pt / 72.0 * dpi)
+    if max_pixels is not None and px > max_pixels:
+        return dpi * math.sqrt(max_pixels / px)
+    return dpi
+
+
+def ocr_pdf_page(pdf, index: int, dpi: int = OCR_DPI, max_pixels: int | None = None) -> PageText:
+    """Render page ``index`` (0-based) of an open pypdfium2 document and OCR it; the rendering is
+    kept within ``max_pixels`` (lower dpi, and a note saying so)."""
     import time
 
     t0 = time.perf_counter()
     page = pdf[index]
-    img = page.render(scale=dpi / 72.0, grayscale=False).to_pil()
+    w, h = page.get_size()
+    notes = []
+    if not (math.isfinite(w) and math.isfinite(h) and w * dpi / 72.0 >= 8 and h * dpi / 72.0 >= 8):
+        pt = PageText(index + 1, "ocr", [], 0.0, 0.0, notes=[f"page of {w:g} x {h:g} pt is too small to read; not read"])
+        pt.seconds = time.perf_counter() - t0
+        return pt
+    use = render_dpi(w, h, dpi, max_pixels)
+    if use < dpi:
+        notes.append(f"page is {w:.0f} x {h:.0f} pt; rendered at {use:.0f} dpi instead of {dpi} to stay within "
+                     f"{max_pixels / 1e6:g} megapixels (max_megapixels)")
+    img = page.render(scale=use / 72.0, grayscale=False).to_pil()
     cells, skew = ocr_image(img)
-    pt = PageText(index + 1, "ocr", cells, float(img.width), float(img.height), skew_deg=skew)
+    pt = PageText(index + 1, "ocr", cells, float(img.width), float(img.height), skew_deg=skew, notes=notes)
     pt.seconds = time.perf_counter() - t0
     return pt
 

@@ -33,22 +33,32 @@ def normalize(text: str) -> str:
 
 def fix_digits(text: str) -> str:
     """Repair OCR look-alikes inside numbers: a letter next to a digit (or to a repaired letter)
-    that looks like a digit becomes that digit; letters in words stay letters."""
+    that looks like a digit becomes that digit; letters in words stay letters.
+
+    Repairs spread from digit to neighbour (``OOO1`` -> ``0001``); each repair only makes its
+    neighbours more likely to change, so the result is the unique fixed point, reached here by a
+    work list in linear time (repeated sweeps were quadratic on a long run)."""
     chars = list(text)
-    changed = True
-    while changed:
-        changed = False
-        for i, c in enumerate(chars):
-            if c in _LOOKALIKE:
-                left = chars[i - 1] if i > 0 else ""
-                right = chars[i + 1] if i + 1 < len(chars) else ""
-                # neighbours: a digit, or a separator flanked by a digit (3,O00 / 2O25-O1)
-                near = left.isdigit() or right.isdigit()
-                if not near and left in ",." and i > 1 and chars[i - 2].isdigit():
-                    near = True
-                if near and not (left.isalpha() and left.isascii() and right.isalpha() and right.isascii()):
-                    chars[i] = _LOOKALIKE[c]
-                    changed = True
+    n = len(chars)
+
+    def changes(i: int) -> bool:
+        c = chars[i]
+        if c not in _LOOKALIKE:
+            return False
+        left = chars[i - 1] if i > 0 else ""
+        right = chars[i + 1] if i + 1 < n else ""
+        # neighbours: a digit, or a separator flanked by a digit (3,O00 / 2O25-O1)
+        near = left.isdigit() or right.isdigit()
+        if not near and left in ",." and left and i > 1 and chars[i - 2].isdigit():
+            near = True
+        return near and not (left.isalpha() and left.isascii() and right.isalpha() and right.isascii())
+
+    todo = [i for i in range(n) if chars[i] in _LOOKALIKE]
+    while todo:
+        i = todo.pop()
+        if changes(i):
+            chars[i] = _LOOKALIKE[chars[i]]
+            todo.extend(j for j in (i - 1, i + 1, i + 2) if 0 <= j < n and chars[j] in _LOOKALIKE)
     return "".join(chars)
 
 

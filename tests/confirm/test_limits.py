@@ -23,8 +23,6 @@ from otclab.core.errors import InputError
 
 REPO = Path(__file__).resolve().parents[2]
 
-# Reproductions first (issue 12, class 4): these fail until the limits exist.
-REPRODUCES = pytest.mark.xfail(strict=True, reason="issue 12 class 4: confirmations without limits")
 
 
 def _cap_memory():  # in the child: 3 GB of address space (docling + RapidOCR need about 1.6)
@@ -43,7 +41,6 @@ def _one_line(err: str) -> str:
     return err
 
 
-@REPRODUCES
 def test_more_pages_than_the_limit_are_refused_before_any_is_read(tmp_path, monkeypatch, capsys):
     from otclab.confirm import extract
 
@@ -60,7 +57,6 @@ def test_more_pages_than_the_limit_are_refused_before_any_is_read(tmp_path, monk
     assert "many.pdf" in err and "60 pages" in err and "50" in err
 
 
-@REPRODUCES
 def test_page_and_byte_limits_are_configurable(tmp_path, monkeypatch, capsys):
     pdf = confirmation(tmp_path / "c.pdf")
     monkeypatch.setenv("OTCLAB_CONFIRM_MAX_PAGES", "1")
@@ -74,7 +70,6 @@ def test_page_and_byte_limits_are_configurable(tmp_path, monkeypatch, capsys):
     assert "c.pdf" in err and "max_mb" in err
 
 
-@REPRODUCES
 def test_dev_zero_is_refused_not_read(tmp_path):
     """``confirm extract /dev/zero`` read the whole 'file' to look at its first 1,024 bytes."""
     out = _cli("confirm", "extract", "/dev/zero", timeout=120)
@@ -82,7 +77,6 @@ def test_dev_zero_is_refused_not_read(tmp_path):
     assert "not a regular file" in _one_line(out.stderr)
 
 
-@REPRODUCES
 def test_fifo_is_refused_not_waited_on(tmp_path):
     fifo = tmp_path / "scan.pdf"
     os.mkfifo(fifo)
@@ -93,7 +87,6 @@ def test_fifo_is_refused_not_waited_on(tmp_path):
     assert out.returncode == 2 and "not a regular file" in _one_line(out.stderr)
 
 
-@REPRODUCES
 def test_huge_blank_page_is_rendered_within_the_pixel_limit(tmp_path):
     """A blank 200 x 200 inch page went to OCR at 200 dpi: 1.6 billion pixels, MemoryError."""
     pdf = huge_blank_page(tmp_path / "huge.pdf")
@@ -104,7 +97,6 @@ def test_huge_blank_page_is_rendered_within_the_pixel_limit(tmp_path):
     assert any("max_megapixels" in w for w in doc["warnings"])  # says it was rendered at a lower dpi
 
 
-@REPRODUCES
 def test_ocr_time_per_page_is_bounded(tmp_path, monkeypatch, capsys):
     pdf = scan(tmp_path / "scan.pdf")
     monkeypatch.setenv("OTCLAB_CONFIRM_OCR_PAGE_SECONDS", "0.3")  # OCR of a page takes seconds
@@ -117,7 +109,6 @@ def _no_constants(name):
     raise ValueError(f"non-finite number {name} in the output")
 
 
-@REPRODUCES
 def test_no_non_finite_number_in_the_output(tmp_path, capsys):
     pdf = endless_digits(tmp_path / "digits.pdf")
     assert main(["confirm", "extract", str(pdf), "--json"]) == 0
