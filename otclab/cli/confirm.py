@@ -147,19 +147,27 @@ def inbox(
     root: Path = typer.Argument(..., help="Folder holding inbox/, processed/, quarantine/ and log.jsonl."),
     book: Optional[Path] = typer.Option(None, help="Booked trades in the trade record's JSON form: a list, "
                                         "or an object trade id -> trade."),
-    settle: float = typer.Option(2.0, help="Leave files modified less than this many seconds ago."),
+    settle: float = typer.Option(2.0, help="Leave files modified less than this many seconds ago for the next "
+                                 "run (reported as pending)."),
+    stable: float = typer.Option(60.0, help="Quarantine an unreadable file only once it has failed on two runs "
+                                 "and not changed for this many seconds; until then it is pending and retried."),
     as_json: bool = typer.Option(False, "--json", help="Print this run's log entries as JSON lines."),
+    max_mb: Optional[float] = MaxMb, max_pages: Optional[int] = MaxPages,
+    max_megapixels: Optional[float] = MaxMegapixels, ocr_page_seconds: Optional[float] = OcrPageSeconds,
+    file_seconds: Optional[float] = FileSeconds, max_memory_mb: Optional[float] = MaxMemoryMb,
 ) -> None:
     """Process every file waiting in the inbox once (idempotent, crash-safe)."""
-    from ..confirm.inbox import InboxPaths, run_inbox
+    from ..confirm.inbox import InboxPaths, describe, run_inbox
 
+    limits = _limits(max_mb=max_mb, max_pages=max_pages, max_megapixels=max_megapixels,
+                     ocr_page_seconds=ocr_page_seconds, file_seconds=file_seconds, max_memory_mb=max_memory_mb)
     trades = _load_json(book, "book") if book else None
 
     def show(e: dict) -> None:
         if as_json:
             print(json.dumps(e, ensure_ascii=False, default=str), flush=True)
         else:
-            extra = e.get("reason") or (f"{len(e['mismatches'])} mismatch(es)" if e.get("mismatches") is not None else "")
-            print(f"{e['status']:12s} {e['file']}  {extra}", flush=True)
+            print(describe(e), flush=True)
 
-    run_inbox(InboxPaths.under(root), trades, settle_seconds=settle, on_entry=show)
+    run_inbox(InboxPaths.under(root), trades, settle_seconds=settle, stable_seconds=stable, limits=limits,
+              on_entry=show)

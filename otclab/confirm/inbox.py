@@ -1,23 +1,41 @@
 """The confirmations inbox: a folder in; processed and quarantine folders and a JSON-lines log out.
 
-Every file dropped into the inbox is read, hashed (SHA-256 of its bytes), extracted, reconciled
-with the book when its trade id is booked (the book: ``TradeRecord``s, or their JSON form), then
-moved out of the inbox:
+Every file dropped into the inbox is read, hashed (SHA-256 of its bytes), extracted in a child
+process within the reading limits (``limits.py``, ``worker.Extractor``), reconciled with the book
+when its trade id is booked (the book: ``TradeRecord``s, or their JSON form), then moved out of
+the inbox:
 
 - ``processed/<hash12>_<name>`` with ``<hash12>_<name>.json`` beside it (the extraction);
 - ``quarantine/<hash12>_<name>`` with ``.reason.txt`` beside it, for a file that is not a PDF,
-  is corrupt or encrypted, or made the extractor fail;
-- ``processed/duplicates/<hash12>_<name>``: content seen before (same hash) is not processed
+  is corrupt or encrypted, is past a limit (bytes, pages, OCR seconds, memory) or made the
+  extractor fail, and has stayed so on two runs (see *pending*);
+- ``processed/duplicates/<hash12>_<name>``: content processed before (same hash) is not processed
   again; the log points to the first entry.
 
-The log (``log.jsonl``) gets one line per file: time, name, hash, size, status, reason, fields,
-confidence, warnings, mismatches with the booked trade, timing.
+A file can also stay where it is, reported as ``pending`` (on the command line and in the log):
+
+- it was modified less than ``settle_seconds`` ago, or changed while it was read;
+- it has a temporary name (hidden, ``.part``, ``.tmp``, ``~``): its writer has not finished;
+- it is a PDF without its ``%%EOF`` end marker, modified less than ``stable_seconds`` ago;
+- it could not be read (any of the quarantine reasons) on this look. A scanner that pauses while
+  writing leaves a truncated PDF that fails, so a failure is never final at first sight: the file
+  is retried on every run while it changes, and quarantined only when the same bytes failed on an
+  earlier run and have not changed for ``stable_seconds``. Moving a quarantined file back into
+  the inbox (after raising a limit, say) has it read again.
+
+Entries that are not regular files (folders, links, FIFOs, devices) are never opened; each is
+reported as ``skipped`` and left in place.
+
+The log (``log.jsonl``) gets one line per outcome: time, name, hash, size, status, reason, fields,
+confidence, warnings, mismatches with the booked trade, timing. A pending file is logged when its
+state changes, not on every run.
 
 Crash safety: the log line is written (and fsynced) *before* the file is moved, and the move is
 an atomic rename; a rerun finds a logged file still in the inbox and completes its move without
-processing it again. A line cut short by a crash is ignored when the log is read. Nothing in the
-inbox is deleted: every file ends in exactly one of the output folders. One runner at a time
-(an exclusive lock on ``.inbox.lock``).
+processing it again. A line cut short by a crash (even inside a multi-byte character) is ignored
+when the log is read, and the next line starts on a line of its own. Nothing in the inbox is
+deleted: every file ends in exactly one of the output folders, or is still waiting and reported.
+One runner at a time (an exclusive lock on ``.inbox.lock``).
 """
 from __future__ import annotations
 
@@ -25,7 +43,9 @@ import datetime as dt
 import fcntl
 import hashlib
 import json
+import math
 import os
+import stat
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import InputError, OtcError
+from .limits import Limits
 
 LOG_NAME = "log.jsonl"
 
@@ -65,15 +86,20 @@ def sha256_file(path: Path) -> str:
 
 
 def read_log(path: Path) -> list[dict]:
-    """Entries of a JSON-lines log; a line cut short by a crash (not valid JSON) is skipped."""
+    """Entries of a JSON-lines log. A line that is not a whole JSON object is skipped: the last
+    line cut short by a crash, a power loss or a full disk, even inside a multi-byte character
+    (``append_log`` starts the next entry on a line of its own)."""
     if not path.exists():
         return []
     out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
+    with open(path, "rb") as f:
+        for raw in f:
+            try:
+                entry = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                continue
+            if isinstance(entry, dict):
+                out.append(entry)
     return out
 
 
@@ -132,18 +158,36 @@ def _locked(paths: InboxPaths):
         lock.close()
 
 
-def _pending(paths: InboxPaths, settle_seconds: float) -> list[Path]:
-    """Files waiting in the inbox, oldest first; hidden/partial names and files still being
-    written (modified less than ``settle_seconds`` ago) wait for the next run."""
-    now = time.time()
-    out = []
+_TEMP_SUFFIXES = (".part", ".tmp", "~", ".crdownload", ".partial")
+
+
+def _scan(paths: InboxPaths) -> tuple[list[tuple[Path, os.stat_result]], list[tuple[Path, str]]]:
+    """Regular files in the inbox with their ``lstat``, oldest first; and the other entries (not
+    followed, never opened) with what they are."""
+    files, others = [], []
     for p in paths.inbox.iterdir():
-        if not p.is_file() or p.name.startswith(".") or p.name.endswith((".part", ".tmp", "~")):
+        try:
+            st = p.lstat()
+        except FileNotFoundError:  # gone since the listing
             continue
-        if now - p.stat().st_mtime < settle_seconds:
-            continue
-        out.append(p)
-    return sorted(out, key=lambda p: (p.stat().st_mtime, p.name))
+        if stat.S_ISREG(st.st_mode):
+            files.append((p, st))
+        else:
+            kind = ("a folder" if stat.S_ISDIR(st.st_mode) else "a link" if stat.S_ISLNK(st.st_mode)
+                    else "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device or socket")
+            others.append((p, kind))
+    files.sort(key=lambda x: (x[1].st_mtime, x[0].name))
+    return files, sorted(others)
+
+
+def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_ino, a.st_size, a.st_mtime_ns) == (b.st_ino, b.st_size, b.st_mtime_ns)
+
+
+def _seconds_setting(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise InputError(f"must be a finite number of seconds, 0 or more, got {value!r}", field=name)
+    return float(value)
 
 
 def book_index(book: list | dict | None) -> dict:
@@ -179,21 +223,23 @@ def book_index(book: list | dict | None) -> dict:
     return out
 
 
-def process_file(path: Path, index: dict) -> dict:
-    """Extraction and reconciliation of one file, as the log entry's result part."""
-    from .extract import extract_file
+def process_file(path: Path, index: dict, extractor=None) -> dict:
+    """Extraction (in ``extractor``, a ``worker.Extractor``; a fresh one when None) and
+    reconciliation of one file, as the log entry's result part: status ``processed``, or
+    ``failed`` with the reason (and the ``limit`` when one was passed)."""
     from .reconcile import reconcile
     from .values import id_key
+    from .worker import extract_isolated
 
     t0 = time.perf_counter()
     try:
-        ex = extract_file(path)
-    except InputError as exc:
-        return {"status": "quarantined", "reason": exc.message,
-                "timing": {"seconds": round(time.perf_counter() - t0, 3)}}
-    except Exception as exc:  # a file that breaks the extractor is kept aside, never lost
-        return {"status": "quarantined", "reason": f"extractor failed: {type(exc).__name__}: {exc}",
-                "timing": {"seconds": round(time.perf_counter() - t0, 3)}}
+        ex = extractor.extract(path) if extractor is not None else extract_isolated(path)
+    except InputError as exc:  # unreadable, past a limit, or the extractor failed on it
+        out = {"status": "failed", "reason": exc.message,
+               "timing": {"seconds": round(time.perf_counter() - t0, 3)}}
+        if getattr(exc, "limit", None):
+            out["limit"] = exc.limit
+        return out
     entry = {"status": "processed", "fields": ex.fields, "confidence": ex.confidence,
              "warnings": ex.warnings, "mismatches": None, "booked": False}
     tid = ex.fields.get("trade_id")
@@ -215,47 +261,189 @@ def process_file(path: Path, index: dict) -> dict:
     return entry
 
 
+class _LazyExtractor:
+    """One ``worker.Extractor`` for the run, started only when a file needs reading."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self._ex = None
+
+    def extract(self, path, force_ocr: bool = False):
+        if self._ex is None:
+            from .worker import Extractor
+
+            self._ex = Extractor(self.limits)
+        return self._ex.extract(path, force_ocr=force_ocr)
+
+    def close(self) -> None:
+        if self._ex is not None:
+            self._ex.close()
+
+
 def run_inbox(paths: InboxPaths, book: list | dict | None = None, settle_seconds: float = 0.0,
-              on_entry=None) -> list[dict]:
-    """Process every file waiting in the inbox once; returns the log entries written this run.
-    ``book``: the booked trades to reconcile with (see ``book_index``)."""
+              on_entry=None, stable_seconds: float = 60.0, limits: Limits | None = None) -> list[dict]:
+    """Process every file waiting in the inbox once; returns this run's entries (one per file:
+    processed, quarantined, duplicate, pending or skipped; see the module doc), each also passed
+    to ``on_entry`` as it happens. ``book``: the booked trades to reconcile with (see
+    ``book_index``). ``settle_seconds``: files modified more recently wait for the next run.
+    ``stable_seconds``: how long an unreadable file must stay unchanged, having failed on an
+    earlier run, before it is quarantined. ``limits``: reading limits (default
+    ``Limits.from_env()``)."""
+    settle = _seconds_setting(settle_seconds, "settle_seconds")
+    stable = _seconds_setting(stable_seconds, "stable_seconds")
+    limits = limits or Limits.from_env()
     paths.make()
     index = book_index(book)
-    written = []
+    written: list[dict] = []
+    root = paths.log.parent
+    extractor = _LazyExtractor(limits)
+
+    def report(entry: dict, log: bool = True) -> None:
+        if log:
+            append_log(paths.log, entry)
+        written.append(entry)
+        if on_entry:
+            on_entry(entry)
+
     with _locked(paths):
-        done = {e["sha256"]: e for e in read_log(paths.log)
-                if e.get("status") in ("processed", "quarantined")}
-        for src in _pending(paths, settle_seconds):
-            digest = sha256_file(src)
-            name = f"{digest[:12]}_{src.name}"
-            prev = done.get(digest)
-            if prev is not None:
-                dest = Path(prev["destination"])
-                if prev.get("file") == src.name and not (paths.log.parent / dest).exists():
+        done: dict[str, dict] = {}  # hash -> latest processed or quarantined entry
+        first_processed: dict[str, dict] = {}  # hash -> first processed entry (for duplicates)
+        failed: dict[str, dict] = {}  # hash -> a failed look not yet followed by a quarantine
+        last_pending: dict[str, tuple] = {}  # file -> state of its last logged pending entry
+        for e in read_log(paths.log):
+            digest, status = e.get("sha256"), e.get("status")
+            if status in ("processed", "quarantined") and isinstance(digest, str) and e.get("destination"):
+                done[digest] = e
+                failed.pop(digest, None)
+                if status == "processed":
+                    first_processed.setdefault(digest, e)
+            elif status in ("pending", "skipped"):
+                if status == "pending" and e.get("failed") and isinstance(digest, str):
+                    failed[digest] = e
+                last_pending[str(e.get("file"))] = (status, e.get("why"), e.get("size"), e.get("mtime_ns"))
+
+        def waiting(src: Path, st: os.stat_result | None, why: str, reason: str, **extra) -> None:
+            entry = {"ts": _now(), "file": src.name, "status": "pending", "why": why, "reason": reason,
+                     "size": st.st_size if st else None, "mtime_ns": st.st_mtime_ns if st else None,
+                     "destination": None, **extra}
+            state = ("pending", why, entry["size"], entry["mtime_ns"])
+            report(entry, log=last_pending.get(src.name) != state)
+            last_pending[src.name] = state
+
+        files, others = _scan(paths)
+        for src, kind in others:
+            entry = {"ts": _now(), "file": src.name, "status": "skipped", "why": "not_a_file",
+                     "reason": f"{kind}, not a regular file: never opened, left in place", "destination": None}
+            state = ("skipped", "not_a_file", None, None)
+            report(entry, log=last_pending.get(src.name) != state)
+            last_pending[src.name] = state
+        try:
+            for src, st in files:
+                name = src.name
+                if name.startswith(".") or name.endswith(_TEMP_SUFFIXES):
+                    waiting(src, st, "temporary_name", "a temporary name (hidden, .part, .tmp, ~): waiting for "
+                            "its writer to rename it")
+                    continue
+                age = time.time() - st.st_mtime
+                if age < settle:
+                    waiting(src, st, "young", f"modified {max(age, 0):.1f} s ago; read once unchanged for "
+                            f"{settle:g} s (settle)")
+                    continue
+                try:
+                    digest = sha256_file(src)
+                    st_read = src.lstat()
+                except FileNotFoundError:
+                    continue  # taken away while we looked
+                if not _same_file(st, st_read):
+                    waiting(src, st_read, "changing", "changed while it was read; read on a later run")
+                    continue
+                name12 = f"{digest[:12]}_{name}"
+                prev = done.get(digest)
+                if prev is not None and prev.get("file") == name and not (root / prev["destination"]).exists() \
+                        and prev.get("ctime_ns") in (None, st.st_ctime_ns):
                     # logged, then interrupted before the move: finish that move, do not redo work
+                    # (a file moved back in by hand later has another ctime and is looked at afresh)
                     _finish_move(paths, src, prev)
                     continue
-                entry = {"ts": _now(), "file": src.name, "sha256": digest, "size": src.stat().st_size,
-                         "status": "duplicate", "first_seen": prev["ts"], "first_file": prev["file"],
-                         "destination": _rel(paths, paths.processed / "duplicates" / name)}
-                append_log(paths.log, entry)
-                _move(src, paths.processed / "duplicates" / name)
-                written.append(entry)
-                if on_entry:
-                    on_entry(entry)
-                continue
-            size = src.stat().st_size
-            result = process_file(src, index)
-            folder = paths.processed if result["status"] == "processed" else paths.quarantine
-            entry = {"ts": _now(), "file": src.name, "sha256": digest, "size": size, **result,
-                     "destination": _rel(paths, folder / name)}
-            append_log(paths.log, entry)  # durable record first ...
-            _finish_move(paths, src, entry)  # ... then the atomic move
-            done[digest] = entry
-            written.append(entry)
-            if on_entry:
-                on_entry(entry)
+                first = first_processed.get(digest)
+                if first is not None:
+                    entry = {"ts": _now(), "file": name, "sha256": digest, "size": st.st_size,
+                             "status": "duplicate", "first_seen": first["ts"], "first_file": first["file"],
+                             "destination": _rel(paths, paths.processed / "duplicates" / name12)}
+                    report(entry)
+                    _move(src, paths.processed / "duplicates" / name12)
+                    continue
+                before = failed.get(digest)
+                if before is not None:
+                    if age >= stable:  # the same bytes failed before and have not changed since
+                        entry = {"ts": _now(), "file": name, "sha256": digest, "size": st.st_size,
+                                 "ctime_ns": st.st_ctime_ns, "status": "quarantined", "reason": before["error"], "looks": 2,
+                                 "first_failed": before["ts"], **({"limit": before["limit"]} if before.get("limit") else {}),
+                                 "destination": _rel(paths, paths.quarantine / name12)}
+                        report(entry)  # durable record first ...
+                        _finish_move(paths, src, entry)  # ... then the atomic move
+                        done[digest] = entry
+                        failed.pop(digest, None)
+                    else:
+                        waiting(src, st, "failed", f"{before['error']}; quarantined once unchanged for {stable:g} s "
+                                f"(stable)", sha256=digest, failed=True, error=before["error"],
+                                **({"limit": before["limit"]} if before.get("limit") else {}))
+                    continue
+                if age < stable and not _looks_complete(src):
+                    waiting(src, st, "incomplete", f"a PDF without its %%EOF end marker, modified {age:.0f} s ago: "
+                            f"still being written? Read once it ends or is unchanged for {stable:g} s (stable)")
+                    continue
+                result = process_file(src, index, extractor)
+                try:
+                    st_after = src.lstat()
+                except FileNotFoundError:
+                    continue
+                if not _same_file(st, st_after):
+                    waiting(src, st_after, "changing", "changed while it was read; read on a later run")
+                    continue
+                if result["status"] == "failed":
+                    # never final at first sight: a scanner pausing mid-file gives a truncated PDF
+                    pend = {"sha256": digest, "failed": True, "error": result["reason"],
+                            **({"limit": result["limit"]} if result.get("limit") else {})}
+                    waiting(src, st, "failed", f"{result['reason']}; retried, and quarantined once it has failed "
+                            f"again unchanged for {stable:g} s (stable)", **pend)
+                    failed[digest] = {"ts": _now(), **pend}
+                    continue
+                entry = {"ts": _now(), "file": name, "sha256": digest, "size": st.st_size,
+                         "ctime_ns": st.st_ctime_ns, **result, "destination": _rel(paths, paths.processed / name12)}
+                report(entry)  # durable record first ...
+                _finish_move(paths, src, entry)  # ... then the atomic move
+                done[digest] = entry
+                first_processed.setdefault(digest, entry)
+        finally:
+            extractor.close()
     return written
+
+
+def _looks_complete(src: Path) -> bool:
+    """False for a file with a PDF header but no %%EOF at its end (anything else: True, and the
+    extractor says what is wrong with it)."""
+    from .extract import looks_complete
+
+    try:
+        with open(src, "rb") as f:
+            if b"%PDF-" not in f.read(1024):
+                return True
+        return looks_complete(src)
+    except (OSError, InputError):
+        return True
+
+
+def describe(entry: dict) -> str:
+    """One line for a log entry, as the command line prints it."""
+    e = entry
+    if e["status"] == "processed":
+        extra = f"{len(e['mismatches'])} mismatch(es)" if e.get("mismatches") is not None else "not booked"
+    elif e["status"] == "duplicate":
+        extra = f"same content as {e.get('first_file')} ({e.get('first_seen')})"
+    else:
+        extra = e.get("reason") or ""
+    return f"{e['status']:12s} {e['file']}  {extra}".rstrip()
 
 
 def _finish_move(paths: InboxPaths, src: Path, entry: dict) -> None:

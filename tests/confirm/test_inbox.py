@@ -81,9 +81,15 @@ def test_quarantine_with_reasons(tmp_path):
                       encrypt=pdfencrypt.StandardEncryption("secret", ownerPassword="owner"))
     c.drawString(100, 700, "locked")
     c.save()
-    entries = {e["file"]: e for e in run_inbox(paths)}
-    assert {f: e["status"] for f, e in entries.items()} == dict.fromkeys(
-        ["notes.txt", "truncated.pdf", "garbage.pdf", "locked.pdf"], "quarantined")
+    names = ["notes.txt", "truncated.pdf", "garbage.pdf", "locked.pdf"]
+    # first look: each is pending (a scanner may still be writing it), with the reason
+    first = {e["file"]: e for e in run_inbox(paths, stable_seconds=0)}
+    assert {f: e["status"] for f, e in first.items()} == dict.fromkeys(names, "pending")
+    assert sorted(p.name for p in paths.inbox.iterdir()) == sorted(names)
+    # second look, the same bytes, unchanged: quarantined with the first look's reason
+    entries = {e["file"]: e for e in run_inbox(paths, stable_seconds=0)}
+    assert {f: e["status"] for f, e in entries.items()} == dict.fromkeys(names, "quarantined")
+    assert all(entries[f]["reason"] == first[f]["error"] for f in names)
     assert "not a PDF" in entries["notes.txt"]["reason"]
     assert "encrypted" in entries["locked.pdf"]["reason"]
     assert "corrupt" in entries["truncated.pdf"]["reason"] or "corrupt" in entries["garbage.pdf"]["reason"]
@@ -108,7 +114,7 @@ def test_crash_between_log_and_move_is_completed_not_redone(tmp_path, monkeypatc
     monkeypatch.setattr(inbox_mod, "_move", real_move)
     calls = []
     real_process = inbox_mod.process_file
-    monkeypatch.setattr(inbox_mod, "process_file", lambda p, b: calls.append(p.name) or real_process(p, b))
+    monkeypatch.setattr(inbox_mod, "process_file", lambda p, b, *a: calls.append(p.name) or real_process(p, b, *a))
     run_inbox(paths)
     assert len(calls) == 1  # only the file that had not been logged is extracted
     log = read_log(paths.log)
@@ -142,7 +148,7 @@ def test_killed_subprocess_then_rerun_loses_nothing(tmp_path):
         scan_pdf(tmp, src, ScanDefects(dpi=150, rotation_deg=0.7, noise_sigma=5, jpeg_quality=60), seed=i)
     (paths.inbox / "bad.pdf").write_bytes(b"not a pdf")
     names = sorted(p.name for p in paths.inbox.iterdir())
-    cmd = [sys.executable, str(REPO / "pipelines" / "confirm_inbox.py"), str(tmp_path), "--settle", "0"]
+    cmd = [sys.executable, str(REPO / "pipelines" / "confirm_inbox.py"), str(tmp_path), "--settle", "0", "--stable", "0"]
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 120
@@ -155,7 +161,10 @@ def test_killed_subprocess_then_rerun_loses_nothing(tmp_path):
     assert 2 <= done_before < len(names)
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
-    log = read_log(paths.log)
+    # bad.pdf was looked at once by now (pending); the next run quarantines it
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    log = [e for e in read_log(paths.log) if e["status"] != "pending"]
     assert sorted(e["file"] for e in log) == names  # each file exactly once
     assert len({e["sha256"] for e in log}) == len(names)
     assert list(paths.inbox.iterdir()) == []
