@@ -184,9 +184,14 @@ def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
     return (a.st_ino, a.st_size, a.st_mtime_ns) == (b.st_ino, b.st_size, b.st_mtime_ns)
 
 
-def _seconds_setting(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise InputError(f"must be a finite number of seconds, 0 or more, got {value!r}", field=name)
+MAX_WAIT_SECONDS = 86_400.0  # settle and stable times beyond a day would leave files waiting for days
+
+
+def _seconds_setting(value, name: str, option: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not 0 <= value <= MAX_WAIT_SECONDS:
+        raise InputError(f"must be a number of seconds from 0 to {MAX_WAIT_SECONDS:g}, got {value!r} ({option})",
+                         field=name)
     return float(value)
 
 
@@ -289,8 +294,8 @@ def run_inbox(paths: InboxPaths, book: list | dict | None = None, settle_seconds
     ``stable_seconds``: how long an unreadable file must stay unchanged, having failed on an
     earlier run, before it is quarantined. ``limits``: reading limits (default
     ``Limits.from_env()``)."""
-    settle = _seconds_setting(settle_seconds, "settle_seconds")
-    stable = _seconds_setting(stable_seconds, "stable_seconds")
+    settle = _seconds_setting(settle_seconds, "settle_seconds", "--settle")
+    stable = _seconds_setting(stable_seconds, "stable_seconds", "--stable")
     limits = limits or Limits.from_env()
     paths.make()
     index = book_index(book)

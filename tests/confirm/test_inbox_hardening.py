@@ -13,6 +13,8 @@ import json
 import os
 import time
 
+import pytest
+
 from confirm.hostile import confirmation, scan, tiny_pages
 from otclab.cli.main import main
 from otclab.confirm.inbox import InboxPaths, read_log, run_inbox
@@ -111,3 +113,36 @@ def test_one_file_past_a_limit_does_not_block_the_others(tmp_path, monkeypatch):
     assert _status(second.values()) == {"a_scan.pdf": "quarantined", "b_many.pdf": "quarantined"}
     assert "ocr_page_seconds" in second["a_scan.pdf"]["reason"]
     assert list(paths.inbox.iterdir()) == []
+
+
+@pytest.mark.parametrize("args", [["--settle", "nan"], ["--settle", "-1"], ["--stable", "inf"], ["--stable", "1e9"],
+                                  ["--max-pages", "0"], ["--max-mb", "nan"], ["--ocr-page-seconds", "-3"],
+                                  ["--file-seconds", "inf"], ["--max-memory-mb", "0"], ["--max-megapixels", "-1"]])
+def test_meaningless_settings_are_one_line_errors(tmp_path, capsys, args):
+    assert main(["confirm", "inbox", str(tmp_path), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and args[0] in err, err
+
+
+def test_bad_limit_variable_is_one_line_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("OTCLAB_CONFIRM_MAX_PAGES", "many")
+    assert main(["confirm", "inbox", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "OTCLAB_CONFIRM_MAX_PAGES" in err
+
+
+def test_entries_that_are_not_files_are_reported_and_left_alone(tmp_path):
+    paths = InboxPaths.under(tmp_path)
+    paths.make()
+    (paths.inbox / "folder").mkdir()
+    os.mkfifo(paths.inbox / "pipe.pdf")
+    (paths.inbox / "link.pdf").symlink_to("/dev/zero")
+    (paths.inbox / "scan.pdf.part").write_bytes(b"%PDF-1.7\n")
+    got = {e["file"]: e for e in run_inbox(paths)}
+    assert _status(got.values()) == {"folder": "skipped", "pipe.pdf": "skipped", "link.pdf": "skipped",
+                                     "scan.pdf.part": "pending"}
+    assert "FIFO" in got["pipe.pdf"]["reason"] and "link" in got["link.pdf"]["reason"]
+    assert len(read_log(paths.log)) == 4
+    again = run_inbox(paths)  # reported again, logged once
+    assert len(again) == 4 and len(read_log(paths.log)) == 4
+    assert sorted(p.name for p in paths.inbox.iterdir()) == ["folder", "link.pdf", "pipe.pdf", "scan.pdf.part"]
