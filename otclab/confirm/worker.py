@@ -124,7 +124,7 @@ class Extractor:
             size = self._stderr.tell()
             self._stderr.seek(max(0, size - n))
             lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
-            return lines[-1] if lines else ""
+            return " ".join(lines[-1].split())[:300] if lines else ""
         except (OSError, ValueError):
             return ""
 
@@ -264,7 +264,7 @@ def _serve() -> int:
         except MemoryError:
             send({"ev": "failed", "message": "out of memory"})
         except Exception as exc:  # a file that breaks the extractor: reported, the child lives on
-            send({"ev": "failed", "message": f"{type(exc).__name__}: {exc}"[:500]})
+            send({"ev": "failed", "message": " ".join(f"{type(exc).__name__}: {exc}".split())[:500]})
     return 0
 
 
