@@ -169,5 +169,8 @@ def inbox(
         else:
             print(describe(e), flush=True)
 
-    run_inbox(InboxPaths.under(root), trades, settle_seconds=settle, stable_seconds=stable, limits=limits,
-              on_entry=show)
+    try:
+        run_inbox(InboxPaths.under(root), trades, settle_seconds=settle, stable_seconds=stable, limits=limits,
+                  on_entry=show)
+    except OSError as exc:  # a full disk, a folder we may not write: one line, not a traceback
+        raise InputError(f"{exc.strerror or exc}: {exc.filename or root}", field="inbox") from exc

@@ -359,6 +359,9 @@ def run_inbox(paths: InboxPaths, book: list | dict | None = None, settle_seconds
                     st_read = src.lstat()
                 except FileNotFoundError:
                     continue  # taken away while we looked
+                except OSError as exc:  # e.g. no permission: say so, try again next run
+                    waiting(src, st, "unreadable", f"cannot be read ({exc.strerror}); retried on the next run")
+                    continue
                 if not _same_file(st, st_read):
                     waiting(src, st_read, "changing", "changed while it was read; read on a later run")
                     continue

@@ -146,3 +146,11 @@ def test_entries_that_are_not_files_are_reported_and_left_alone(tmp_path):
     again = run_inbox(paths)  # reported again, logged once
     assert len(again) == 4 and len(read_log(paths.log)) == 4
     assert sorted(p.name for p in paths.inbox.iterdir()) == ["folder", "link.pdf", "pipe.pdf", "scan.pdf.part"]
+
+
+def test_unwritable_root_is_one_line_error(tmp_path, capsys):
+    root = tmp_path / "ro"
+    root.write_text("a file where the inbox folder should be")
+    assert main(["confirm", "inbox", str(root)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("error: inbox:")
