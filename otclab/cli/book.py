@@ -32,16 +32,9 @@ def _contracts(path: Path):
 
 
 def _writable(out: Optional[Path]) -> None:
-    """Refuse an output file whose folder is missing before any work is done."""
-    if out is None:
-        return
-    folder = Path(out).expanduser().resolve().parent
-    if not folder.is_dir():
-        raise InputError(f"the folder {folder} does not exist", "out")
-    import os
+    from ..core.limits import check_out
 
-    if not os.access(folder, os.W_OK):
-        raise InputError(f"cannot write into {folder}", "out")
+    check_out(out)
 
 
 def _to_csv(df, out: Path) -> None:

@@ -1,7 +1,6 @@
 """``otclab dashboard risk``: serve the risk dashboard with standalone Voila."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
 import typer
@@ -10,19 +9,6 @@ from ._store import db_option
 
 NAME = "dashboard"
 app = typer.Typer(help="Serve the dashboards (standalone Voila: viewers cannot run code).", no_args_is_help=True)
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def voila_command(notebook: Path, port: int, ip: str = "127.0.0.1", base_url: str = "/", pool: int = 1,
-                  cull_idle_s: int = 600) -> list[str]:
-    """The Voila command line: preheated kernels, idle kernels culled, tracebacks hidden."""
-    import sys
-
-    return [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}", f"--Voila.ip={ip}",
-            f"--Voila.base_url={base_url}", "--theme=light", "--strip_sources=True", "--show_tracebacks=False",
-            f"--preheat_kernel={'True' if pool > 0 else 'False'}", f"--pool_size={max(pool, 0)}",
-            "--MappingKernelManager.cull_interval=60", f"--MappingKernelManager.cull_idle_timeout={cull_idle_s}",
-            "--MappingKernelManager.cull_connected=False", "--VoilaExecutor.timeout=120"]
 
 
 @app.command("risk")
@@ -34,9 +20,10 @@ def risk_cmd(port: int = typer.Option(8866), ip: str = typer.Option("127.0.0.1")
     """Serve dashboards/risk.ipynb on http://IP:PORT/ (reads OTCLAB_DB_URL or --db)."""
     import os
 
+    from ..dashboards.voila import RISK_NOTEBOOK, voila_command
     from ..store.db import default_url
 
     env = {**os.environ, "OTCLAB_DB_URL": db or default_url()}
-    cmd = voila_command(ROOT / "dashboards" / "risk.ipynb", port, ip, base_url, pool, cull_idle)
+    cmd = voila_command(RISK_NOTEBOOK, port, ip, base_url, pool, cull_idle)
     print(f"risk dashboard on http://{ip}:{port}{base_url} (store {env['OTCLAB_DB_URL']})", flush=True)
     os.execvpe(cmd[0], cmd, env)

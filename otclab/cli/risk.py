@@ -28,10 +28,13 @@ def _feed(folder: Optional[Path]):
 
 
 def _options(paths, seed, device, grid, grid_method, grid_paths, spot_steps, spot_range, vol_steps, vol_range,
-             limits, webhook):
+             limits, webhook, dask):
     return dict(paths=paths, seed=seed, device=device, grid=grid, grid_method=grid_method, grid_paths=grid_paths,
                 spot_steps=spot_steps, spot_range=spot_range, vol_steps=vol_steps, vol_range=vol_range,
-                limits=limits, webhook=webhook)
+                limits=limits, webhook=webhook, dask=dask)
+
+
+DASK_HELP = "a Dask scheduler (tcp://host:8786) to value the book and the grid on its workers"
 
 
 def _print(rep) -> None:
@@ -53,8 +56,6 @@ def _print(rep) -> None:
         print(f"  alert {a['key']}: {a['status']}" + (f" ({a['error']})" if a["error"] else ""))
 
 
-
-
 @app.command("run-once")
 def run_once(feed: Optional[Path] = typer.Option(None, help=FEED_HELP),
              paths: int = typer.Option(20_000, help="Monte Carlo paths of the valuation"),
@@ -71,13 +72,14 @@ def run_once(feed: Optional[Path] = typer.Option(None, help=FEED_HELP),
              webhook: Optional[str] = typer.Option(None, help="WeCom group-robot webhook for alerts "
                                                              "(default OTCLAB_ALERT_WEBHOOK)"),
              wait: float = typer.Option(0.0, help="seconds to wait for a refresh in progress"),
+             dask: Optional[str] = typer.Option(None, help=DASK_HELP),
              db: Optional[str] = db_option(), as_json: bool = typer.Option(False, "--json")) -> None:
     """One refresh now: the newest market of the feed, every live trade, the grid, the limits."""
     from ..workflows.risk.refresh import run_refresh
 
     rep = run_refresh(get_store(db), _feed(feed), wait=wait,
                       **_options(paths, seed, device, grid, grid_method, grid_paths, spot_steps, spot_range,
-                                 vol_steps, vol_range, limits, webhook))
+                                 vol_steps, vol_range, limits, webhook, dask))
     dump(rep.to_dict()) if as_json else _print(rep)
 
 
@@ -92,7 +94,7 @@ def serve_cmd(feed: Optional[Path] = typer.Option(None, help=FEED_HELP),
               spot_steps: Optional[int] = typer.Option(None), spot_range: Optional[float] = typer.Option(None),
               vol_steps: Optional[int] = typer.Option(None), vol_range: Optional[float] = typer.Option(None),
               limits: Optional[str] = typer.Option(None), webhook: Optional[str] = typer.Option(None),
-              db: Optional[str] = db_option()) -> None:
+              dask: Optional[str] = typer.Option(None, help=DASK_HELP), db: Optional[str] = db_option()) -> None:
     """Refresh on a schedule until stopped (SIGTERM / Ctrl-C); one refresh at a time."""
     import logging
     import sys
@@ -110,4 +112,33 @@ def serve_cmd(feed: Optional[Path] = typer.Option(None, help=FEED_HELP),
 
     serve(get_store(db), _feed(feed), every_min=every, cron=cron, on_report=report,
           **_options(paths, seed, device, grid, grid_method, grid_paths, spot_steps, spot_range, vol_steps,
-                     vol_range, limits, webhook))
+                     vol_range, limits, webhook, dask))
+
+
+@app.command("grid")
+def grid_cmd(out: Path = typer.Argument(..., help="a .csv or .xlsx file"),
+             snapshot: Optional[int] = typer.Option(None, help="a risk snapshot id (default the latest refresh)"),
+             db: Optional[str] = db_option()) -> None:
+    """Export a snapshot's spot x vol scenario grid for regulatory reporting (book and underlyings)."""
+    from ..core.errors import InputError
+    from ..core.limits import check_out
+    from ..store import risk
+    from ..workflows.risk.views import grid_files
+
+    if out.suffix.lower() not in (".csv", ".xlsx"):
+        raise InputError(f"must end in .csv or .xlsx; got {out.name}", "out")
+    check_out(out)
+    store = get_store(db)
+    with store.connect() as conn:
+        sid = snapshot if snapshot is not None else risk.latest_id(conn, "refresh")
+        if sid is None:
+            raise InputError("no refresh snapshot in the store yet: run `otclab risk run-once`", "snapshot")
+        h = risk.header(conn, sid)
+    g = (h.get("views") or {}).get("grid") or {}
+    if not g:
+        raise InputError(f"snapshot {sid} has no scenario grid (a refresh with --no-grid, or an end of day)", "snapshot")
+    csv, xls = grid_files(g, h)
+    out.write_bytes(csv if out.suffix.lower() == ".csv" else xls)
+    scopes = 1 + len(g.get("by_underlying", {}))
+    print(f"{out}: the grid of snapshot {g.get('from_snapshot', sid)}, {len(g['spot_shifts'])} spot x "
+          f"{len(g['vol_shifts'])} vol shifts, {scopes} scopes (book and underlyings)")

@@ -62,6 +62,20 @@ def check_count(value, lo: int, hi: int, field: str) -> int:
     return value
 
 
+def check_out(out) -> None:
+    """Refuse an output file whose folder is missing or not writable, before any work is done."""
+    import os
+    from pathlib import Path
+
+    if out is None:
+        return
+    folder = Path(out).expanduser().resolve().parent
+    if not folder.is_dir():
+        raise InputError(f"the folder {folder} does not exist", "out")
+    if not os.access(folder, os.W_OK):
+        raise InputError(f"cannot write into {folder}", "out")
+
+
 def csv_safe(value):
     """A text cell that a spreadsheet will not run as a formula (=, +, -, @, tab or CR first)."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):

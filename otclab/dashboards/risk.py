@@ -18,15 +18,24 @@ import datetime as dt
 import html
 import io
 import math
+import os
 
 import pandas as pd
 
 FONTS = ["WenQuanYi Zen Hei", "Noto Sans CJK SC", "DejaVu Sans"]
 
 
+def _cst(t: dt.datetime) -> dt.datetime:
+    """China time (a naive time is UTC, as the store keeps it)."""
+    t = t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+    return t.astimezone(dt.timezone(dt.timedelta(hours=8)))
+
+
 def _fmt(v, digits: int = 0) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "–"
+    if round(v, digits) == 0:
+        v = 0.0                      # no "-0"
     return f"{v:,.{digits}f}"
 
 
@@ -59,6 +68,7 @@ CSS = """<style>
 .otc-card .k {font-size:11px; color:#556} .otc-card .v {font-size:18px; font-weight:600}
 .otc-meta {font-size:12px; color:#334; margin-top:4px}
 .otc-stale {background:#c62828; color:white; padding:3px 8px; border-radius:4px; font-weight:600}
+.otc-failed {color:#c62828; font-size:12px; font-weight:600}
 .otc-fresh {background:#2e7d32; color:white; padding:3px 8px; border-radius:4px}
 .otc-table {border-collapse:collapse; font-size:12px; font-family:sans-serif}
 .otc-table th, .otc-table td {border:1px solid #dde; padding:2px 6px; text-align:right}
@@ -69,42 +79,44 @@ CSS = """<style>
 
 class RiskDashboard:
     """The dashboard of one store (``db``: a URL, default ``OTCLAB_DB_URL``); ``poll`` seconds
-    between looks for a new snapshot."""
+    between looks for a new snapshot (default ``OTCLAB_DASHBOARD_POLL``, else 0.5: one indexed
+    query of the newest id, so a new snapshot shows within a second)."""
 
-    def __init__(self, db: str | None = None, poll: float = 3.0):
+    def __init__(self, db: str | None = None, poll: float | None = None):
         import ipywidgets as w
 
         from ..store.db import open_store
 
         self.store = open_store(db)
-        self.poll = poll
+        self.poll = poll or float(os.environ.get("OTCLAB_DASHBOARD_POLL", "0.5"))
         self.snapshot: dict | None = None
         self.rows = pd.DataFrame()
         self.w = w
+        self._holding = False        # True while a new snapshot resets the dropdowns: no re-render per change
         self.header = w.HTML()
         self.status = w.HTML()
         self.expo_by = w.Dropdown(options=[("underlying × structure", "us"), ("underlying × maturity", "um"),
                                            ("structure × maturity", "sm")], description="group")
         self.expo_table = w.HTML()
-        self.expo_chart = w.Image(format="png")
+        self.expo_chart = w.Image(format="png", layout=w.Layout(align_self="flex-start"))
         self.pick_u = w.Dropdown(description="underlying")
         self.pick_s = w.Dropdown(description="structure")
         self.trades_table = w.HTML()
         self.pick_trade = w.Dropdown(description="trade")
         self.trade_detail = w.HTML()
         self.grid_scope = w.Dropdown(description="scope")
-        self.heatmap = w.Image(format="png")
-        self.ladders = w.Image(format="png")
+        self.heatmap = w.Image(format="png", layout=w.Layout(align_self="flex-start"))
+        self.ladders = w.Image(format="png", layout=w.Layout(align_self="flex-start"))
         self.export = w.HTML()
         self.watch_table = w.HTML()
-        self.watch_hist = w.Image(format="png")
+        self.watch_hist = w.Image(format="png", layout=w.Layout(align_self="flex-start"))
         self.calendar_table = w.HTML()
         self.explain_table = w.HTML()
-        self.explain_chart = w.Image(format="png")
+        self.explain_chart = w.Image(format="png", layout=w.Layout(align_self="flex-start"))
         self.limits_table = w.HTML()
         for dd, fn in ((self.expo_by, self._exposures), (self.pick_u, self._trades), (self.pick_s, self._trades),
                        (self.pick_trade, self._trade), (self.grid_scope, self._grid)):
-            dd.observe(lambda _c, f=fn: f(), names="value")
+            dd.observe(lambda _c, f=fn: None if self._holding else f(), names="value")
         tabs = w.Tab(children=[
             w.VBox([self.expo_by, self.expo_table, self.expo_chart, w.HTML("<b>drill-down</b>"),
                     w.HBox([self.pick_u, self.pick_s]), self.trades_table, self.pick_trade, self.trade_detail]),
@@ -123,34 +135,38 @@ class RiskDashboard:
         self._task = None
 
     # ---- data ---------------------------------------------------------------------------------
-    def latest(self) -> dict | None:
-        """The newest refresh snapshot, else the newest end-of-day one, else None."""
-        from ..core.errors import OtcError
+    def latest_id(self) -> int | None:
+        """The id of the newest refresh snapshot, else of the newest end-of-day one, else None."""
         from ..store import risk
 
         with self.store.connect() as conn:
             for kind in ("refresh", "eod"):
-                try:
-                    return risk.header(conn, kind=kind)
-                except OtcError:
-                    continue
+                sid = risk.latest_id(conn, kind)
+                if sid is not None:
+                    return sid
         return None
 
     def update(self, force: bool = False) -> bool:
-        """Show the newest snapshot if it is not the one shown; the stale badge either way."""
+        """Show the newest snapshot if it is not the one shown (one small query when it is); the
+        stale badge either way. The header goes first so that a new snapshot shows at once."""
         from ..store import risk
 
-        h = self.latest()
-        if h is None:
-            self.header.value = '<div class="otc-header">no risk snapshot in the store yet: run `otclab risk run-once`</div>'
+        sid = self.latest_id()
+        if sid is None:
+            self.header.value = ('<div class="otc-header">no risk snapshot in the store yet: run '
+                                 '`otclab risk run-once`</div>')
             return False
-        changed = force or self.snapshot is None or h["id"] != self.snapshot["id"]
+        changed = force or self.snapshot is None or sid != self.snapshot["id"]
         if changed:
             with self.store.connect() as conn:
-                self.rows = risk.rows(conn, h["id"])
-            self.snapshot = h
+                h = risk.header(conn, sid)
+                rows = risk.rows(conn, sid)
+            self.snapshot, self.rows = h, rows
+            self._header()
+            self.status.value = '<div class="otc-updating">updating the tabs…</div>'
             self._render_all()
-        self._header()
+        else:
+            self._header()
         return changed
 
     # ---- parts -----------------------------------------------------------------------------------
@@ -182,20 +198,28 @@ class RiskDashboard:
         badge = ('<span class="otc-stale">STALE 过期</span>' if self.stale()
                  else '<span class="otc-fresh">live</span>')
         meta = (f'<div class="otc-meta">snapshot <span class="otc-snapshot-id">{h["id"]}</span> ({h["kind"]}) · '
-                f'valuation {h["valuation_date"]} · market {mt.astimezone(dt.timezone(dt.timedelta(hours=8))):%Y-%m-%d %H:%M} CST'
+                f'valuation {h["valuation_date"]} · market {_cst(mt):%Y-%m-%d %H:%M} CST'
                 f' ({html.escape(str(h["market_snapshot_id"]))})' if mt else
                 f'<div class="otc-meta">snapshot <span class="otc-snapshot-id">{h["id"]}</span> ({h["kind"]}) · '
                 f'valuation {h["valuation_date"]} · market {html.escape(str(h["market_snapshot_id"]))}')
-        meta += (f' · computed {h["created_at"]:%H:%M:%S} in {h["wall_s"]:.1f} s · {h["trades"]} trades · '
+        meta += (f' · computed {_cst(h["created_at"]):%H:%M:%S} in {h["wall_s"]:.1f} s · {h["trades"]} trades · '
                  f'paths {h["settings"].get("paths"):,} · {badge}</div>')
+        failed = int(t.get("failed") or 0)
+        if failed:
+            # the totals leave these out: say so where the totals are
+            bad = self.rows[self.rows["error"].notna()] if "error" in self.rows.columns else self.rows.iloc[0:0]
+            items = "".join(f"<li>{html.escape(r.trade_id)}: {html.escape(str(r.error))[:200]}</li>"
+                            for r in bad.head(5).itertuples())
+            meta += (f'<div class="otc-failed">{failed} trade{"s" if failed > 1 else ""} could not be valued and '
+                     f'are not in the totals<ul>{items}</ul></div>')
         self.header.value = f'<div class="otc-header">{html_cards}</div>{meta}'
 
     def _render_all(self) -> None:
         views = self.snapshot.get("views") or {}
         us = sorted(self.rows["underlying"].unique()) if len(self.rows) else []
-        self.pick_u.options = ["(all)"] + us
-        self.pick_s.options = ["(all)"] + (sorted(self.rows["template"].unique()) if len(self.rows) else [])
-        self.grid_scope.options = ["book"] + sorted((views.get("grid") or {}).get("by_underlying", {}))
+        self._options(self.pick_u, ["(all)"] + us)
+        self._options(self.pick_s, ["(all)"] + (sorted(self.rows["template"].unique()) if len(self.rows) else []))
+        self._options(self.grid_scope, ["book"] + sorted((views.get("grid") or {}).get("by_underlying", {})))
         self._exposures()
         self._trades()
         self._grid()
@@ -204,6 +228,17 @@ class RiskDashboard:
         self._explain(views.get("explain"))
         self._limits(views.get("limits") or [])
         self.status.value = ""
+
+    def _options(self, dd, options: list) -> None:
+        """New choices for a dropdown, keeping what the trader picked while it is still there (a
+        new snapshot must not throw them out of a drill-down)."""
+        keep = dd.value
+        self._holding = True
+        try:
+            dd.options = options
+            dd.value = keep if keep in options else (options[0] if options else None)
+        finally:
+            self._holding = False
 
     def _exposures(self) -> None:
         views = (self.snapshot or {}).get("views") or {}
@@ -222,7 +257,7 @@ class RiskDashboard:
         self.expo_table.value = ("<b>cash delta (CNY) by " + a + " × " + b + "</b>" +
                                  _table(piv.reset_index(), "otc-exposures"))
         by_u = ex.groupby("underlying")[["cash_delta", "vega"]].sum()
-        self.expo_chart.value = _bars(by_u, "cash delta and vega by underlying (CNY)")
+        _png_to(self.expo_chart, _bars(by_u, "cash delta and vega by underlying (CNY)"))
 
     def _trades(self) -> None:
         r = self.rows
@@ -238,7 +273,8 @@ class RiskDashboard:
         cols = [c for c in cols if c in r.columns]
         self.trades_table.value = f"<b>{len(r)} trades</b>" + _table(
             r[cols], "otc-trades", {"delta_pct": lambda v: _fmt(v, 2)}, max_rows=100)
-        self.pick_trade.options = ["(choose a trade)"] + list(r["trade_id"])
+        self._options(self.pick_trade, ["(choose a trade)"] + list(r["trade_id"]))
+        self._trade()
 
     def _trade(self) -> None:
         tid = self.pick_trade.value
@@ -264,29 +300,30 @@ class RiskDashboard:
                                                                  "level": lambda x: _fmt(x, 4)}) + "</div>")
 
     def _grid(self) -> None:
+        from ..workflows.risk.views import grid_files
+
         g = ((self.snapshot or {}).get("views") or {}).get("grid") or {}
         if not g:
-            self.heatmap.value = b""
+            _png_to(self.heatmap, b"")
+            _png_to(self.ladders, b"")
             self.export.value = "<i>no scenario grid in this snapshot</i>"
             return
         scope = self.grid_scope.value or "book"
         m = g["book"] if scope == "book" else g["by_underlying"].get(scope, g["book"])
         frame = pd.DataFrame(m, index=g["spot_shifts"], columns=g["vol_shifts"])
-        self.heatmap.value = _heatmap(frame, f"ΔPV {scope} (CNY): spot shift × vol shift")
+        _png_to(self.heatmap, _heatmap(frame, f"ΔPV {scope} (CNY): spot shift × vol shift"))
         lad = g.get("ladders", {}).get(scope)
-        self.ladders.value = _ladders(lad, scope) if lad else b""
-        long = frame.stack().rename("pnl").reset_index().rename(columns={"level_0": "spot_shift", "level_1": "vol_shift"})
-        csv = long.to_csv(index=False).encode("utf-8")
-        xls = io.BytesIO()
-        with pd.ExcelWriter(xls, engine="openpyxl") as xw:
-            frame.to_excel(xw, sheet_name=f"{scope}"[:31])
-        sid = self.snapshot["id"]
-        self.export.value = (
-            f'<a class="otc-export-csv" download="scenario-grid-{sid}-{scope}.csv" '
+        _png_to(self.ladders, _ladders(lad, scope) if lad else b"")
+        sid = g.get("from_snapshot", self.snapshot["id"])
+        csv, xls = grid_files(g, self.snapshot)
+        whose = (f'<div class="otc-grid-from">this refresh has no grid: the grid of snapshot {sid} '
+                 f'(market {html.escape(str(g.get("from_market_time")))})</div>' if g.get("from_snapshot") else "")
+        self.export.value = whose + (
+            f'<a class="otc-export-csv" download="scenario-grid-{sid}.csv" '
             f'href="data:text/csv;base64,{base64.b64encode(csv).decode()}">export CSV</a> · '
-            f'<a class="otc-export-xlsx" download="scenario-grid-{sid}-{scope}.xlsx" '
+            f'<a class="otc-export-xlsx" download="scenario-grid-{sid}.xlsx" '
             f'href="data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;base64,'
-            f'{base64.b64encode(xls.getvalue()).decode()}">export Excel</a> (snapshot {sid})')
+            f'{base64.b64encode(xls).decode()}">export Excel</a> (snapshot {sid}: the book and every underlying)')
 
     def _watch(self, watch: list) -> None:
         df = pd.DataFrame(watch)
@@ -300,7 +337,7 @@ class RiskDashboard:
             "to_ki_pct": _pct, "to_ko_pct": _pct, "to_ki_sigma": lambda v: _fmt(v, 2),
             "to_ko_sigma": lambda v: _fmt(v, 2), "knocked_in": lambda v: "yes" if v else "",
             "days_to_next": lambda v: _fmt(v)}, max_rows=60)
-        self.watch_hist.value = _hist(df)
+        _png_to(self.watch_hist, _hist(df))
 
     def _calendar(self, cal: list) -> None:
         self.calendar_table.value = "<b>next 5 trading days (cash at today's spot, desk's view)</b>" + _table(
@@ -309,14 +346,14 @@ class RiskDashboard:
     def _explain(self, ex: dict | None) -> None:
         if not ex:
             self.explain_table.value = "<i>no end-of-day snapshot to explain against</i>"
-            self.explain_chart.value = b""
+            _png_to(self.explain_chart, b"")
             return
         df = pd.DataFrame(ex["by_underlying"])
         self.explain_table.value = (f'<b>P&amp;L since the end of day of {ex["previous_date"]} (snapshot '
                                     f'{ex["previous_snapshot_id"]}), CNY</b>' + _table(df, "otc-explain"))
         terms = ["delta", "gamma", "vega", "theta", "rho", "new_trades", "unexplained"]
-        self.explain_chart.value = _bars(df.set_index("underlying")[[t for t in terms if t in df.columns]],
-                                         "P&L explain by underlying (CNY)", stacked=True)
+        _png_to(self.explain_chart, _bars(df.set_index("underlying")[[t for t in terms if t in df.columns]],
+                                          "P&L explain by underlying (CNY)", stacked=True))
 
     def _limits(self, lim: list) -> None:
         df = pd.DataFrame(lim)
@@ -356,7 +393,12 @@ class RiskDashboard:
 # ---- plots (matplotlib to PNG: works in Voila without extensions) ----------------------------------
 
 def _mpl():
+    import logging
+
     import matplotlib
+
+    # WenQuanYi Zen Hei has one weight (medium); matplotlib says so on every plot otherwise
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -364,6 +406,12 @@ def _mpl():
     plt.rcParams["font.sans-serif"] = FONTS
     plt.rcParams["axes.unicode_minus"] = False
     return plt
+
+
+def _png_to(image, png: bytes) -> None:
+    """Show ``png`` in the image widget, or hide the widget (no broken-image icon) when empty."""
+    image.value = png
+    image.layout.display = None if png else "none"
 
 
 def _png(fig) -> bytes:
@@ -402,10 +450,11 @@ def _heatmap(frame: pd.DataFrame, title: str) -> bytes:
 def _ladders(lad: dict, scope: str) -> bytes:
     plt = _mpl()
     fig, ax = plt.subplots(figsize=(5.0, 4.2))
-    ax.plot(lad["spot"], lad["cash_delta"], label="cash delta")
+    xs = lad.get("spot") or [100 * x for x in lad["spot_shift"]]
+    ax.plot(xs, lad["cash_delta"], label="cash delta")
     ax2 = ax.twinx()
-    ax2.plot(lad["spot"], lad["cash_gamma_1pct"], color="tab:red", label="1% cash gamma")
-    ax.set_xlabel(f"{scope} spot")
+    ax2.plot(xs, lad["cash_gamma_1pct"], color="tab:red", label="1% cash gamma")
+    ax.set_xlabel(f"{scope} spot" if "spot" in lad else "every spot moved (%) 现价变动")
     ax.set_ylabel("cash delta (CNY)")
     ax2.set_ylabel("1% cash gamma (CNY)")
     ax.set_title(f"spot ladder {scope}")

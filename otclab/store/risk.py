@@ -34,6 +34,14 @@ def header(conn, snapshot_id: int | None = None, kind: str | None = "eod", befor
     return row._asdict()
 
 
+def latest_id(conn, kind: str = "eod") -> int | None:
+    """The id of the latest snapshot of ``kind`` (as ``header`` orders them), or None: one small
+    query, for pages that poll for a new snapshot."""
+    rs = T.risk_snapshots
+    return conn.execute(select(rs.c.id).where(rs.c.kind == kind)
+                        .order_by(rs.c.valuation_date.desc(), rs.c.id.desc()).limit(1)).scalar()
+
+
 def rows(conn, snapshot_id: int) -> pd.DataFrame:
     rr = T.risk_rows
     res = conn.execute(select(rr).where(rr.c.snapshot_id == snapshot_id).order_by(rr.c.trade_id))

@@ -17,8 +17,30 @@ Alembic migrations in ``otclab/store/migrations`` create these; ``metadata`` is 
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import (JSON, Column, Date, DateTime, Double, ForeignKey, Index, Integer, MetaData,
                         String, Table, Text, UniqueConstraint)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """A point in time, stored in UTC and read back timezone-aware (UTC) on every backend: SQLite
+    keeps no zone, so a time given in China time would otherwise come back eight hours off. A
+    naive time given is taken as UTC."""
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None or not isinstance(value, dt.datetime):
+            return value
+        return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return value
+        return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -30,14 +52,14 @@ templates = Table(
     Column("version", String(12), primary_key=True),
     Column("sources", JSON, nullable=False),          # [[tag, source], ...] of the tagged cells
     Column("path", Text),
-    Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("registered_at", UTCDateTime(), nullable=False),
 )
 
 trades = Table(
     "trades", metadata,
     Column("trade_id", String(64), primary_key=True),
     Column("uti", String(52), nullable=False, unique=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 
 trade_versions = Table(
@@ -66,7 +88,7 @@ trade_versions = Table(
     Column("trader", String(64)),
     Column("recorded_by", String(64)),
     Column("reason", Text),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
     UniqueConstraint("trade_id", "version", name="uq_trade_versions_trade_id_version"),
 )
 Index("ix_trade_versions_underlying", trade_versions.c.underlying)
@@ -81,7 +103,7 @@ fixing_imports = Table(
     Column("added", Integer, nullable=False),
     Column("revised", Integer, nullable=False),
     Column("flagged", Integer, nullable=False),
-    Column("imported_at", DateTime(timezone=True), nullable=False),
+    Column("imported_at", UTCDateTime(), nullable=False),
     Column("imported_by", String(64)),
 )
 
@@ -105,7 +127,7 @@ market_snapshots = Table(
     Column("content_hash", String(64), nullable=False, unique=True),
     Column("data", JSON, nullable=False),
     Column("source", Text),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 Index("ix_market_snapshots_date", market_snapshots.c.valuation_date)
 
@@ -113,7 +135,7 @@ lifecycle_plans = Table(
     "lifecycle_plans", metadata,
     Column("version_id", Integer, ForeignKey("trade_versions.id"), primary_key=True),
     Column("plan", JSON, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 
 runs = Table(
@@ -124,8 +146,8 @@ runs = Table(
     Column("from_date", Date),
     Column("through_date", Date),
     Column("watermark", Integer),                      # highest trade_versions.id the run covered
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime(), nullable=False),
     Column("details", JSON),
     Column("error", Text),
 )
@@ -149,7 +171,7 @@ trade_events = Table(
     Column("state", JSON, nullable=False),             # the lifecycle state after the event
     Column("details", JSON),
     Column("run_id", Integer, ForeignKey("runs.id")),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
     UniqueConstraint("trade_id", "base_version", "date", "seq", name="uq_trade_events_key"),
 )
 Index("ix_trade_events_trade", trade_events.c.trade_id)
@@ -167,7 +189,7 @@ cashflows = Table(
     Column("amount", Double, nullable=False),          # desk's view: + received, - paid
     Column("currency", String(3), nullable=False),
     Column("reverses", Integer, ForeignKey("cashflows.id")),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 Index("ix_cashflows_trade", cashflows.c.trade_id)
 Index("ix_cashflows_event_date", cashflows.c.event_date)
@@ -184,11 +206,13 @@ risk_snapshots = Table(
     Column("totals", JSON, nullable=False),
     Column("wall_s", Double, nullable=False),
     Column("run_id", Integer, ForeignKey("runs.id")),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("market_time", DateTime(timezone=True)),    # revision 0004: the time the market describes
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("market_time", UTCDateTime()),    # revision 0004: the time the market describes
     Column("views", JSON),                             # revision 0004: what the dashboard shows
 )
 Index("ix_risk_snapshots_date", risk_snapshots.c.valuation_date)
+# revision 0004: the dashboard polls for the newest snapshot of a kind
+Index("ix_risk_snapshots_kind_date", risk_snapshots.c.kind, risk_snapshots.c.valuation_date, risk_snapshots.c.id)
 
 limit_breaches = Table(
     "limit_breaches", metadata,
@@ -199,7 +223,7 @@ limit_breaches = Table(
     Column("value", Double, nullable=False),
     Column("limit", Double, nullable=False),
     Column("utilisation", Double, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 
 alerts = Table(
@@ -211,7 +235,7 @@ alerts = Table(
     Column("message", Text, nullable=False),
     Column("status", String(8), nullable=False),       # pending | sent | failed | skipped
     Column("error", Text),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 Index("ix_alerts_key", alerts.c.key)
 
@@ -275,6 +299,6 @@ collateral = Table(
     Column("asset", String(16), nullable=False),       # cash | bond | stock (haircuts in the policy)
     Column("amount", Double, nullable=False),          # market value delivered to the desk (+) or returned (-)
     Column("note", Text),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 Index("ix_collateral_counterparty", collateral.c.counterparty_id)

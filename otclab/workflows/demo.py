@@ -216,4 +216,32 @@ def init_demo(folder, trades: int = 4800, seed: int = 7, paths: int = 4000, forc
     return out
 
 
-__all__ = ["init_demo", "synthetic_closes", "demo_trades", "EOD_DATE", "LAST_CLOSE"]
+def demo_tick(store: Store, folder, as_of: dt.datetime | None = None, d: Date = LAST_CLOSE, move: float = 0.0,
+              seed: int | None = None) -> Path:
+    """Drop an intraday market of the demo into the feed folder ``folder`` (what a market-data
+    adapter would write): the closes of ``d`` in the store moved by ``move`` (a fraction, e.g.
+    0.01 for +1%) plus, with ``seed``, a random move of up to 0.5% per underlying; the demo's
+    curves and vols; ``as_of`` (default now). Written to a hidden file and renamed, so a reader
+    never sees half a file. Returns the file."""
+    from ..store.fixings import closes_on
+    from .risk.feed import CST
+
+    as_of = (as_of or dt.datetime.now(CST)).astimezone(CST)
+    with store.connect() as conn:
+        closes = closes_on(conn, d)
+    missing = [u for u in UNDERLYINGS if u not in closes]
+    if missing:
+        raise InputError(f"no closes of {', '.join(missing)} on {d} in the store", "date")
+    rng = np.random.default_rng(seed) if seed is not None else None
+    spots = {u: round(closes[u] * (1 + move + (rng.uniform(-0.005, 0.005) if rng is not None else 0.0)), 4)
+             for u in UNDERLYINGS}
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"market-{as_of:%Y%m%dT%H%M%S}.json"
+    tmp = folder / f".{path.name}.tmp"
+    tmp.write_text(json.dumps({"as_of": as_of.isoformat(), **base_market(d, spots)}, indent=1), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+__all__ = ["init_demo", "demo_tick", "synthetic_closes", "demo_trades", "EOD_DATE", "LAST_CLOSE"]

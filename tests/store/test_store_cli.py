@@ -111,3 +111,45 @@ def test_eod_run_explain_and_rerun(demo_dir, capsys):
     assert code == 2 and "2025-12-28 is not an SSE trading day" in err
     code, out, err = run(capsys, demo_dir, "eod", "show", "--snapshot", "99")
     assert code == 2 and "no risk snapshot 99" in err
+
+
+def test_risk_from_the_command_line(demo_dir, capsys, tmp_path):
+    """demo tick, risk run-once, risk grid as a user runs them; user errors one line, exit 2."""
+    import openpyxl
+    import pandas as pd
+
+    feed = tmp_path / "feed"
+    code, out, _ = run(capsys, demo_dir, "demo", "tick", str(feed), "--as-of", "2025-12-31T10:30:00")
+    assert code == 0 and out.strip().endswith("market-20251231T103000.json")
+    code, out, err = run(capsys, demo_dir, "risk", "run-once", "--feed", str(feed))
+    assert code == 2 and "market-20251231T103000.json changed less than 1 s ago" in err
+    import os
+
+    os.utime(feed / "market-20251231T103000.json", (0, 1e9))      # as if dropped a while ago
+    code, out, err = run(capsys, demo_dir, "risk", "run-once", "--feed", str(feed), "--paths", "500",
+                         "--grid-paths", "200")
+    assert code == 0, err
+    assert "(refresh): market MKT-" in out and "at 2025-12-31 10:30:00 +0800" in out and "grid 9x3 mc" in out
+    assert "book (desk's view, CNY): value" in out
+    code, out, err = run(capsys, demo_dir, "risk", "grid", str(tmp_path / "g.csv"))
+    assert code == 0, err
+    g = pd.read_csv(tmp_path / "g.csv", encoding="utf-8-sig")
+    scopes = g["scope"].unique()
+    assert scopes[0] == "book" and len(g) == len(scopes) * 9 * 3
+    assert set(g.loc[g["spot_shift"].abs() < 1e-12, "vol_shift"].round(6)) == {-0.02, 0.0, 0.02}
+    assert g["market_time"].iloc[0] == "2025-12-31T10:30:00+08:00"
+    code, out, err = run(capsys, demo_dir, "risk", "grid", str(tmp_path / "g.xlsx"))
+    wb = openpyxl.load_workbook(tmp_path / "g.xlsx")
+    assert code == 0 and wb.sheetnames == ["grid", *scopes]
+    # a refresh without a grid carries the last one, saying whose it is
+    code, out, err = run(capsys, demo_dir, "risk", "run-once", "--feed", str(feed), "--paths", "500", "--no-grid")
+    assert code == 0, err
+    code, out, err = run(capsys, demo_dir, "risk", "grid", str(tmp_path / "g2.csv"))
+    assert code == 0 and "the grid of snapshot" in out
+    assert pd.read_csv(tmp_path / "g2.csv", encoding="utf-8-sig")["snapshot_id"].iloc[0] == g["snapshot_id"].iloc[0]
+    for args, msg in [(("risk", "grid", str(tmp_path / "g.txt")), "out: must end in .csv or .xlsx"),
+                      (("risk", "run-once"), "feed: give the market folder"),
+                      (("risk", "run-once", "--feed", str(tmp_path / "none")), "feed: no market folder"),
+                      (("risk", "serve", "--feed", str(feed), "--cron", "soon"), "cron: not a crontab expression")]:
+        code, out, err = run(capsys, demo_dir, *args)
+        assert code == 2 and msg in err and "Traceback" not in err, (args, err)

@@ -108,16 +108,18 @@ def checkpoints(trades: list[StoredTrade], plans: dict, covered: list) -> dict:
     return out
 
 
-def _settler(conn, t: StoredTrade, plan: dict):
+def _settler(conn, t: StoredTrade, plan: dict, extra: dict | None = None):
     """A generic plan's maturity payoff: the template's payoff on the realised closes, with zero
-    rates (undiscounted), as a fraction of notional."""
+    rates (undiscounted), as a fraction of notional. ``extra`` ({date: close}) stands in for
+    closes not in the store yet (an intraday look at today's observation)."""
     def settle():
         import math
 
         from ...market.snapshot import MarketSnapshot
 
         terms = t.record.terms
-        fx = latest(conn, [t.record.underlying])[t.record.underlying]
+        fx = dict(latest(conn, [t.record.underlying]).get(t.record.underlying, {}))
+        fx.update({d: (c, None) for d, c in (extra or {}).items()})
         ctx = start_context(t.template, terms, MarketSnapshot.from_dict(
             {"valuation_date": terms["start_date"].isoformat(), "spots": {terms["underlying"]: terms["initial_price"]},
              "rate": 0.0, "vol": 1e-8}))

@@ -35,7 +35,8 @@ class FeedError(InputError):
     """The market feed has nothing usable."""
 
 
-def _time(v, where: str) -> dt.datetime:
+def parse_time(v, where: str) -> dt.datetime:
+    """An ISO time; without a zone it is China time (+08:00)."""
     try:
         t = dt.datetime.fromisoformat(str(v))
     except ValueError:
@@ -55,12 +56,14 @@ class FolderFeed:
             raise FeedError(f"no market folder {folder}", "feed")
         now = time.time()
         out = []
+        self.young = []
         for p in folder.iterdir():
             if p.suffix.lower() not in (".json", ".csv") or p.name.startswith("."):
                 continue
             st = p.stat()
             if now - st.st_mtime < self.settle:
-                continue      # still being written
+                self.young.append(p.name)      # may still be being written: the next refresh reads it
+                continue
             out.append(p)
         return out
 
@@ -73,7 +76,7 @@ class FolderFeed:
             raise FeedError(f"{p.name}: a market snapshot is a JSON object", "feed")
         as_of = d.pop("as_of", None)
         snap = MarketSnapshot.from_dict(d)
-        t = _time(as_of, p.name) if as_of else dt.datetime.fromtimestamp(p.stat().st_mtime, CST)
+        t = parse_time(as_of, p.name) if as_of else dt.datetime.fromtimestamp(p.stat().st_mtime, CST)
         return snap, t
 
     def _csv(self, p: Path, base: MarketSnapshot):
@@ -91,7 +94,7 @@ class FolderFeed:
                 raise FeedError(f"{p.name} row {i}: spot must be a positive finite price; got {r['spot']!r}", "feed")
             spots[u] = s
             as_of = r.get("as_of") or as_of
-        t = _time(as_of, p.name) if as_of else dt.datetime.fromtimestamp(p.stat().st_mtime, CST)
+        t = parse_time(as_of, p.name) if as_of else dt.datetime.fromtimestamp(p.stat().st_mtime, CST)
         d = base.to_dict()
         d["spots"] = {**{k: v for k, v in d["spots"].items() if k != "*"}, **spots}
         d["valuation_date"] = t.astimezone(CST).date().isoformat()
@@ -117,9 +120,12 @@ class FolderFeed:
             snap, t = self._csv(p, base)
             if best is None or t > best[1]:
                 best = (snap, t, p.name)
+        if best is None and self.young:
+            raise FeedError(f"{', '.join(sorted(self.young))} changed less than {self.settle:g} s ago (still being "
+                            f"written?); try again in a moment", "feed")
         if best is None:
             raise FeedError(f"no market snapshot in {self.folder} (drop a .json snapshot or a .csv of spots)", "feed")
         return best
 
 
-__all__ = ["FolderFeed", "FeedError", "MarketError", "CST"]
+__all__ = ["FolderFeed", "FeedError", "MarketError", "CST", "parse_time"]

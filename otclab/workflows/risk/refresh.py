@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from ...core.calendar import sse_calendar
 from ...core.errors import OtcError
@@ -31,6 +31,8 @@ from ..eod.explain import explain_rows
 from ..eod.run import DEFAULT_SEED, _totals, live_on, pricing_contracts, store_snapshot, valuation_rows
 from ..lifecycle.run import plans_for
 from . import alerts as alerting
+from .expiry import expiry_frame_rows, expiry_grid_rows, maturing
+from .feed import CST
 from .limits import load_limits, utilisation
 from .views import calendar, exposures, grid_view, watch_list
 
@@ -81,8 +83,10 @@ def run_refresh(store: Store, feed, paths: int = 20_000, seed: int = DEFAULT_SEE
                 grid: bool = True, grid_method: str | None = None, grid_paths: int | None = None,
                 spot_steps: int | None = None, spot_range: float | None = None, vol_steps: int | None = None,
                 vol_range: float | None = None, limits: str | None = None, webhook: str | None = None,
-                interval_min: float = DEFAULT_INTERVAL_MIN, wait: float = 0.0, progress=None) -> RefreshReport:
-    """One refresh (module docstring); raises on failure after recording it."""
+                interval_min: float = DEFAULT_INTERVAL_MIN, wait: float = 0.0, progress=None,
+                dask: str | None = None) -> RefreshReport:
+    """One refresh (module docstring); raises on failure after recording it. ``dask``: the address
+    of a Dask scheduler (``tcp://host:8786``) to value the book and the grid on its workers."""
     from ...book.pricing import price_book
     from ...book.scenarios import scenario_grid
     from ...core.backend import default_device
@@ -107,8 +111,24 @@ def run_refresh(store: Store, feed, paths: int = 20_000, seed: int = DEFAULT_SEE
                 contracts = pricing_contracts(conn, trades, d, today=spots)
                 plans, _ = plans_for(conn, trades)
             t1 = time.perf_counter()
-            df = price_book(contracts, snap, paths=paths, seed=seed, greeks=True, device=dev, engine="auto",
-                            errors="record", task_progress=progress)
+            # a trade maturing today has nothing left for a pricer: its last observation at the spot
+            due = set(maturing(trades, d))
+            rest = [c for i, c in enumerate(contracts) if i not in due]
+            due_trades = [t for i, t in enumerate(trades) if i in due]
+            kw = dict(paths=paths, seed=seed, greeks=True, device=dev, engine="auto", errors="record")
+            if not rest:
+                df = pd.DataFrame(columns=["id", "value", "engine", "error"])
+            elif dask:
+                from ...book.distributed import price_book_dask
+
+                df = price_book_dask(rest, snap, address=dask, **kw)
+            else:
+                df = price_book(rest, snap, task_progress=progress, **kw)
+            if due:
+                with store.connect() as conn:
+                    extra = pd.DataFrame(expiry_frame_rows(conn, due_trades, plans, snap, d))
+                df = pd.concat([df, extra], ignore_index=True).set_index("id").loc[
+                    [t.trade_id for t in trades]].reset_index()
             timing["value_s"] = time.perf_counter() - t1
             rows = valuation_rows(trades, df, snap)
             totals = _totals(rows)
@@ -118,9 +138,18 @@ def run_refresh(store: Store, feed, paths: int = 20_000, seed: int = DEFAULT_SEE
                 t2 = time.perf_counter()
                 ss, vs = _grid(dev, spot_steps, spot_range, vol_steps, vol_range)
                 method = grid_method or ("auto" if dev == "gpu" else "mc")
-                ok = [c for c, r in zip(contracts, rows) if not r["error"]]
-                long, _ = scenario_grid(ok, snap, ss, vs, paths=grid_paths or min(paths, 4000), seed=seed, device=dev,
-                                        method=method)
+                ok = [c for i, (c, r) in enumerate(zip(contracts, rows)) if not r["error"] and i not in due]
+                gkw = dict(paths=grid_paths or min(paths, 4000), seed=seed, device=dev, method=method)
+                if dask:
+                    from ...book.distributed import scenario_grid_dask
+
+                    long, _ = scenario_grid_dask(ok, snap, address=dask, spot_shifts=ss, vol_shifts=vs, **gkw)
+                else:
+                    long, _ = scenario_grid(ok, snap, ss, vs, **gkw)
+                if due:
+                    with store.connect() as conn:
+                        extra = pd.DataFrame(expiry_grid_rows(conn, due_trades, plans, snap, d, ss, vs))
+                    long = pd.concat([long, extra], ignore_index=True) if len(extra) else long
                 timing["grid_s"] = time.perf_counter() - t2
                 timing["grid"] = {"spot_steps": len(ss), "vol_steps": len(vs), "method": method}
             cal = sse_calendar()
@@ -131,6 +160,8 @@ def run_refresh(store: Store, feed, paths: int = 20_000, seed: int = DEFAULT_SEE
                      "limits": utilisation(totals, lim), "interval_min": interval_min}
             with store.connect() as conn:
                 views["explain"] = _explain(conn, rows_df, d, msid, snap)
+                if not views["grid"]:
+                    views["grid"] = _last_grid(conn, d)
             timing["views_s"] = time.perf_counter() - t3
             engines = dict(Counter(r["engine"] for r in rows))
             wall = time.perf_counter() - t0
@@ -174,6 +205,20 @@ def _explain(conn, rows_df: pd.DataFrame, d, msid: str, snap) -> dict | None:
     ex = explain_rows(conn, s0, r0, s1, rows, snap.to_dict())
     return {"previous_snapshot_id": s0["id"], "previous_date": str(s0["valuation_date"]), "total": ex.total,
             "by_underlying": ex.by_underlying.reset_index().replace({np.nan: None}).to_dict(orient="records")}
+
+
+def _last_grid(conn, d) -> dict:
+    """A refresh without a grid shows the last one of the day, saying whose it is (the dashboard
+    names the snapshot and its market time), rather than none."""
+    rs = T.risk_snapshots
+    q = (select(rs.c.id, rs.c.views, rs.c.market_time).where(rs.c.kind == "refresh", rs.c.valuation_date == d)
+         .order_by(rs.c.id.desc()).limit(20))
+    for sid, views, mt in conn.execute(q):
+        g = (views or {}).get("grid") or {}
+        if g:
+            return g if g.get("from_snapshot") else {**g, "from_snapshot": sid,
+                                                       "from_market_time": mt.astimezone(CST).isoformat() if mt else None}
+    return {}
 
 
 def _breach_text(b: dict, sid: int, market_time) -> str:

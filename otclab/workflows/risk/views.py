@@ -7,6 +7,7 @@ theta per trading day, rho per 1%; values and Greeks from the desk's view.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import defaultdict
 
@@ -58,14 +59,19 @@ def grid_view(long: pd.DataFrame, rows: pd.DataFrame) -> dict:
            "book": matrix(long), "by_underlying": {u: matrix(g) for u, g in long.groupby("underlying")}}
     spot_now = rows.groupby("underlying")["spot"].first()
     v0 = vols.index(min(vols, key=abs))
+    x = np.array(spots)
     ladders = {}
-    for u, m in out["by_underlying"].items():
+    # with every spot moved by the same fraction x, S dV/dS = (1 + x) dV/dx and S^2 d2V/dS2 =
+    # (1 + x)^2 d2V/dx2: one formula for an underlying and for the book
+    for scope, m in [("book", out["book"])] + list(out["by_underlying"].items()):
+        if len(x) < 3:
+            break
         pnl = np.array([r[v0] for r in m])
-        s = spot_now[u] * (1 + np.array(spots))
-        if len(s) >= 3:
-            dv = np.gradient(pnl, s)
-            ladders[u] = {"spot": s.tolist(), "cash_delta": (dv * s).tolist(),
-                          "cash_gamma_1pct": (np.gradient(dv, s) * s**2 / 100).tolist()}
+        dv = np.gradient(pnl, x)
+        ladders[scope] = {"spot_shift": x.tolist(), "cash_delta": (dv * (1 + x)).tolist(),
+                          "cash_gamma_1pct": (np.gradient(dv, x) * (1 + x) ** 2 / 100).tolist()}
+        if scope != "book":
+            ladders[scope]["spot"] = (spot_now[scope] * (1 + x)).tolist()
     out["ladders"] = ladders
     return out
 
@@ -101,8 +107,11 @@ def watch_list(trades, plans: dict, rows: pd.DataFrame, snap, cal, d: Date) -> l
         ki = s.get("ki_level") if plan["family"] == "autocall" else (s.get("barrier") if not s.get("out") else None)
         if ki and not row["knocked_in"]:
             level = ki * s0
-            row.update(ki_level=level, to_ki_pct=spot / level - 1.0,
-                       to_ki_sigma=math.log(spot / level) / _sqrt_tau(vol, mat_days))
+            # the way the spot has to go: down to a knock-in below it, up to one above it
+            up_in = plan["family"] == "barrier" and s.get("up")
+            row.update(ki_level=level, to_ki_pct=(level / spot - 1.0) if up_in else (spot / level - 1.0),
+                       to_ki_sigma=(math.log(level / spot) if up_in else math.log(spot / level))
+                       / _sqrt_tau(vol, mat_days))
         ko_pos = None
         if plan["family"] == "autocall":
             ko = plan.get("ko") or {}
@@ -121,7 +130,8 @@ def watch_list(trades, plans: dict, rows: pd.DataFrame, snap, cal, d: Date) -> l
                        to_ko_pct=(level / spot - 1.0) if up else (spot / level - 1.0),
                        to_ko_sigma=(math.log(level / spot) if up else math.log(spot / level)) / _sqrt_tau(vol, days))
         out.append(row)
-    out.sort(key=lambda x: (x.get("to_ki_pct") is None, x.get("to_ki_pct", 0.0)))
+    # nearest barrier first, knock-in or knock-out
+    out.sort(key=lambda x: min(abs(x.get("to_ki_pct", math.inf)), abs(x.get("to_ko_pct", math.inf))))
     return out
 
 
@@ -178,3 +188,37 @@ def _sparse(plan) -> bool:
     """Whether a plan's observations are not every trading day (then each one is news)."""
     d = plan["d"]
     return len(d) < 2 or (d[-1] - d[0]) / max(len(d) - 1, 1) > 3
+
+
+def grid_table(grid: dict, header: dict) -> pd.DataFrame:
+    """The stored scenario grid as one long table for reporting: snapshot id, valuation date,
+    market time, scope (``book`` or an underlying), spot shift (fraction), vol shift (vol as a
+    fraction, 0.01 = one point), P&L (CNY, desk's view, against the unshifted value)."""
+    cols = ["snapshot_id", "valuation_date", "market_time", "scope", "spot_shift", "vol_shift", "pnl_cny"]
+    if not grid:
+        return pd.DataFrame(columns=cols)
+    sid = grid.get("from_snapshot", header["id"])
+    cst = dt.timezone(dt.timedelta(hours=8))
+    mt = header.get("market_time")
+    mt = grid.get("from_market_time") or (mt.astimezone(cst).isoformat() if mt else None)
+    out = []
+    for scope, m in [("book", grid["book"])] + sorted(grid.get("by_underlying", {}).items()):
+        for i, x in enumerate(grid["spot_shifts"]):
+            for j, v in enumerate(grid["vol_shifts"]):
+                out.append((sid, str(header["valuation_date"]), mt, scope, x, v, m[i][j]))
+    return pd.DataFrame(out, columns=cols)
+
+
+def grid_files(grid: dict, header: dict) -> tuple[bytes, bytes]:
+    """(CSV, Excel) of ``grid_table``; the workbook has the long table and one spot × vol sheet per
+    scope."""
+    import io
+
+    long = grid_table(grid, header)
+    csv = long.to_csv(index=False).encode("utf-8-sig")      # with a BOM: Excel opens Chinese text right
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+        long.to_excel(xw, sheet_name="grid", index=False)
+        for scope, g in long.groupby("scope", sort=False):
+            g.pivot(index="spot_shift", columns="vol_shift", values="pnl_cny").to_excel(xw, sheet_name=scope[:31])
+    return csv, buf.getvalue()

@@ -16,6 +16,7 @@ def upgrade() -> None:
     with op.batch_alter_table('risk_snapshots', schema=None) as batch_op:
         batch_op.add_column(sa.Column('market_time', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('views', sa.JSON(), nullable=True))
+        batch_op.create_index('ix_risk_snapshots_kind_date', ['kind', 'valuation_date', 'id'], unique=False)
     op.create_table('limit_breaches',
                     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
                     sa.Column('snapshot_id', sa.Integer(), nullable=False),
@@ -48,5 +49,6 @@ def downgrade() -> None:
     op.drop_table('alerts')
     op.drop_table('limit_breaches')
     with op.batch_alter_table('risk_snapshots', schema=None) as batch_op:
+        batch_op.drop_index('ix_risk_snapshots_kind_date')
         batch_op.drop_column('views')
         batch_op.drop_column('market_time')
