@@ -192,7 +192,9 @@ def test_a_trade_maturing_today_is_worth_its_last_observation_at_the_spot(demo, 
     rep = run_refresh(store, FolderFeed(feed, settle=0), paths=500, spot_steps=5, vol_steps=3)
     with store.connect() as conn:
         rows = risk.rows(conn, rep.snapshot_id).set_index("trade_id")
-        grid = risk.header(conn, rep.snapshot_id)["views"]["grid"]
+        h = risk.header(conn, rep.snapshot_id)
+    grid = h["views"]["grid"]
+    assert "total_s" in h["settings"]["timing"]          # the pricer's timing survives the merge
     r = rows.loc["EXP1"]
     assert r["engine"] == "expiry" and r["error"] is None
     assert r["value"] == pytest.approx(-0.05 * 1e7)                  # the desk sold a call 5% in the money

@@ -127,8 +127,10 @@ def run_refresh(store: Store, feed, paths: int = 20_000, seed: int = DEFAULT_SEE
             if due:
                 with store.connect() as conn:
                     extra = pd.DataFrame(expiry_frame_rows(conn, due_trades, plans, snap, d))
+                attrs = dict(df.attrs)          # the pricer's timing, which concat drops
                 df = pd.concat([df, extra], ignore_index=True).set_index("id").loc[
                     [t.trade_id for t in trades]].reset_index()
+                df.attrs.update(attrs)
             timing["value_s"] = time.perf_counter() - t1
             rows = valuation_rows(trades, df, snap)
             totals = _totals(rows)
