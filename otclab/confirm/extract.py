@@ -168,16 +168,20 @@ def read_pages(path: Path, force_ocr: bool = False, limits: Limits | None = None
         for i in range(len(pdf)):
             tp = by_no.get(i + 1)
             chars = sum(len(c.text.strip()) for c in tp.cells) if tp is not None else 0
-            # OCR a page whose text layer is (nearly) empty and that shows an image: a scan. A
-            # text page with little on it (a signature page) stays on the text route.
-            if tp is not None and (chars >= MIN_TEXT_CHARS or (chars > 0 and not _has_image(pdf[i]))):
-                out.append(tp)
-            else:
+            try:
+                # OCR a page whose text layer is (nearly) empty and that shows an image: a scan. A
+                # text page with little on it (a signature page) stays on the text route.
+                if tp is not None and (chars >= MIN_TEXT_CHARS or (chars > 0 and not _has_image(pdf[i]))):
+                    out.append(tp)
+                    continue
                 report("ocr", i + 1, n)
                 op = ocr_pdf_page(pdf, i, max_pixels=limits.max_pixels)
-                if note:
-                    op.notes.append(note)
-                out.append(op)
+            except pdfium.PdfiumError as exc:      # a page object pdfium cannot load: a damaged file
+                raise InputError(f"{Path(path).name}: page {i + 1} of {n} cannot be read ({exc}); the PDF is "
+                                 f"damaged", field="file") from exc
+            if note:
+                op.notes.append(note)
+            out.append(op)
         report("match", None, n)
         return out
     finally:

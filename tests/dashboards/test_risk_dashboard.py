@@ -121,9 +121,11 @@ def test_a_drill_down_reaches_one_trade(desk):
     u = sorted(rows["underlying"].unique())[0]
     trade = sorted(rows.loc[rows["underlying"] == u, "trade_id"])[0]
     page.locator(".widget-dropdown", has=page.locator("label", has_text="underlying")).locator("select").select_option(u)
-    page.locator(".otc-trades").filter(has_text=trade).wait_for(timeout=20_000)
-    trades_shown = page.locator(".otc-trades tbody tr").count()
-    assert trades_shown == (rows["underlying"] == u).sum()
+    # the table shows every trade until the kernel has filtered it: wait for the filtered one
+    expected = int((rows["underlying"] == u).sum())
+    _wait(lambda: page.locator(".otc-trades tbody tr").count() == expected, 30, f"the {expected} trades of {u}")
+    shown = page.locator(".otc-trades tbody tr td:nth-child(3)").all_inner_texts()
+    assert set(shown) == {u} and trade in page.locator(".otc-trades").inner_text()
     page.locator(".widget-dropdown", has=page.locator("label", has_text="trade")).locator("select").select_option(trade)
     detail = page.locator(".otc-trade-detail")
     detail.wait_for(timeout=20_000)
