@@ -1,4 +1,5 @@
-"""``otclab dashboard risk``: serve the risk dashboard with standalone Voila."""
+"""``otclab dashboard risk``: the risk dashboard with standalone Voila; ``otclab dashboard quotes``:
+the quote-review app with ``panel serve``."""
 from __future__ import annotations
 
 from typing import Optional
@@ -8,7 +9,7 @@ import typer
 from ._store import db_option
 
 NAME = "dashboard"
-app = typer.Typer(help="Serve the dashboards (standalone Voila: viewers cannot run code).", no_args_is_help=True)
+app = typer.Typer(help="Serve the dashboards (risk: standalone Voila, viewers cannot run code; quotes: Panel with a login).", no_args_is_help=True)
 
 
 @app.command("risk")
@@ -27,3 +28,56 @@ def risk_cmd(port: int = typer.Option(8866), ip: str = typer.Option("127.0.0.1")
     cmd = voila_command(RISK_NOTEBOOK, port, ip, base_url, pool, cull_idle)
     print(f"risk dashboard on http://{ip}:{port}{base_url} (store {env['OTCLAB_DB_URL']})", flush=True)
     os.execvpe(cmd[0], cmd, env)
+
+
+@app.command("quotes")
+def quotes_cmd(port: int = typer.Option(5006), ip: str = typer.Option("127.0.0.1"),
+               prefix: str = typer.Option("", help="the prefix it is served under (e.g. behind a proxy)"),
+               basic_auth: Optional[str] = typer.Option(
+                   None, "--basic-auth", help="credentials file: a JSON object of trader -> password (the login "
+                   "every approval names); without it the page shows quotes and refuses every decision"),
+               cookie_secret: Optional[str] = typer.Option(
+                   None, "--cookie-secret", envvar="PANEL_COOKIE_SECRET",
+                   help="secret signing the login cookie (default: a new random one: a restart logs traders out)"),
+               poll: float = typer.Option(1.0, help="seconds between the page's looks at the store"),
+               db: Optional[str] = db_option()) -> None:
+    """Serve the quote-review app (dashboards/quotes.py) with panel serve on http://IP:PORT/quotes."""
+    import os
+    import secrets
+    from pathlib import Path
+
+    from ..core.errors import InputError
+    from ..dashboards.panel_server import QUOTES_APP, app_url, panel_command
+    from ..dashboards.quotes import store_url
+
+    if not 0.1 <= poll <= 60:
+        raise InputError(f"{poll} is out of range; allowed 0.1 to 60 seconds", "--poll")
+    creds = None
+    if basic_auth:
+        creds = Path(basic_auth)
+        _check_credentials(creds)
+    url = db or store_url()
+    env = {**os.environ, "PANEL_COOKIE_SECRET": cookie_secret or secrets.token_urlsafe(32),
+           "OTCLAB_QUOTES_POLL": str(poll)}
+    cmd = panel_command(QUOTES_APP, port, ip, store=url, basic_auth=creds, prefix=prefix)
+    login = "" if creds else " (no --basic-auth: nobody can log in, decisions are refused)"
+    print(f"quote-review app on {app_url(QUOTES_APP, ip, port, prefix)} (store {url}){login}", flush=True)
+    os.execvpe(cmd[0], cmd, env)
+
+
+def _check_credentials(path) -> None:
+    """A credentials file Panel's basic auth can read: a JSON object of user name -> password."""
+    import json
+
+    from ..core.errors import InputError
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise InputError(f"cannot read {path}: {e.strerror}", "--basic-auth") from None
+    except ValueError:
+        raise InputError(f"{path} is not JSON; allowed: an object of user name -> password", "--basic-auth") from None
+    if not isinstance(data, dict) or not data or not all(
+            isinstance(k, str) and k and isinstance(v, str) and v for k, v in data.items()):
+        raise InputError(f"{path} must be a JSON object of user name -> password (non-empty strings)",
+                         "--basic-auth")

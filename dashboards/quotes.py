@@ -1,0 +1,18 @@
+"""The quote-review app: ``panel serve dashboards/quotes.py --basic-auth creds.json --cookie-secret S
+--args --store URL`` (or ``otclab dashboard quotes``). Traders see the live blotter of chat quote
+requests, review the parsed fields and the model price, edit, approve, reject and book what the
+client accepted, each decision in the name of the logged-in user. The page is
+``otclab.dashboards.quotes_app``; the store is ``--store URL`` after ``--args``, else
+``OTCLAB_STORE_URL``, else the default store."""
+import os
+import sys
+
+import panel as pn
+
+from otclab.dashboards.quotes import store_url
+from otclab.dashboards.quotes_app import QuoteReviewPage
+from otclab.store.db import open_store
+
+page = QuoteReviewPage(open_store(store_url(sys.argv[1:])), pn.state.user,
+                       poll_s=float(os.environ.get("OTCLAB_QUOTES_POLL", "1")))
+page.start().servable()
