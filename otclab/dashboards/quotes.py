@@ -31,21 +31,22 @@ import pandas as pd
 
 CST = dt.timezone(dt.timedelta(hours=8))
 
-# states in which a quote still waits for a trader or the client: its countdown runs
+# states in which a quote still waits for a trader or the client: its countdown runs (received and
+# parsed last a moment: the service prices at once)
 LIVE = {"received", "parsed", "priced", "pending_approval", "approved", "sent"}
 # background colour of a blotter row per state (light, so text stays readable)
 STATE_COLOURS = {
     "received": "#eceff1", "parsed": "#eceff1", "priced": "#e3f2fd", "pending_approval": "#fff3cd",
-    "approved": "#e8f5e9", "sent": "#c8e6c9", "accepted": "#b2dfdb", "booked": "#b2dfdb",
+    "approved": "#e8f5e9", "sent": "#c8e6c9", "booked": "#b2dfdb",
     "rejected": "#ffebee", "expired": "#e0e0e0", "superseded": "#f3e5f5", "cancelled": "#f5f5f5",
-    "failed": "#ffcdd2", "clarification": "#fce4ec",
+    "failed": "#ffcdd2",
 }
 STATE_LABELS = {
     "received": "received 收到", "parsed": "parsed 已解析", "priced": "priced 已定价",
     "pending_approval": "pending 待审批", "approved": "approved 已批准", "sent": "sent 已发送",
-    "accepted": "accepted 已成交", "booked": "booked 已入簿", "rejected": "rejected 已拒绝",
-    "expired": "expired 已过期", "superseded": "superseded 已替代", "cancelled": "cancelled 已取消",
-    "failed": "failed 失败", "clarification": "clarification 待澄清",
+    "booked": "booked 已成交", "rejected": "rejected 已拒绝",
+    "expired": "expired 已过期", "superseded": "superseded 已修改", "cancelled": "cancelled 已取消",
+    "failed": "failed 失败",
 }
 # what the blotter shows, in this order (quote_id first: the page maps rows back by it)
 COLUMNS = ["quote_id", "time", "state", "expires_in", "client", "underlying", "structure", "tenor", "notional",
@@ -363,9 +364,8 @@ class Detail:
     price_rows: list        # [(label, text)]
     reply: str
     history: list           # [(time, from, to, by, details)]
-    can_approve: bool
-    can_reject: bool
-    can_accept: bool
+    next_step: str          # what the desk does next with it (the buttons stay enabled: the service
+                            # decides, and a refusal says why)
     four_eyes: str
     expires_in: str
     trade_id: str | None = None
@@ -397,7 +397,6 @@ def detail_model(q: dict, now: dt.datetime) -> Detail:
                 "above the four-eyes threshold: two different traders must approve")
     else:
         four = ""
-    open_ = state in LIVE and secs != 0
     return Detail(
         quote_id=q["quote_id"], state=state,
         header=f"Quote {q['quote_id']} · {state_label(state)} · {left}",
@@ -406,11 +405,19 @@ def detail_model(q: dict, now: dt.datetime) -> Detail:
         received=cst_text(q.get("received_at") or q.get("created_at"), "%Y-%m-%d %H:%M:%S"),
         fields=fields, price_rows=rows, reply=q.get("reply_text") or q.get("reply") or "",
         history=history,
-        can_approve=open_ and state in {"priced", "pending_approval"},
-        can_reject=open_ and state in {"received", "parsed", "priced", "pending_approval", "approved"},
-        can_accept=open_ and state in {"approved", "sent"},
+        next_step=_next_step(state, secs),
         four_eyes=four, expires_in=left, trade_id=q.get("trade_id"),
     )
+
+
+def _next_step(state: str, secs: int | None) -> str:
+    if secs == 0:
+        return "expired: it can no longer be approved or accepted; the client asks again for a new quote"
+    return {"priced": "approve or reject", "pending_approval": "approve or reject",
+            "approved": "the reply is on its way to the chat; book it when the client accepts",
+            "sent": "book it when the client accepts (Client accepted)",
+            "booked": "booked", "rejected": "rejected", "superseded": "replaced by an edited quote",
+            "cancelled": "cancelled", "failed": "failed: see the history"}.get(state, "")
 
 
 def _details_text(d) -> str:
@@ -470,6 +477,18 @@ class QuoteDesk:
         self.store, self.user, self.service = store, user, service
 
     # reading
+    def token(self):
+        """The store's change marker for the blotter: the newest quote event's id and the number
+        of quotes. Every new quote and every transition appends a ``quote_events`` row, so the page
+        reads the quotes again only when this moved (one primary-key lookup and one count a second)."""
+        from sqlalchemy import func, select
+
+        from ..store.tables import quote_events, quotes
+
+        with self.store.connect() as conn:
+            return (conn.execute(select(func.max(quote_events.c.id))).scalar(),
+                    conn.execute(select(func.count()).select_from(quotes)).scalar())
+
     def rows(self, limit: int = 500) -> list[dict]:
         return self.service.list_quotes(self.store, limit=limit)
 
@@ -501,8 +520,10 @@ class QuoteDesk:
         if bad:
             return bad
         price = price_text(price_of(q), q.get("solve_for"))
-        return Outcome(True, f"quote {quote_id}: {field_name} = {field_text(value)} by {self.user}, repriced: "
-                             f"{price}", q)
+        new = q.get("quote_id")
+        as_new = f" as quote {new}" if new is not None and new != quote_id else ""
+        return Outcome(True, f"quote {quote_id}: {field_name} = {field_text(value)} by {self.user}, repriced"
+                             f"{as_new}: {price}", q)
 
     def approve(self, quote_id) -> Outcome:
         bad, q = self._act(f"quote {quote_id}: approval", self.service.approve, self.store, quote_id, self.user)

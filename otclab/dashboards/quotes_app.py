@@ -55,7 +55,7 @@ class QuoteReviewPage:
         self._rendering = False       # True while the page sets field inputs itself: no edit then
         self.table = pn.widgets.Tabulator(
             self.blotter.frame, show_index=False, selectable=1, disabled=True, titles=v.TITLES,
-            layout="fit_data_table", height=360, sizing_mode="stretch_width", css_classes=["q-blotter"],
+            layout="fit_data_table", max_height=380, sizing_mode="stretch_width", css_classes=["q-blotter"],
             pagination=None, header_align="left")
         self.table.style.apply(v.row_styles, axis=None)
         self.table.param.watch(self._on_select, "selection")
@@ -185,18 +185,13 @@ class QuoteReviewPage:
         if self.quote is not None:
             d = v.detail_model(self.quote, _now())
             self.head.object = self._head_html(d)
-            self._buttons(d)
 
     def _head_html(self, d: v.Detail) -> str:
         four = f'<div class="q-four-eyes">{html.escape(d.four_eyes)}</div>' if d.four_eyes else ""
+        step = f'<div class="q-next">next: {html.escape(d.next_step)}</div>' if d.next_step else ""
         return (f'<div class="q-head q-detail-id" data-quote="{html.escape(str(d.quote_id))}">'
                 f'{html.escape(d.header)}</div><div class="q-meta">{html.escape(d.sender)} · received '
-                f'{html.escape(d.received)}</div>{four}')
-
-    def _buttons(self, d: v.Detail) -> None:
-        self.approve_btn.disabled = not d.can_approve
-        self.reject_btn.disabled = not d.can_reject
-        self.accept_btn.disabled = not d.can_accept
+                f'{html.escape(d.received)}</div>{four}{step}')
 
     def _render(self, rebuild: bool) -> None:
         d = v.detail_model(self.quote, _now())
@@ -208,7 +203,6 @@ class QuoteReviewPage:
         self.history.object = v.table_html(d.history, "q-history-table", ("time", "from", "to", "by", "details"))
         self.trade.object = (f'<span class="q-trade-id">trade <b>{html.escape(d.trade_id)}</b></span>'
                              if d.trade_id else "")
-        self._buttons(d)
         self._rendering = True
         try:
             names = [f for f, *_ in d.fields]
@@ -252,6 +246,10 @@ class QuoteReviewPage:
         self.notify(out)
         if out.ok:
             self.reason.value = ""
+        new_id = (out.quote or {}).get("quote_id")
+        rebuild = new_id is not None and new_id != self.selected
+        if rebuild:                  # an edit reprices into a new revision: follow it
+            self.selected = new_id
         try:
             self.token = await asyncio.to_thread(self.desk.token)
             rows = await asyncio.to_thread(self.desk.rows)
@@ -260,7 +258,7 @@ class QuoteReviewPage:
         except Exception as e:
             self.notify(v.Outcome(False, f"quote {self.selected}: {e}"))
             return
-        self._render(rebuild=False)
+        self._render(rebuild=rebuild)
 
     def notify(self, out: v.Outcome) -> None:
         """The outcome as a notification (when the page has them) and in the message bar."""

@@ -120,14 +120,14 @@ def test_the_detail_pane_shows_chat_fields_price_reply_and_what_can_be_done():
     assert ("std. error 标准误", "0.110%") in d.price_rows
     assert d.reply.startswith("@李经理") and d.history == [("10:00:00", "priced", "pending_approval", "alice",
                                                             "approvals=1")]
-    assert d.can_approve and d.can_reject and not d.can_accept
+    assert d.next_step == "approve or reject"
     assert "second trader" in d.four_eyes
     # expired: nothing can be done any more, the header says so
     d = v.detail_model({**q, "valid_until": NOW - dt.timedelta(seconds=1)}, NOW)
-    assert d.header.endswith("expired") and not (d.can_approve or d.can_accept)
+    assert d.header.endswith("expired") and d.next_step.startswith("expired")
     # approved and sent: the client can accept
     d = v.detail_model({**q, "state": "sent", "needs_second_approval": False}, NOW)
-    assert d.can_accept and not d.can_approve and d.four_eyes == ""
+    assert "client accepts" in d.next_step and d.four_eyes == ""
 
 
 def test_chat_and_tables_are_escaped():
