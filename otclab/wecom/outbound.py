@@ -128,19 +128,29 @@ def classify(status: int, payload) -> SendResult:
     return SendResult(False, code in RETRYABLE_ERRCODES, code, f"errcode {code}: {payload.get('errmsg', '')}")
 
 
+_shared: httpx.Client | None = None
+_shared_lock = threading.Lock()
+
+
+def _client() -> httpx.Client:
+    """One pooled client for the process (thread-safe; keeps connections to WeCom open), made on
+    first use: building a client loads the TLS trust store, tens of milliseconds each time."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = httpx.Client(timeout=TIMEOUT_S)
+        return _shared
+
+
 def send(target: OutboundTarget, text: str, mentioned: list[str], timeout: float = TIMEOUT_S,
          client: httpx.Client | None = None) -> SendResult:
     """POST ``text`` (mentioning the userids in ``mentioned``) to ``target`` once, with a
-    ``timeout`` in seconds; never raises for a network or WeCom error, returns its ``SendResult``
+    ``timeout`` in seconds (through ``client``, or a pooled one of the process); never raises for a network or WeCom error, returns its ``SendResult``
     (network errors and timeouts are retryable: WeCom may not have received the message)."""
     body = json.dumps(build_body(target, text, mentioned), ensure_ascii=False).encode("utf-8")
     headers = {"Content-Type": "application/json; charset=utf-8"}
     try:
-        if client is not None:
-            r = client.post(target.url, content=body, headers=headers, timeout=timeout)
-        else:
-            with httpx.Client(timeout=timeout) as c:
-                r = c.post(target.url, content=body, headers=headers)
+        r = (client or _client()).post(target.url, content=body, headers=headers, timeout=timeout)
     except httpx.HTTPError as e:
         return SendResult(False, True, None, f"{type(e).__name__}: {e}")
     try:
