@@ -23,6 +23,7 @@ How a message maps to requests:
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -110,7 +111,11 @@ _VERDICT = re.compile(r"(?:太|偏|有点|有些)\s*(?:低|高|贵|便宜)|贵�
 # What a product is quoted in when a question names no field.
 _QUOTED_IN = {"snowball": "coupon", "phoenix": "coupon", "vanilla": "price", "digital": "price",
               "asian": "price", "barrier": "price"}
-_SAME = re.compile(r"同样|同上|一样|相同|same|ditto|也(?:要|来|报|做|是)")
+# Words referring a group back to the previous one's terms ('同上', '也按这个结构') are the pool's
+# jargon.same_terms (pool.toml); compiled once per jargon.
+@functools.lru_cache(maxsize=8)
+def _same_re(pattern: str) -> re.Pattern:
+    return re.compile(pattern or "(?!)")
 
 
 class _Group:
@@ -130,8 +135,14 @@ def _distinct(ms: list[Mention]) -> list[Mention]:
     return out
 
 
-def build_requests(norm: Normalized, mentions: list[Mention]) -> list[QuoteRequest]:
-    """Turn the mentions of one normalised message into quote requests (see module doc)."""
+def build_requests(norm: Normalized, mentions: list[Mention], jargon=None) -> list[QuoteRequest]:
+    """Turn the mentions of one normalised message into quote requests (see module doc);
+    ``jargon``: the pool's words (``pool.Jargon``; the shipped pool's if None)."""
+    if jargon is None:
+        from .pool import load_pool
+
+        jargon = load_pool().jargon
+    same = _same_re(jargon.same_terms)
     text = norm.text
     mentions = sorted(mentions, key=lambda m: m.start)
     starts = [m.start for m in mentions]
@@ -201,7 +212,7 @@ def build_requests(norm: Normalized, mentions: list[Mention]) -> list[QuoteReque
         by_field: dict[str, list[Mention]] = {}
         for m in g.mentions:
             by_field.setdefault(m.field, []).append(m)
-        if previous and _SAME.search(text[g.start:g.end]):
+        if previous and same.search(text[g.start:g.end]):
             # '中证1000 同样条件' / '同上': the terms of the previous group, its own ones first
             for f, ms in previous.items():
                 by_field.setdefault(f, ms)

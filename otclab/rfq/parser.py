@@ -32,11 +32,12 @@ def max_chars() -> int:
 
 
 def parse(text: str | bytes, *, underlyings: list[str | Path] | tuple = (), use_model: bool = True,
-          model: str | None = None, limit: int | None = None) -> list[QuoteRequest]:
+          model: str | None = None, limit: int | None = None, pool: str | Path | None = None) -> list[QuoteRequest]:
     """Quote requests stated in one chat message (an empty list if it asks for none).
 
-    ``text``: the message (str, or UTF-8 bytes). ``underlyings``: extra underlying files (JSON,
-    see ``underlyings.py``). ``use_model``: False runs the rules only. ``model``: NER directory
+    ``text``: the message (str, or UTF-8 bytes). ``underlyings``: extra underlying files (TOML or
+    JSON, see ``pool.py``). ``pool``: the pool file (underlyings and jargon) instead of
+    $OTCLAB_RFQ_POOL or the shipped ``data/pool.toml``. ``use_model``: False runs the rules only. ``model``: NER directory
     instead of the shipped one. ``limit``: characters per message (default ``max_chars()``:
     MAX_CHARS or $OTCLAB_RFQ_MAX_CHARS). Raises InputError (field ``text``) for undecodable bytes
     or a message longer than the limit, as sent or once normalised (NFKC can turn one character
@@ -68,6 +69,6 @@ def parse(text: str | bytes, *, underlyings: list[str | Path] | tuple = (), use_
                          field="text") from None
     if not norm.text.strip():
         return []
-    table = load_underlyings(tuple(underlyings))
+    table = load_underlyings(tuple(underlyings), pool)
     nlp = load_pipeline(model, use_model)
-    return build_requests(norm, find(norm, table, nlp))
+    return build_requests(norm, find(norm, table, nlp), table.jargon)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .builder import Mention
 from .normalize import Normalized
-from .rules import MONEYNESS_LIST_BEFORE, find_mentions, list_markers
+from .rules import find_mentions, list_markers, rule_set
 from .underlyings import UnderlyingTable
 from . import values as V
 
@@ -94,8 +94,9 @@ def parse_value(label: str, text: str, table: UnderlyingTable, after: str = "", 
     if label in ("KO", "KI", "BARRIER", "COUPON_BARRIER"):
         return V.level(text)
     if label == "STRIKE":
-        m = MONEYNESS_LIST_BEFORE.search(before) if re.fullmatch(r"\d+(?:\.\d+)?\s*%?", text) else None
-        return V.strike(m.group(1) + text) if m else V.strike(text)
+        rs = rule_set(table.jargon)
+        m = rs.moneyness_list_before.search(before) if re.fullmatch(r"\d+(?:\.\d+)?\s*%?", text) else None
+        return V.strike(m.group(1) + text, table.jargon) if m else V.strike(text, table.jargon)
     if label in ("COUPON", "REBATE"):
         return V.rate(text, upper=1.0)
     if label == "PARTICIPATION":
@@ -103,6 +104,9 @@ def parse_value(label: str, text: str, table: UnderlyingTable, after: str = "", 
     if label == "NOTIONAL":
         return V.amount(text)
     if label == "TENOR":
+        named = table.jargon.tenor_months(text)  # a tenor word of the pool ('半年', '一个季度')
+        if named is not None:
+            return int(named) if float(named).is_integer() else named
         m = _LIST_UNIT.match(after) if re.fullmatch(r"\d+(?:\.\d+)?", text) else None
         return V.months(text + m.group(1)) if m else V.months(text)
     if label == "LOCKUP":  # '锁3' counts months
@@ -110,9 +114,9 @@ def parse_value(label: str, text: str, table: UnderlyingTable, after: str = "", 
     if label == "STEP_DOWN":
         return V.step_down(text)
     if label == "STRUCTURE":
-        return V.keyword_at(text, V.STRUCTURE_WORDS, after)
+        return V.keyword_at(text, table.jargon.structure_words, after)
     if label == "OPTION_TYPE":
-        return V.keyword_at(text, V.OPTION_WORDS, after)
+        return V.keyword_at(text, table.jargon.option_type_words, after)
     if label == "FREQ":
         return V.keyword_at(text, V.FREQ_WORDS, after)
     if label == "SOLVE":  # a question holds no number ('期权费1%' states a premium)

@@ -5,6 +5,9 @@ plus number (敲出103, 参与率80%), codes and names of underlyings, structure
 questions (票息多少). Bare numbers whose role depends on context (雪球 103 75) are left to the
 trained NER, which runs after the rules and respects what they found.
 
+The desk's words (structures, option types, moneyness, tenor words) come from the pool file
+(``pool.py``): the patterns that use them are compiled per jargon (``rule_set``) and cached.
+
 A mention is ``(label, start, end)`` in the normalised text; labels are listed in ``LABELS``.
 """
 from __future__ import annotations
@@ -12,9 +15,10 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
+from functools import lru_cache
 
 from .underlyings import UnderlyingTable
-from .values import FREQ_WORDS, NUM, OPTION_WORDS, STRUCTURE_WORDS, level
+from .values import FREQ_WORDS, NUM, level
 
 LABELS = (
     "UNDERLYING", "STRUCTURE", "OPTION_TYPE", "TENOR", "STRIKE", "KO", "KI", "BARRIER",
@@ -39,6 +43,7 @@ _FILL = r"(?:\s*(?:麻烦|帮忙|辛苦|请|都|也|再|先|各|大概|一起|�
 _COURTESY = r"(?:\s*(?:pls|plz|please|thx|thanks|thank\s*you|谢谢|多谢|感谢|辛苦了?|麻烦了|哈|啊|呀|呢|吧|哦|~|!))*"
 
 # (label, priority, pattern); on an overlap the smaller priority wins, then the longer match.
+# Patterns that use the desk's words are in _jargon_patterns.
 _PATTERNS: list[tuple[str, int, str]] = [
     ("SOLVE", 0, r"(?:票息|coupon|cpn|收益率|派息率)" + _ASK),
     ("SOLVE", 0, r"(?:票息|coupon|cpn)(?=" + _COURTESY + r"\s*(?:$|[\n,;。!~]))"),
@@ -74,29 +79,48 @@ _PATTERNS: list[tuple[str, int, str]] = [
     ("KI", 4, r"(?<![\d.])" + NUM + r"\s*%?\s*(?:的)?\s*" + _KI + r"(?:价|线)?(?!\s*[\d:=]|\s*(?:价|线)?\s*\d)"),
     ("COUPON_BARRIER", 3, r"(?:派息线|派息障碍|派息界限|派息水平|派息价|付息线|付息障碍|票息障碍|票息线|coupon\s*barrier|派息|付息)" + _SEP + _LV),
     ("BARRIER", 3, r"(?:障碍价格|障碍价|障碍水平|障碍线|障碍|" + _NB + r"barrier|触发价|触发)" + _SEP + _LV),
-    ("STRIKE", 3, r"平值|平价|" + _NB + r"atm|at[\s-]the[\s-]money"),
-    ("STRIKE", 3, r"(?:虚值|价外|实值|价内|" + _NB + r"otm|" + _NB + r"itm)" + _SEP + _LV),
-    ("STRIKE", 3, NUM + r"\s*%\s*(?:虚值|价外|实值|价内|otm|itm)"),
     ("STRIKE", 3, r"(?:行权价格|行权价|行权|执行价格|执行价|执行|strike|" + _NB + r"k)" + _SEP + _LV),
-    ("STRIKE", 4, NUM + r"\s*%\s*(?=看涨|看跌|认购|认沽|call|put)"),
     ("STRIKE", 4, NUM + r"\s*%\s*(?:的)?\s*(?:行权价?|执行价?|strike)(?!\s*[\d:=])"),
-    ("STRIKE", 4, r"(?:(?<=看涨)|(?<=看跌)|(?<=认购)|(?<=认沽)|(?<=call)|(?<=put))\s*" + NUM + r"\s*%(?!\s*参与)"),
     ("COUPON", 4, r"(?:年化票息|票息率|票息|" + _NB + r"coupon|" + _NB + r"cpn|年化收益率?|收益率|票面利率|年化)" + _SEP + _PCT),
     ("COUPON", 4, NUM + r"\s*%\s*(?:的)?\s*(?:票息|coupon|年化)(?!\s*[\d:=])"),
     ("PARTICIPATION", 4, r"(?:参与率|参与度|参与比例|参与|participation(?:\s*rate)?|" + _NB + r"pr)" + _SEP + _PCT),
     ("PARTICIPATION", 4, NUM + r"\s*%\s*(?:的)?\s*(?:参与率|参与|participation)(?!\s*[\d:=])"),
     ("REBATE", 4, r"(?:敲出补偿|补偿收益|补偿|返息|" + _NB + r"rebate|敲出收益|固定收益|保底收益)" + _SEP + _PCT),
     # '每2个月观察' is an observation period, not a tenor
-    ("TENOR", 5, r"半年|(?<!每)(?<!每 )(?<![\d.])" + NUM + r"\s*(?:年半|个半月|个月|月期|月|months?|mos?|mths?|m|年期|年|years?|yrs?|y|周|weeks?|wks?|天|days?)(?![a-z])"),
-    ("OPTION_TYPE", 6, "|".join(f"(?:{p})" for p in OPTION_WORDS.values())),
-    ("STRUCTURE", 6, "|".join(f"(?:{p})" for p in STRUCTURE_WORDS.values())),
+    ("TENOR", 5, r"(?<!每)(?<!每 )(?<![\d.])" + NUM + r"\s*(?:年半|个半月|个月|月期|月|months?|mos?|mths?|m|年期|年|years?|yrs?|y|周|weeks?|wks?|天|days?)(?![a-z])"),
 ]
+
+
+def _alt(*parts: str) -> str:
+    """Alternation of the non-empty ``parts`` ('(?!)', matching nothing, if none: an empty
+    alternative would match everywhere)."""
+    kept = [f"(?:{p})" for p in parts if p]
+    return "|".join(kept) if kept else "(?!)"
+
+
+def _jargon_patterns(j) -> list[tuple[str, int, str]]:
+    """The patterns built from the pool's jargon (moneyness, option and structure words, tenor words)."""
+    opt_words = _alt(*(re.escape(w) for w in j.option_words))
+    opt_behind = "|".join(f"(?<={re.escape(w)})" for w in j.option_words) or "(?!)"
+    oi = j.moneyness_re("otm", "itm")
+    return [
+        ("STRIKE", 3, _alt(j.moneyness_re("atm"))),
+        ("STRIKE", 3, r"(?:" + _alt(oi) + r")" + _SEP + _LV),
+        ("STRIKE", 3, NUM + r"\s*%\s*(?:" + _alt(oi) + r")"),
+        ("STRIKE", 4, NUM + r"\s*%\s*(?=" + opt_words + r")"),
+        ("STRIKE", 4, r"(?:" + opt_behind + r")\s*" + NUM + r"\s*%(?!\s*参与)"),
+        ("TENOR", 5, _alt(*(re.escape(w) for w, _ in j.tenor))),
+        ("OPTION_TYPE", 6, _alt(*(p for _, p in j.option_type))),
+        ("STRUCTURE", 6, _alt(*(p for _, p in j.structure))),
+    ]
+
+
 # A pattern that starts with a number never starts inside one: without this guard a failed match
 # is retried at every digit of a long digit run, each retry scanning to its end (quadratic work;
 # 9,999 digits took a minute). A match starting inside a run is never needed: whatever matches from
 # a digit in the middle of a run also matches from the run's first digit, which is tried first.
-_COMPILED = [(label, prio, re.compile((r"(?<!\d)" if pat.startswith(NUM) else "") + pat))
-             for label, prio, pat in _PATTERNS]
+def _compile(patterns: list[tuple[str, int, str]]) -> list[tuple[str, int, re.Pattern]]:
+    return [(label, prio, re.compile((r"(?<!\d)" if pat.startswith(NUM) else "") + pat)) for label, prio, pat in patterns]
 # A tenor list '1/3/6个月': every number but the last is a tenor (the last one, with its unit, is
 # matched by the TENOR pattern above). Found as whole runs, so a long list without a unit costs one
 # scan, not one scan per number.
@@ -109,9 +133,10 @@ _NUMBER = re.compile(NUM)
 LIST_MARKER = re.compile(r"(?:(?<=\s)|^)(?:\d{1,2}\s*(?:\.(?![\d])|[、)])|[①-⑳]|\(\d{1,2}\))")
 # A bare level number right before the option word ('IF 3M 105 call', '103 看涨') is the strike;
 # bare index numbers ('300 看涨' is CSI 300) are left to the underlying rules.
-_STRIKE_BEFORE_TYPE = re.compile(r"(?<![\d.a-z%])(" + NUM + r")\s*(?=(?:看涨|看跌|认购|认沽|calls?|puts?)(?![a-z]))"
-                                 # or right after it: 'put 95 1m', '看跌 0.95'
-                                 r"|(?:看涨|看跌|认购|认沽|calls?|puts?)\s*(" + NUM + r")(?![\d.%]|\s*(?:%|个|月|年|万|w|亿|k|m|y|天|周|日|bp|e\d))")
+def _strike_before_type(opt_words: str) -> re.Pattern:
+    return re.compile(r"(?<![\d.a-z%])(" + NUM + r")\s*(?=(?:" + opt_words + r")(?![a-z]))"
+                      # or right after it: 'put 95 1m', '看跌 0.95'
+                      r"|(?:" + opt_words + r")\s*(" + NUM + r")(?![\d.%]|\s*(?:%|个|月|年|万|w|亿|k|m|y|天|周|日|bp|e\d))")
 # '降0.5' / '降50bp' alone is the monthly KO step-down in a snowball or phoenix
 _BARE_STEP = re.compile(r"(?<![\u4e00-\u9fff])降\s*(" + NUM + r"\s*(?:%|bps?)?)(?![\d.])")
 
@@ -127,21 +152,40 @@ _NOT_TERMS = re.compile(r"(?:规模|名本|本金|金额|额度|起投|起做|�
 _KI_BEFORE = re.compile(r"(?:敲入|(?<![a-z])ki|knock[\s-]?in)\s*(?:价|线)?\s*$")
 # Pair of levels '100/70' read as KO/KI in an autocallable context.
 _PAIR = re.compile(r"(?<![\d.a-z/-])(" + NUM + r")\s*%?\s*[/-]\s*(" + NUM + r")\s*%?(?![\d.]|\s*(?:个|月|年|万|w|亿|k|m|y|/))")
-_AUTOCALL = re.compile(STRUCTURE_WORDS["snowball"] + "|" + STRUCTURE_WORDS["phoenix"] + r"|敲出|敲入|(?<![a-z])k[oi](?![a-z])")
-_OTHER_STRUCT = re.compile("|".join(STRUCTURE_WORDS[k] for k in ("sharkfin", "vanilla", "digital", "asian", "barrier"))
-                           + "|" + "|".join(OPTION_WORDS.values()))
 # Joint keyword 'ko/ki 100/70', '敲出敲入 103/75'.
 _JOINT = re.compile(_KO + r"\s*[/、和与&]?\s*" + _KI + r"\s*(?:[:=]|为|是|分别|分别为|分别是)?\s*(" + NUM + r")\s*%?\s*[/、和与&,-]\s*(" + NUM + r")\s*%?")
 # A bare index number is an underlying when it stands where an underlying stands.
 _GREETING = r"另外|然后|再来|再要|外加|加上|also|plus|老板们?|老师们?|[哥姐总]|大佬|各位|您好|你好|早上好|早|好的?|嗨|hi|hello|麻烦|帮忙|请问|看下|看看|想问"
 _BEFORE_OK = re.compile(r"(?:^|(?<![\d.])\d{2,4}\s|[\n,;/、&+()\[\]:!?~「」『』【】]|和|与|跟|及|还有|以及|或|@\S+|询|报|问|下|个|的|做|\d[.、)]|[a-z]|"
                         + _GREETING + r")\s*$")
-_AFTER_OK = re.compile(r"^\s*(?:的\s*)?(?:(?:[/、和与跟及&+,]\s*)?(?:\d{2,4}(?![\d.%])|中证|沪深|上证)|指数|" + "|".join(STRUCTURE_WORDS.values())
-                       + "|" + "|".join(OPTION_WORDS.values()) + r"|平值|虚值|实值|atm|otm|" + NUM + r"\s*(?:个月|年|m|y)(?![a-z])|敲出|ko)")
 
 
-_PRODUCT_AFTER = re.compile(r"^\s*(?:的\s*)?(?:" + "|".join(STRUCTURE_WORDS.values()) + "|" + "|".join(OPTION_WORDS.values())
-                            + r"|平值|虚值|实值|atm|otm|itm)")
+class RuleSet:
+    """The compiled patterns of one jargon (the desk's words from the pool file)."""
+
+    def __init__(self, j):
+        s = j.structure_words
+        products = _alt(*(p for _, p in j.structure), *(p for _, p in j.option_type), j.moneyness_re())
+        opt_words = _alt(*(re.escape(w) for w in j.option_words))
+        self.compiled = _compile(_PATTERNS + _jargon_patterns(j))
+        self.strike_before_type = _strike_before_type(opt_words)
+        self.autocall = re.compile(_alt(s.get("snowball", ""), s.get("phoenix", ""), r"敲出|敲入|(?<![a-z])k[oi](?![a-z])"))
+        self.other_struct = re.compile(_alt(*(s.get(k, "") for k in ("sharkfin", "vanilla", "digital", "asian", "barrier")),
+                                            *(p for _, p in j.option_type)))
+        self.after_ok = re.compile(r"^\s*(?:的\s*)?(?:(?:[/、和与跟及&+,]\s*)?(?:\d{2,4}(?![\d.%])|中证|沪深|上证)|指数|" + products
+                                   + r"|" + NUM + r"\s*(?:个月|年|m|y)(?![a-z])|敲出|ko)")
+        self.product_after = re.compile(r"^\s*(?:的\s*)?(?:" + products + r")")
+        oi = _alt(j.moneyness_re("otm", "itm"))
+        self.moneyness = re.compile(oi)
+        # a value continuing a moneyness list ('虚值5%/10%'): the text before it, back to the keyword
+        self.moneyness_list_before = re.compile(r"(" + oi + r")\s*" + NUM + r"\s*%?(?:\s*(?:和|或|、|/|or)\s*" + NUM
+                                                + r"\s*%?)*\s*(?:和|或|、|/|or)\s*$")
+
+
+@lru_cache(maxsize=8)
+def rule_set(jargon) -> RuleSet:
+    """The rule patterns for ``jargon`` (a ``pool.Jargon``), compiled once per jargon."""
+    return RuleSet(jargon)
 
 
 def _alias_pattern(table: UnderlyingTable) -> re.Pattern:
@@ -158,7 +202,6 @@ def _alias_pattern(table: UnderlyingTable) -> re.Pattern:
     return re.compile("|".join(alts))
 
 
-_alias_cache: dict[int, re.Pattern] = {}
 
 
 def _width_folded(original: str) -> str:
@@ -176,8 +219,9 @@ def find_mentions(text: str, original: str, origin: tuple[int, ...], table: Unde
 
     ``original``/``origin`` give access to the original characters (futures codes such as IC are
     matched only in upper case there, so the English word 'if' is not CSI 300 futures)."""
+    rs = rule_set(table.jargon)
     cands: list[tuple[int, int, int, str]] = []  # (priority, start, end, label)
-    for label, prio, rx in _COMPILED:
+    for label, prio, rx in rs.compiled:
         for m in rx.finditer(text):
             if m.end() > m.start():
                 if label == "SOLVE" and _NOT_ASKING.search(text[max(0, m.start() - 4):m.start()]):
@@ -195,24 +239,25 @@ def find_mentions(text: str, original: str, origin: tuple[int, ...], table: Unde
     for m in _JOINT.finditer(text):
         cands.append((2, m.start(1), m.end(1), "KO"))
         cands.append((2, m.start(2), m.end(2), "KI"))
-    if _AUTOCALL.search(text) and not _OTHER_STRUCT.search(text):
+    autocall = bool(rs.autocall.search(text))
+    if autocall and not rs.other_struct.search(text):
         for m in _PAIR.finditer(text):
             a, b = level(m.group(1)), level(m.group(2))
             if a is not None and b is not None and 0.9 <= a <= 1.3 and 0.4 <= b <= 0.95 and a > b:
                 cands.append((2, m.start(1), m.end(1), "KO"))
                 cands.append((2, m.start(2), m.end(2), "KI"))
-    for m in _STRIKE_BEFORE_TYPE.finditer(text):
+    for m in rs.strike_before_type.finditer(text):
         g = 1 if m.group(1) is not None else 2
         lv = level(m.group(g))
-        if m.group(g) not in table.bare and lv is not None and 0.5 <= lv <= 2.0 and not _AUTOCALL.search(text):
+        if m.group(g) not in table.bare and lv is not None and 0.5 <= lv <= 2.0 and not autocall:
             cands.append((4, m.start(g), m.end(g), "STRIKE"))
-    if _AUTOCALL.search(text):
+    if autocall:
         for m in _BARE_STEP.finditer(text):
             cands.append((4, m.start(), m.end(), "STEP_DOWN"))
-    key = id(table)
-    if key not in _alias_cache:
-        _alias_cache[key] = _alias_pattern(table)
-    for m in _alias_cache[key].finditer(text):
+    alias_re = getattr(table, "_alias_re", None)
+    if alias_re is None:  # compiled once per table, kept on it (a reloaded pool is a new table)
+        alias_re = table._alias_re = _alias_pattern(table)
+    for m in alias_re.finditer(text):
         cands.append((1, m.start(), m.end(), "UNDERLYING"))
     cased = _width_folded(original)
     for code in table.futures:
@@ -228,8 +273,8 @@ def find_mentions(text: str, original: str, origin: tuple[int, ...], table: Unde
             after = text[m.end():m.end() + 16]
             before = text[max(0, m.start() - 12):m.start()]
             # a product word right after ('300 平值看涨', '1000 的雪球') is context enough after a space
-            if (_BEFORE_OK.search(before) or (before.endswith(" ") and _PRODUCT_AFTER.search(after))) \
-                    and _AFTER_OK.search(after):
+            if (_BEFORE_OK.search(before) or (before.endswith(" ") and rs.product_after.search(after))) \
+                    and rs.after_ok.search(after):
                 cands.append((5, m.start(), m.end(), "UNDERLYING"))
     cands.sort(key=lambda c: (c[0], -(c[2] - c[1]), c[1]))
     taken: list[tuple[int, int, str]] = []
@@ -244,7 +289,7 @@ def find_mentions(text: str, original: str, origin: tuple[int, ...], table: Unde
         for i in range(s, e):
             used[i] = True
         taken.append((label, s, e))
-    taken.extend(_list_values(text, taken, used))
+    taken.extend(_list_values(text, taken, used, rs.moneyness))
     return sorted(taken, key=lambda t: t[1])
 
 
@@ -253,10 +298,6 @@ _LISTABLE = {"KO", "KI", "BARRIER", "COUPON_BARRIER", "STRIKE", "COUPON", "PARTI
 _MORE = re.compile(r"\s*(?:和|或|、|/|or)\s*(" + NUM + r"\s*%?)(?![\d.]|\s*(?:个|月|年|万|w|亿|k|m|y|/))")
 
 
-_MONEYNESS = re.compile(r"虚值|价外|实值|价内|(?<![a-z])(?:otm|itm)")
-# a value continuing a moneyness list ('虚值5%/10%'): the text before it, back to the keyword
-MONEYNESS_LIST_BEFORE = re.compile(r"(虚值|价外|实值|价内|(?<![a-z])otm|(?<![a-z])itm)\s*" + NUM + r"\s*%?(?:\s*(?:和|或|、|/|or)\s*" + NUM
-                                   + r"\s*%?)*\s*(?:和|或|、|/|or)\s*$")
 
 
 def _distance(text: str) -> float | None:
@@ -268,12 +309,13 @@ def _distance(text: str) -> float | None:
     return x if 0 < x < 0.5 else None
 
 
-def _list_values(text: str, taken: list[tuple[str, int, int]], used: list[bool]) -> list[tuple[str, int, int]]:
+def _list_values(text: str, taken: list[tuple[str, int, int]], used: list[bool],
+                 moneyness_re: re.Pattern) -> list[tuple[str, int, int]]:
     extra = []
     for label, s, e in list(taken):
         if label not in _LISTABLE:
             continue
-        moneyness = label == "STRIKE" and _MONEYNESS.search(text[s:e])
+        moneyness = label == "STRIKE" and moneyness_re.search(text[s:e])
         first = _distance(text[s:e]) if moneyness else level(text[s:e])
         while True:
             m = _MORE.match(text, e)

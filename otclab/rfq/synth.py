@@ -6,12 +6,17 @@ composes messages from parts (underlying, structure, levels, tenor, notional, qu
 order and surface forms, including the context-dependent ones the rules leave to the model: bare
 index numbers ('500 雪球'), bare level pairs ('雪球 103 75', '100/70'), and chatter without any
 request. The hand-written evaluation set in tests/rfq/data is not produced or used here.
+
+The underlyings come from ``data/synth_underlyings.json``, a vocabulary frozen with the shipped
+model, not from the pool the desk edits (``pool.toml``): an edit of the pool must not change the
+messages the shipped model is rebuilt from (rules find every pool form anyway).
 """
 from __future__ import annotations
 
+import json
 import random
-
-from .underlyings import load_underlyings
+from importlib import resources
+from types import SimpleNamespace
 
 _STRUCT = {
     "snowball": ["雪球", "snowball", "经典雪球", "雪球结构", "autocall"],
@@ -200,10 +205,21 @@ def _one(rng: random.Random, table) -> _Msg:
     return m
 
 
+def _vocabulary():
+    """The frozen underlyings: ``.by_code`` of objects with code, names, aliases, pinyin, bare."""
+    rows = json.loads(resources.files("otclab.rfq").joinpath("data/synth_underlyings.json").read_text("utf-8"))
+    by_code = {}
+    for r in rows["underlyings"]:
+        by_code[r["code"]] = SimpleNamespace(code=r["code"], names=list(r.get("names", [])),
+                                             aliases=list(r.get("aliases", [])), pinyin=list(r.get("pinyin", [])),
+                                             bare=list(r.get("bare", [])))
+    return SimpleNamespace(by_code=by_code)
+
+
 def generate(n: int, seed: int = 0) -> list[tuple[str, list[tuple[int, int, str]]]]:
     """``n`` synthetic (text, entities) pairs; the same ``seed`` gives the same data."""
     rng = random.Random(seed)
-    table = load_underlyings(())
+    table = _vocabulary()
     out = []
     for _ in range(n):
         m = _one(rng, table)

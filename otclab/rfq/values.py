@@ -1,5 +1,8 @@
 """Values of recognised mentions: levels, rates, amounts, tenors, keywords.
 
+The desk's words for structures, option types and moneyness are data (``pool.toml``, read by
+``pool.py``); the frequency and question words below are grammar and stay here.
+
 Each parser takes the (normalised) text of one mention, with or without its keyword, and returns
 the value in the units of the public contract, or None when the text does not hold one (which is
 how a doubtful model prediction is discarded). Conventions: levels are fractions of the initial
@@ -139,22 +142,6 @@ def bare_months(text: str) -> int | None:
     return int(got[0])
 
 
-STRUCTURE_WORDS = {
-    # pinyin (xueqiu) and its initials (xq) as typed by people who skip the input method
-    "snowball": r"雪球|snowball|snow\s?ball|autocall(?:able)?|(?<![a-z])(?:xueqiu|xq)(?![a-z])",
-    "phoenix": r"凤凰|phoenix|(?<![a-z])fenghuang(?![a-z])",
-    "sharkfin": r"鲨鱼鳍|鲨鱼|单鲨|双鲨|shark\s?fin|shark|(?<![a-z])(?:shayuqi|syq)(?![a-z])",
-    # 欧式 qualifies another product or its knock-in ('欧式雪球', '欧式敲入'): then it is no vanilla
-    "vanilla": r"香草|vanilla|欧式期权|欧式(?!\s*(?:雪球|凤凰|鲨鱼|单鲨|双鲨|二元|数字|亚式|敲入|敲出|观察|障碍|snowball|phoenix))"
-               r"|普通期权|european(?!\s*(?:snowball|phoenix|knock|ki|barrier|digital))",
-    "digital": r"二元期权|二元|数字期权|digital|binary",
-    "asian": r"亚式期权|亚式|亚洲期权|asian",
-    "barrier": r"障碍期权|barrier\s?option|敲出期权|敲入期权|向上敲出|向下敲入|向上敲入|向下敲出"
-               r"|up[\s-]?and[\s-]?out|down[\s-]?and[\s-]?in|up[\s-]?and[\s-]?in|down[\s-]?and[\s-]?out",
-}
-_DIRECTED = r"(?=\s*(?:的)?\s*(?:鲨鱼|单鲨|二元|数字|亚式|shark|digital|binary))"
-OPTION_WORDS = {"call": r"看涨|看多|认购|calls?|向上" + _DIRECTED + r"|上涨(?=\s*参与)|upside(?=\s*participation)",
-                "put": r"看跌|看空|认沽|puts?|向下" + _DIRECTED + r"|下跌(?=\s*参与)|downside(?=\s*participation)"}
 # '每日敲出' / '月度敲出 103': the word before 敲出 is the frequency (敲出 stays free to introduce the
 # KO level), unless the phrase is a step-down ('每月敲出价下调0.5%'). Read with keyword_at.
 _BEFORE_KO = r"(?=\s*敲出(?!\s*(?:价格?|线|水平|障碍)?\s*(?:降|下调|递减|下降)))"
@@ -202,14 +189,19 @@ def keyword_at(text: str, table: dict[str, str], after: str = "") -> str | None:
     return None
 
 
-def strike(text: str) -> float | tuple[str, float] | None:
+def strike(text: str, jargon=None) -> float | tuple[str, float] | None:
     """A strike: '平值'/'atm' -> 1.0; '103%' -> 1.03; '虚值5%' -> ('otm', 0.05) and '实值5%' ->
     ('itm', 0.05), which the request builder turns into a level once the option type is known;
-    a number of 50% or more after 虚值/实值 is the strike level itself ('ITM 105' -> 1.05)."""
-    if re.search(r"平值|平价|atm|at[\s-]the[\s-]money", text):
+    a number of 50% or more after 虚值/实值 is the strike level itself ('ITM 105' -> 1.05).
+    The moneyness words are the pool's (``jargon``, a ``pool.Jargon``; the shipped pool's if None)."""
+    if jargon is None:
+        from .pool import load_pool
+
+        jargon = load_pool().jargon
+    if re.search(jargon.moneyness_re("atm") or "(?!)", text):
         return 1.0
-    kind = "otm" if re.search(r"虚值|价外|虚|otm|out[\s-]of", text) else (
-        "itm" if re.search(r"实值|价内|实|itm|in[\s-]the", text) else None)
+    kind = "otm" if re.search(jargon.moneyness_re("otm") or "(?!)", text) else (
+        "itm" if re.search(jargon.moneyness_re("itm") or "(?!)", text) else None)
     if kind:
         got = _last_number(text)
         if got is None:
