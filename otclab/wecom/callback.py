@@ -123,9 +123,10 @@ def _check_query(q: dict, needed: tuple[str, ...], max_skew_s: float | None, now
     ts = q["timestamp"]
     if not (ts.isascii() and ts.isdigit() and len(ts) <= 12):
         raise WeComError("malformed_timestamp", f"timestamp {ts[:32]!r} is not whole seconds since 1970")
-    if max_skew_s is not None and abs(now - int(ts)) > max_skew_s:
-        raise WeComError("stale_timestamp", f"timestamp {ts} is {now - int(ts):+.0f} s from now; "
-                                            f"allowed within {max_skew_s:g} s")
+    age = now - int(ts)
+    if max_skew_s is not None and abs(age) > max_skew_s:
+        when = f"{age:.0f} s old" if age > 0 else f"{-age:.0f} s in the future"
+        raise WeComError("stale_timestamp", f"timestamp {ts} is {when}; allowed within {max_skew_s:g} s of now")
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -190,7 +191,7 @@ def create_app(config: WeComConfig, sink: Sink, on_refused: OnRefused | None = N
         except Exception:
             log.exception("sink failed on msgid %s: answered 500 so that WeCom retries", msg.msgid)
             return PlainTextResponse("sink failed", status_code=500)
-        if new:
+        if new is not False:
             log.info("received msgid %s (%s) from %s", msg.msgid, msg.msgtype, msg.sender)
         else:
             log.info("duplicate msgid %s (a WeCom retry): acknowledged, not processed again", msg.msgid)
