@@ -51,6 +51,16 @@ def test_group_robot_xml_and_json():
     assert (g["webhook_url"], g["sender"], g["text"]) == ("https://w", "u", "你好")
 
 
+def test_markup_inside_cdata_is_text_but_a_dtd_is_refused():
+    ok = parse_message(b"<xml><MsgType>text</MsgType><FromUserName>u</FromUserName>"
+                       b"<Content><![CDATA[@bot <!DOCTYPE html> &amp; <b>]]></Content><MsgId>7</MsgId></xml>")
+    assert ok["text"] == "<!DOCTYPE html> &amp; <b>"
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+            b"<xml><Content>&b;</Content></xml>")
+    with pytest.raises(WeComError, match="malformed_message: decrypted message declares a DOCTYPE"):
+        parse_message(bomb)
+
+
 def test_json_app_sample_keys():
     plain = ('{"ToUserName":"wx5823bf96d3bd56c7","FromUserName":"mycreate","CreateTime": 1409659813,'
              '"MsgType":"text","Content":"hello","MsgId":4561255354251345929,"AgentID": 218}').encode()
