@@ -1,27 +1,93 @@
 """The batched PDE of a scenario grid, batch by batch (run on a GPU; --device cpu for a small book).
 
     python3 benchmarks/pde_batch.py [--contracts 2000] [--vol-shifts 9] [--block 128 64 32]
+    python3 benchmarks/pde_batch.py --device cpu --contracts 60 --vol-shifts 3 --baseline 2e29d97
 
 Solves every contract of the synthetic book × vol shifts with ``price_batched`` (batches: two
 states, memory phoenixes, continuous barriers, Asians) and prints rows, states, substeps a day
 and seconds per batch for each Thomas-kernel block size given, and the largest difference
 between block sizes (they must agree to rounding).
+
+``--baseline REV`` also runs the same benchmark on the package as it was at git revision REV
+(``git archive`` into a temporary folder, run there in a subprocess of this script, on this
+machine, in this run) and prints both timings side by side with the largest difference of the
+values (of notional, and relative to the value) between that code and this one.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
 
-from otclab.book.pricing import compile_book  # noqa: E402
-from otclab.book.synthetic import synthetic_book, synthetic_market  # noqa: E402
-from otclab.engines.fused import pde  # noqa: E402
+
+def _bench(a) -> tuple[list, dict]:
+    """Timings (one list of batch dicts per block size) and values {"i,dv": value} of the
+    package on sys.path."""
+    from otclab.book.pricing import compile_book
+    from otclab.book.synthetic import synthetic_book, synthetic_market
+    from otclab.engines.fused import pde
+
+    try:
+        from otclab.engines.pde import stepper
+    except ImportError:          # code from before the shared stepper: the block size lived in fused/pde.py
+        stepper = pde
+    if a.device == "gpu":
+        import cupy as xp
+
+        print(f"GPU: {xp.cuda.runtime.getDeviceProperties(0)['name'].decode()}", file=sys.stderr)
+    else:
+        xp = np
+    fused, _ = compile_book(synthetic_book(a.contracts, seed=7), synthetic_market())
+    items = [(ctx, prog) for _, ctx, prog in fused if pde.supported(prog)]
+    vs = np.linspace(-0.05, 0.05, a.vol_shifts)
+    pde.price_batched(items[:3], (0.0,), (0.0,), xp)         # compile the kernel
+    runs, first = [], None
+    for block in a.block:
+        stepper.THOMAS_BLOCK = block
+        timings: list = []
+        t0 = time.perf_counter()
+        vals = pde.price_batched(items, vs, (0.0,), xp, timings=timings)
+        runs.append({"block": block, "batches": timings, "total": time.perf_counter() - t0,
+                     "items": len(items), "shifts": len(vs)})
+        if first is None:
+            first = vals
+        else:
+            runs[-1]["diff"] = max(abs(float(vals[k][0] - first[k][0])) for k in vals)
+    return runs, {f"{i},{dv!r}": float(v[0]) for (i, dv), v in first.items()}
+
+
+def _baseline(a, rev: str) -> tuple[list, dict]:
+    """The benchmark on the package at ``rev``: extracted with git archive, run in a subprocess."""
+    with tempfile.TemporaryDirectory(prefix="pde-baseline-") as tmp:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "otclab", "payoffs"], check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        out = Path(tmp) / "result.json"
+        args = [sys.executable, str(Path(__file__).resolve()), "--code", tmp, "--dump", str(out),
+                "--contracts", str(a.contracts), "--vol-shifts", str(a.vol_shifts), "--device", a.device,
+                "--block", *map(str, a.block)]
+        subprocess.run(args, check=True, env={**os.environ, "PYTHONPATH": tmp})
+        res = json.loads(out.read_text(encoding="utf-8"))
+    return res["runs"], res["values"]
+
+
+def _print(runs: list, label: str = "") -> None:
+    for r in runs:
+        for t in r["batches"]:
+            print(f"{label}{r['block']:>6}{t['rows']:>8}{t['states']:>8}{t['substeps']:>10}{t['seconds']:>10.3f}")
+        print(f"{label}{r['block']:>6}{'all':>8}{'':>8}{'':>10}{r['total']:>10.3f}")
+        if "diff" in r:
+            print(f"       largest difference from block {runs[0]['block']}: {r['diff']:.2e} of notional")
 
 
 def main() -> int:
@@ -30,35 +96,37 @@ def main() -> int:
     ap.add_argument("--vol-shifts", type=int, default=9)
     ap.add_argument("--block", type=int, nargs="+", default=[128])
     ap.add_argument("--device", choices=("gpu", "cpu"), default="gpu")
+    ap.add_argument("--baseline", metavar="REV", help="also time the code at this git revision, in this run")
+    ap.add_argument("--code", help=argparse.SUPPRESS)     # the package's folder (the baseline's subprocess)
+    ap.add_argument("--dump", help=argparse.SUPPRESS)     # write timings and values there as JSON
     a = ap.parse_args()
     warnings.simplefilter("ignore")
-    if a.device == "gpu":
-        import cupy as xp
-
-        print(f"GPU: {xp.cuda.runtime.getDeviceProperties(0)['name'].decode()}")
-    else:
-        xp = np
-    fused, _ = compile_book(synthetic_book(a.contracts, seed=7), synthetic_market())
-    items = [(ctx, prog) for _, ctx, prog in fused if pde.supported(prog)]
-    vs = np.linspace(-0.05, 0.05, a.vol_shifts)
-    pde.price_batched(items[:3], (0.0,), (0.0,), xp)         # compile the kernel
-    print(f"{len(items)} contracts x {len(vs)} vol shifts")
-    print(f"{'block':>6}{'rows':>8}{'states':>8}{'substeps':>10}{'seconds':>10}")
-    first = None
-    for block in a.block:
-        pde.THOMAS_BLOCK = block
-        timings: list = []
-        t0 = time.perf_counter()
-        vals = pde.price_batched(items, vs, (0.0,), xp, timings=timings)
-        total = time.perf_counter() - t0
-        for t in timings:
-            print(f"{block:>6}{t['rows']:>8}{t['states']:>8}{t['substeps']:>10}{t['seconds']:>10.3f}")
-        print(f"{block:>6}{'all':>8}{'':>8}{'':>10}{total:>10.3f}")
-        if first is None:
-            first = vals
-        else:
-            print(f"       largest difference from block {a.block[0]}: "
-                  f"{max(abs(float(vals[k][0] - first[k][0])) for k in vals):.2e} of notional")
+    sys.path.insert(0, a.code or str(ROOT))
+    if a.dump:
+        runs, values = _bench(a)
+        Path(a.dump).write_text(json.dumps({"runs": runs, "values": values}), encoding="utf-8")
+        return 0
+    base = _baseline(a, a.baseline) if a.baseline else None
+    runs, values = _bench(a)
+    print(f"{runs[0]['items']} contracts x {runs[0]['shifts']} vol shifts, device {a.device}")
+    if base is None:
+        print(f"{'block':>6}{'rows':>8}{'states':>8}{'substeps':>10}{'seconds':>10}")
+        _print(runs)
+        return 0
+    b_runs, b_values = base
+    print(f"baseline: the code at {a.baseline}; current: this checkout (same machine, same run)")
+    print(f"{'block':>6}{'rows':>8}{'states':>8}{'substeps':>10}{'baseline s':>12}{'current s':>11}{'speed-up':>10}")
+    for br, r in zip(b_runs, runs):
+        for bt, t in zip(br["batches"] + [{"rows": "all", "states": "", "substeps": "", "seconds": br["total"]}],
+                         r["batches"] + [{"seconds": r["total"]}]):
+            print(f"{r['block']:>6}{bt['rows']:>8}{bt['states']:>8}{bt['substeps']:>10}{bt['seconds']:>12.3f}"
+                  f"{t['seconds']:>11.3f}{bt['seconds'] / t['seconds']:>9.2f}x")
+    keys = sorted(set(values) & set(b_values))
+    diff = max(abs(values[k] - b_values[k]) for k in keys)
+    big = [k for k in keys if abs(b_values[k]) >= 1e-4]
+    rel = max((abs(values[k] - b_values[k]) / abs(b_values[k]) for k in big), default=0.0)
+    print(f"values: {len(keys)} rows in both; largest difference {diff:.2e} of notional; "
+          f"{rel:.2e} relative (the {len(big)} rows worth >= 1e-4 of notional)")
     return 0
 
 

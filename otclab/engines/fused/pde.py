@@ -2,14 +2,15 @@
 
 Every contract's program (per-date flags, levels, cash) drives a Crank–Nicolson solve on its own
 uniform log-spot grid, all rows stepping backward through the trading days together: one
-batched tridiagonal solve per substep (a CUDA kernel, one thread per system, on the GPU; a
-vectorised Thomas sweep on the CPU) and the observation events of the day as array operations.
+batched tridiagonal solve per substep (a CUDA kernel, one thread per system, on the GPU; one
+LAPACK solve over all systems on the CPU) and the observation events of the day as array operations.
 States: ``ki·H + m`` where ki = 1 once knocked in (or the barrier of an in-option hit) and, for
 a phoenix with coupon memory, m = which coupon was paid last (0: none since the valuation date,
 j + 1: the j-th future coupon date), so that a coupon paid on date j accrues from the last paid
 one; H = 1 + the most future coupon dates of a memory row (H = 1 without memory). Barrier and
 level switches are cell-averaged as in the generic PDE engine, with implicit (Rannacher) steps
-after events. The spot axis of a scenario grid comes free: values are read off the grid at
+after events; the steps are the generic PDE's stepper (``engines/pde/stepper.py``), all rows and
+states at once. The spot axis of a scenario grid comes free: values are read off the grid at
 shifted spots. Supported: european (also American exercise), barrier (daily, expiry or
 continuous monitoring; one or two barriers), autocall with or without coupon memory, and Asians
 (states = nodes of the running average, ``pde_asian.py``). Rows needing many states (memory
@@ -23,9 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..analytic.barrier import BGK_BETA
+from ..pde import stepper
 from . import pde_asian
 from .program import BAR, COL, CPN, KI, KO, MarketGrid, _row
 
+_THOMAS = stepper.CN_STEP_SOURCE   # the batched PDE's CUDA kernel, where its compile check looks for it
 SUBSTEPS = 4            # CN substeps a trading day
 SUBSTEPS_CONTINUOUS = 12   # with continuous barriers: the BGK-shifted knock is applied per substep, and
                            # 4 a day leave ~1.5e-4 of notional; 12 agree with the closed form to ~3e-5
@@ -232,14 +235,14 @@ class _Dev:
 
 
 def _events(xp, b: PdeBatch, day: int, x, V, dev: _Dev):
-    """Observations of ``day`` applied backward (the reverse of the Monte Carlo order); also
-    (host) which rows had one."""
+    """Observations of ``day`` applied backward (the reverse of the Monte Carlo order). The host
+    reads the day's flags only to skip what no row observes; every array the day needs is a
+    slice of the batch's device copy (no host-to-device copy a day)."""
     f = b.flags[:, day]
-    hit = (f & (KO | KI | BAR | CPN)) > 0
     if not f.any():
-        return V, hit
+        return V
     if b.asian:
-        return pde_asian.fixing(xp, b, day, x, V, dev), hit
+        return pde_asian.fixing(xp, b, day, x, V, dev)
     S, H = V.shape[0], b.n_states // 2
     dx = dev.get("dx", lambda: b.dx)
     cash = dev.day("cash", day)
@@ -258,107 +261,27 @@ def _events(xp, b: PdeBatch, day: int, x, V, dev: _Dev):
     if (f & (KO | CPN)).any():
         kw = up_w * ((fj & KO) > 0) if up_w is not None else 0.0
         cw = _frac_above(xp, x, dx, dev.col("log_cb", lambda a: np.exp(np.minimum(a, 700.0)))) * ((fj & CPN) > 0)
-        m = np.arange(H)[:, None]
-        has_cpn = (f & CPN) > 0
-        rate = b.scal[:, COL["cpn_rate"]]
-        cpn_mem = np.maximum(rate[None, :] * (b.acc_day[:, day][None, :] - b.mem_acc.T), 0.0)
-        cpn = np.where(b.mem[None, :], cpn_mem, b.cpn[:, day][None, :])                    # (H, R)
-        tgt = np.where(b.mem[None, :] & has_cpn[None, :], np.minimum(b.cpn_idx[:, day] + 1, H - 1)[None, :], m)
+        mem = dev.get("mem", lambda: b.mem)[None, :]
+        cpn_mem = xp.maximum(dev.col("cpn_rate")[None, :] * (dev.day("acc_day", day)[None, :]
+                                                            - dev.get("mem_acc_t", lambda: b.mem_acc.T)), 0.0)
+        cpn = xp.where(mem, cpn_mem, dev.day("cpn", day)[None, :])                          # (H, R)
         Vk = V.reshape(2, H, *V.shape[1:])
         if H == 1:   # no memory: a paid coupon leaves the state as it is
             paid = Vk
         else:
-            idx = xp.asarray(np.broadcast_to(tgt[None, :, None, :], (2, H, 1, len(f))))
+            m = xp.arange(H, dtype=xp.int64)[:, None]
+            has_cpn = ((fj & CPN) > 0)[None, :]
+            tgt = xp.where(mem & has_cpn, xp.minimum(dev.day("cpn_idx", day) + 1, H - 1)[None, :], m)   # (H, R)
+            idx = xp.broadcast_to(tgt[None, :, None, :], (2, H, 1, tgt.shape[1]))
             paid = xp.take_along_axis(Vk, xp.broadcast_to(idx, Vk.shape), axis=1)
-        c = xp.asarray(cpn)[None, :, None, :]
+        c = cpn[None, :, None, :]
         Vk = kw * (cash + c) + (1 - kw) * (cw * (c + paid) + (1 - cw) * Vk)
         V = Vk.reshape(S, *V.shape[1:])
     if (f & KI).any():
         ki_level = dev.col("log_ki", lambda a: np.exp(np.maximum(a, -700.0)))
         kiw = (1.0 - _frac_above(xp, x, dx, ki_level)) * ((fj & KI) > 0)
         V = xp.concatenate([kiw * V[H:] + (1 - kiw) * V[:H], V[H:]])
-    return V, hit
-
-
-_THOMAS = r"""
-extern "C" __global__ void cn_step(double *V, double *cp, const double *lo_, const double *di_, const double *up_,
-                                   const double *dxr, const double *theta, const int *active, double dt, int N, int M, int R) {
-    // one thread per system (state, row); V and cp laid out [node][system] for coalescing
-    int sys = blockIdx.x * blockDim.x + threadIdx.x;
-    if (sys >= M) return;
-    int r = sys % R;
-    if (!active[r]) return;
-    double a = lo_[r], b = di_[r], c = up_[r], th = theta[r], dx = dxr[r];
-    double mu_dx = (c - a);          // = mu / dx
-    double rr = -(b + a + c);        // = r
-    double b0 = -mu_dx - rr, c0 = mu_dx, aN = -mu_dx, bN = mu_dx - rr;
-    double vm = 0.0, v0 = V[sys], vp = V[(size_t)M + sys];
-    double beta, dprev = 0.0, cprev = 0.0;
-    for (int j = 0; j < N; ++j) {
-        double aj = j == 0 ? 0.0 : (j == N - 1 ? aN : a);
-        double bj = j == 0 ? b0 : (j == N - 1 ? bN : b);
-        double cj = j == N - 1 ? 0.0 : (j == 0 ? c0 : c);
-        double Lv = aj * vm + bj * v0 + cj * (j == N - 1 ? 0.0 : vp);
-        double rhs = v0 + (1.0 - th) * dt * Lv;
-        double A = -th * dt * aj, B = 1.0 - th * dt * bj, C = -th * dt * cj;
-        double den = B - A * cprev;
-        double cpj = C / den;
-        double dj = (rhs - A * dprev) / den;
-        cp[(size_t)j * M + sys] = cpj;
-        V[(size_t)j * M + sys] = dj;
-        cprev = cpj; dprev = dj;
-        vm = v0; v0 = vp;
-        vp = (j + 2 < N) ? V[(size_t)(j + 2) * M + sys] : 0.0;
-    }
-    double x = V[(size_t)(N - 1) * M + sys];
-    for (int j = N - 2; j >= 0; --j) {
-        x = V[(size_t)j * M + sys] - cp[(size_t)j * M + sys] * x;
-        V[(size_t)j * M + sys] = x;
-    }
-}
-"""
-_K = None
-THOMAS_BLOCK = 128    # threads a block of the Thomas kernel (one system a thread)
-
-
-def _cn_step_gpu(xp, V, lo, di, up, dx, theta, active, dt):
-    global _K
-    if _K is None:
-        _K = xp.RawKernel(_THOMAS, "cn_step")
-    N, M = V.shape[1], V.shape[0] * V.shape[2]
-    flat = xp.ascontiguousarray(V.transpose(1, 0, 2).reshape(N, M))   # [node][state*R + r]
-    cp = xp.empty_like(flat)
-    _K(((M + THOMAS_BLOCK - 1) // THOMAS_BLOCK,), (THOMAS_BLOCK,), (flat, cp, lo, di, up, dx, theta, active,
-                                                                   np.float64(dt),
-                                     np.int32(N), np.int32(M), np.int32(V.shape[2])))
-    return flat.reshape(N, V.shape[0], V.shape[2]).transpose(1, 0, 2)
-
-
-def _cn_step_cpu(V, lo, di, up, theta, active, dt):
-    """The same step on NumPy: a Thomas sweep vectorised over states and rows."""
-    S, N, R = V.shape
-    mu_dx, rr = up - lo, -(di + lo + up)
-    a = np.broadcast_to(lo, (N, R)).copy()
-    b = np.broadcast_to(di, (N, R)).copy()
-    c = np.broadcast_to(up, (N, R)).copy()
-    a[0], b[0], c[0] = 0.0, -mu_dx - rr, mu_dx
-    a[-1], b[-1], c[-1] = -mu_dx, mu_dx - rr, 0.0
-    v = V.transpose(1, 0, 2)                       # (N, S, R): the sweep runs along the first axis
-    Lv = b[:, None] * v
-    Lv[1:] += a[1:, None] * v[:-1]
-    Lv[:-1] += c[:-1, None] * v[1:]
-    rhs = v + ((1 - theta) * dt) * Lv
-    A, B, C = -theta * dt * a, 1 - theta * dt * b, -theta * dt * c
-    cp = np.empty((N, R))
-    d = np.empty_like(rhs)
-    cp[0], d[0] = C[0] / B[0], rhs[0] / B[0]
-    for j in range(1, N):
-        den = B[j] - A[j] * cp[j - 1]
-        cp[j] = C[j] / den
-        d[j] = (rhs[j] - A[j] * d[j - 1]) / den
-    for j in range(N - 2, -1, -1):
-        d[j] -= cp[j] * d[j + 1]
-    return np.where(active, d.transpose(1, 0, 2), V)
+    return V
 
 
 def _knock(xp, V, bw, out, cash):
@@ -371,8 +294,9 @@ def _knock(xp, V, bw, out, cash):
 
 
 def _knock_continuous(xp, b: PdeBatch, x, V, day: int, level, rows, dev: _Dev):
-    """Continuous barriers after a substep: monitored at the step at ``level`` (the barrier moved
-    towards spot by the Broadie–Glasserman–Kou shift exp(0.5826 σ √dt), as the generic PDE does)."""
+    """Continuous barriers after a substep: monitored at the step at ``level`` (R,) (the barrier
+    moved towards spot by the Broadie–Glasserman–Kou shift exp(0.5826 σ √dt), as the generic PDE
+    does), on the rows where ``rows`` holds."""
     w = _frac_above(xp, x, dev.get("dx", lambda: b.dx), level)
     bw = xp.where(dev.col("bar_up", lambda a: a > 0), w, 1.0 - w) * rows
     return _knock(xp, V, bw, dev.col("bar_out", lambda a: a > 0), dev.day("cash", day))
@@ -381,66 +305,70 @@ def _knock_continuous(xp, b: PdeBatch, x, V, day: int, level, rows, dev: _Dev):
 def solve_pde(b: PdeBatch, xp=np, tomorrow: bool = False):
     """Values at valuation on every node: array (states, N, R) (fractions of notional); with
     ``tomorrow`` also the values on the next trading day after its observations (cum-event, the
-    day's cash included): the theta convention's value at today's spot, read at x0."""
+    day's cash included): the theta convention's value at today's spot, read at x0.
+
+    Backward day by day; each day: rows maturing that day start from their payoff, the day's
+    observations, then ``SUBSTEPS`` (or ``SUBSTEPS_CONTINUOUS``) steps of the shared stepper
+    (``engines/pde/stepper.py``), the first two implicit for rows that started or had an event
+    that day (Rannacher). Everything the days need is formed up front and copied to the device
+    once: the loop only slices it, so on CuPy no day or substep waits on a host-to-device copy.
+    """
     N, R = b.n_x, len(b.rows)
     dev = _Dev(xp, b)
+    dx = dev.get("dx", lambda: b.dx)
     j = xp.arange(N, dtype=xp.float64)[:, None]
-    x = xp.asarray(b.xlo)[None, :] + j * dev.get("dx", lambda: b.dx)[None, :]
+    x = xp.asarray(b.xlo)[None, :] + j * dx[None, :]
     terminal = _terminal(xp, b, x)
     V = terminal.copy()     # the GPU step may overwrite V's buffer; rows maturing later read terminal
     D = b.sig.shape[1]
-    gpu = xp.__name__ == "cupy"
-    # the operator's coefficients of every day, (days, rows)
-    s2 = b.sig.T ** 2 / b.dx**2
-    mdx = b.mu.T / b.dx
-    coef = [np.ascontiguousarray(a) for a in (0.5 * s2 - 0.5 * mdx, -s2 - b.reff.T, 0.5 * s2 + 0.5 * mdx)]
-    if gpu:
-        coef = [xp.asarray(a) for a in coef]
+    # the operator of every day, (days, rows): formed on the host at once, copied once
+    ops = stepper.operator(np, b.sig.T, b.mu.T, b.reff.T, b.dx)
+    lower, diag, upper = (xp.asarray(np.ascontiguousarray(a)) for a in (ops.lower, ops.diag, ops.upper))
+    mat = dev.get("mat", lambda: b.mat)
     exercise = None
     if b.american is not None and b.american.any():
         # American exercise after every substep, as the generic PDE does after every step
         phi, strike, part = (dev.col(k) for k in ("phi", "strike", "part"))
         exercise = part * xp.maximum(phi * (xp.exp(x) - strike), 0.0)
+        american = dev.get("american", lambda: b.american)
     cont = b.cont is not None and b.cont.any()
-    restart = np.zeros(R, bool)
-    started = np.zeros(R, bool)
-    half = np.full(R, 0.5)
+    if cont:
+        # continuous barriers are monitored at each substep at the level moved towards spot by
+        # the Broadie–Glasserman–Kou shift exp(0.5826 σ √dt) of that day's vol and substep
+        shift = np.exp(BGK_BETA * b.sig * np.sqrt(b.dtau / b.substeps)[None, :])       # (R, D)
+        up_side = (b.scal[:, COL["bar_up"]] > 0)[:, None]
+        levels = xp.asarray(np.ascontiguousarray(np.where(up_side, b.cont_lvl[:, None] / shift,
+                                                          b.cont_lvl[:, None] * shift).T))   # (D, R)
+        cont_rows = dev.get("cont", lambda: b.cont)
+    started = np.zeros(R, bool)      # host: which rows have begun (maturity at or after the day)
     for day in range(D, 0, -1):
         at_mat = b.mat == day
         if at_mat.any():
             # each row starts at its own maturity with its payoff (the day's events follow)
-            V = xp.where(xp.asarray(at_mat)[None, None, :], terminal, V)
+            V = xp.where((mat == day)[None, None, :], terminal, V)
             started |= at_mat
         if started.any():
-            V, hit = _events(xp, b, day, x, V, dev)
-            restart |= at_mat | (started & hit)
+            V = _events(xp, b, day, x, V, dev)
         if day == 1 and tomorrow:
             V_tomorrow = V.copy()
-        active = started & (day <= b.mat)
-        if not active.any():
+        if not started.any():
             continue
-        lo, di, up = (c[day - 1] for c in coef)
-        dt = float(b.dtau[day - 1]) / b.substeps
-        thetas = (np.where(restart, 1.0, 0.5), half)
-        act = xp.asarray(active)
-        if gpu:
-            thetas = tuple(xp.asarray(t) for t in thetas)
-            act32 = act.astype(xp.int32)
-        if cont:
-            rows = xp.asarray(b.cont & active)
-            shift = np.exp(BGK_BETA * b.sig[:, day - 1] * math.sqrt(dt))
-            level = xp.asarray(np.where(b.scal[:, COL["bar_up"]] > 0, b.cont_lvl / shift, b.cont_lvl * shift))
-        for k in range(b.substeps):
-            theta = thetas[0] if (k < 2 and restart.any()) else thetas[1]
-            if gpu:
-                V = _cn_step_gpu(xp, V, lo, di, up, dev.get("dx", lambda: b.dx), theta, act32, dt)
-            else:
-                V = _cn_step_cpu(V, lo, di, up, theta, active, dt)
+        active = mat >= day          # started, and not past its maturity
+        # restart (implicit steps) where a row starts today or an observation changed its values
+        restart = (mat == day) | (active & ((dev.day("flags", day) & (KO | KI | BAR | CPN)) > 0))
+
+        def after(V, day=day, active=active):
+            """After every substep: continuous barriers, American exercise (device work only)."""
             if cont:
-                V = _knock_continuous(xp, b, x, V, day, level, rows, dev)
+                V = _knock_continuous(xp, b, x, V, day, levels[day - 1], cont_rows & active, dev)
             if exercise is not None:
-                V = xp.where(act & dev.get("american", lambda: b.american), xp.maximum(V, exercise), V)
-        restart[:] = False
+                V = xp.where(active & american, xp.maximum(V, exercise), V)
+            return V
+
+        op = stepper.Operator(lower[day - 1], diag[day - 1], upper[day - 1], dx)
+        dt = float(b.dtau[day - 1]) / b.substeps
+        V = stepper.march(xp, V, op, dt, b.substeps, restart=restart, rannacher="steps", active=active,
+                          after=after if cont or exercise is not None else None)
     return (V, V_tomorrow) if tomorrow else V
 
 

@@ -56,14 +56,14 @@ def terminal(xp, b, n_x: int):
 def fixing(xp, b, day: int, x, V, dev):
     """Value before the fixings of ``day`` from the value after them (rows without one: as is).
     ``dev``: the solve's device copies of the batch (``pde._Dev``)."""
-    i = b.fix_no[:, day]
-    rows = i > 0
-    if not rows.any():
+    if not (b.fix_no[:, day] > 0).any():      # the host's copy: skip a day without fixings
         return V
+    i = dev.day("fix_no", day)                 # the device's: no host-to-device copy a day
+    rows = i > 0
     la = dev.get("la_t", lambda: b.la.T)[:, None, :]                   # (A, 1, R)
-    ii = xp.asarray(np.maximum(i, 1).astype(np.float64))
+    ii = xp.maximum(i, 1).astype(xp.float64)
     geo = dev.col("geo", lambda a: a > 0)
     new = xp.where(geo, ((ii - 1) * la + x[None]) / ii, xp.log(((ii - 1) * xp.exp(la) + xp.exp(x)[None]) / ii))
     dla = dev.get("dla", lambda: b.la[:, 1] - b.la[:, 0])
     out = lagrange3(xp, V, (new - la[:1]) / dla)
-    return xp.where(xp.asarray(rows), out, V)
+    return xp.where(rows, out, V)
