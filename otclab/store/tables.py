@@ -11,7 +11,11 @@
 - ``runs``: successful lifecycle / EOD runs (with the watermark of trade versions they covered)
   and failed ones with their error;
 - ``risk_snapshots``, ``risk_rows``, ``margin_calls``: immutable valuations;
-- ``collateral``: collateral movements per counterparty.
+- ``collateral``: collateral movements per counterparty;
+- the quote workflow (issue 14): ``rfq_messages`` (everything WeCom delivered, refused requests
+  too), ``counterparty_contacts`` (WeCom userid → counterparty), ``quotes`` and ``quote_events``
+  (every transition), ``quote_evidence`` (which evidence-log entry holds each event),
+  ``outbound_messages`` (the persisted reply queue) and ``rfq_corrections`` (traders' edits).
 
 Alembic migrations in ``otclab/store/migrations`` create these; ``metadata`` is their source.
 """
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import (JSON, Column, Date, DateTime, Double, ForeignKey, Index, Integer, MetaData,
+from sqlalchemy import (JSON, Column, Date, DateTime, Double, ForeignKey, Index, Integer, LargeBinary, MetaData,
                         String, Table, Text, UniqueConstraint)
 from sqlalchemy.types import TypeDecorator
 
@@ -302,3 +306,138 @@ collateral = Table(
     Column("created_at", UTCDateTime(), nullable=False),
 )
 Index("ix_collateral_counterparty", collateral.c.counterparty_id)
+
+# ---- the quote workflow (revision 0005, issue 14) ------------------------------------------------
+# Every message WeCom delivers (and every request refused before it could be read) is a row of
+# rfq_messages before anything else happens; its processing is claimed (status, claim_token,
+# claimed_at) and finished in one transaction with the quotes and replies it produced. A quote's
+# state is its latest quote_events row; ``quotes.state`` repeats it for the blotter and is only
+# ever changed together with a new event (workflows/quotes/states.py).
+
+rfq_messages = Table(
+    "rfq_messages", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(8), nullable=False),      # robot | app | refused (not readable)
+    Column("msgid", String(128), unique=True),          # WeCom's id; NULL for a refused request
+    Column("raw_body", LargeBinary, nullable=False),    # as received
+    Column("query", JSON),                              # msg_signature, timestamp, nonce
+    Column("plaintext", Text),
+    Column("text", Text),                               # the content, the @bot mention stripped
+    Column("sender", String(128)),
+    Column("chat_id", String(128)),
+    Column("chat_type", String(16)),
+    Column("response_url", Text),
+    Column("webhook_url", Text),
+    Column("msgtype", String(16)),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("status", String(12), nullable=False),      # pending | processing | done | refused
+    Column("claim_token", String(40)),
+    Column("claimed_at", UTCDateTime()),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("processed_at", UTCDateTime()),
+    Column("outcome", String(24)),                     # quoted | refused_sender | clarify | no_request | failed
+    Column("error", Text),                             # why refused / failed
+)
+Index("ix_rfq_messages_status", rfq_messages.c.status, rfq_messages.c.id)
+
+counterparty_contacts = Table(
+    "counterparty_contacts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),   # append-only: the newest row of a userid counts
+    Column("userid", String(128), nullable=False),
+    Column("counterparty_id", String(64), nullable=False),
+    Column("counterparty_name", Text, nullable=False),
+    Column("counterparty_uscc", String(18)),
+    Column("status", String(10), nullable=False),      # approved | pending | blocked
+    Column("recorded_by", String(64)),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+)
+Index("ix_counterparty_contacts_userid", counterparty_contacts.c.userid, counterparty_contacts.c.id)
+
+quotes = Table(
+    "quotes", metadata,
+    Column("quote_id", String(32), primary_key=True),
+    Column("message_id", Integer, ForeignKey("rfq_messages.id"), nullable=False),
+    Column("request_index", Integer, nullable=False),
+    Column("revision", Integer, nullable=False),       # 0 as priced from the chat, n after n edits
+    Column("supersedes", String(32)),                  # the quote this revision replaces
+    Column("state", String(20), nullable=False),       # = the latest quote_events.to_state
+    Column("sender", String(128)),
+    Column("chat_id", String(128)),
+    Column("counterparty_id", String(64), nullable=False),
+    Column("counterparty_name", Text, nullable=False),
+    Column("counterparty_uscc", String(18)),
+    Column("underlying", String(16)),
+    Column("structure", String(24)),
+    Column("tenor_months", Double),
+    Column("notional", Double),
+    Column("solve_for", String(16)),
+    Column("fields", JSON, nullable=False),            # the request's fields (parsed, then as corrected)
+    Column("template", String(64)),
+    Column("template_version", String(12)),
+    Column("terms", JSON),                             # validated terms, the solved value filled in
+    Column("market_snapshot_id", String(20)),
+    Column("pricing", JSON),                           # value, value_pct, solved, engine, settings, seconds
+    Column("maker", String(64)),                       # the trader who edited it (None: as the bot priced it)
+    Column("error", Text),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("valid_until", UTCDateTime(), nullable=False),
+    UniqueConstraint("message_id", "request_index", "revision", name="uq_quotes_message_request_revision"),
+)
+Index("ix_quotes_state", quotes.c.state, quotes.c.valid_until)
+
+quote_events = Table(
+    "quote_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("quote_id", String(32), ForeignKey("quotes.quote_id"), nullable=False),
+    Column("seq", Integer, nullable=False),            # 1, 2, ... per quote: two writers cannot both add n
+    Column("from_state", String(20)),
+    Column("to_state", String(20), nullable=False),
+    Column("by", String(64), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("details", JSON),
+    UniqueConstraint("quote_id", "seq", name="uq_quote_events_quote_seq"),
+)
+
+quote_evidence = Table(
+    "quote_evidence", metadata,
+    Column("event_id", Integer, ForeignKey("quote_events.id"), primary_key=True),
+    Column("log_index", Integer, nullable=False),      # the entry of the evidence log holding the event
+    Column("recorded_at", UTCDateTime(), nullable=False),
+)
+
+outbound_messages = Table(
+    "outbound_messages", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(80), nullable=False, unique=True),   # reply:Q..., clarify:<msg id>, refusal:<msg id>
+    Column("kind", String(12), nullable=False),        # reply | clarify | refusal
+    Column("quote_id", String(32), ForeignKey("quotes.quote_id")),
+    Column("message_id", Integer, ForeignKey("rfq_messages.id")),
+    Column("response_url", Text),
+    Column("webhook_url", Text),
+    Column("chat_id", String(128)),
+    Column("text", Text, nullable=False),
+    Column("mentioned", JSON, nullable=False),
+    Column("status", String(10), nullable=False),      # pending | sending | sent | failed
+    Column("via", String(16)),                         # response_url | webhook: how it went (or must go)
+    Column("claim_token", String(40)),
+    Column("claimed_at", UTCDateTime()),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("errcode", Integer),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("sent_at", UTCDateTime()),
+)
+Index("ix_outbound_messages_status", outbound_messages.c.status, outbound_messages.c.next_attempt_at)
+
+rfq_corrections = Table(
+    "rfq_corrections", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("quote_id", String(32), ForeignKey("quotes.quote_id"), nullable=False),
+    Column("message_text", Text, nullable=False),
+    Column("field", String(32), nullable=False),
+    Column("parsed_value", JSON),
+    Column("corrected_value", JSON),
+    Column("corrected_by", String(64), nullable=False),
+    Column("corrected_at", UTCDateTime(), nullable=False),
+)

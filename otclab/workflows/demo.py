@@ -159,6 +159,21 @@ def post_collateral(store: Store, raws: list[dict], seed: int) -> None:
             conn.execute(insert(T.collateral), rows)
 
 
+DEMO_CONTACTS = (("client01", "approved"), ("client02", "approved"), ("client03", "approved"),
+                 ("client04", "approved"), ("client05", "approved"), ("client06", "pending"), ("client07", "blocked"))
+
+
+def demo_contacts(store: Store, seed: int = 7) -> int:
+    """WeCom userids client01..client07 of the demo counterparties CP001..CP007 (five approved, one
+    whose onboarding is pending, one blocked), for the quote workflow (``otclab quotes``)."""
+    from .quotes.contacts import add
+
+    cps = counterparties(len(DEMO_CONTACTS), seed)
+    for (userid, status), cp in zip(DEMO_CONTACTS, cps):
+        add(store, userid, cp["id"], cp["name"], cp["uscc"], status, by="demo")
+    return len(DEMO_CONTACTS)
+
+
 def init_demo(folder, trades: int = 4800, seed: int = 7, paths: int = 4000, force: bool = False,
               log=print, progress=None, url: str | None = None, upto: str = "eod") -> dict:
     """Create the demo store in ``folder`` (``folder/otclab.db``, or the empty database ``url``,
@@ -198,7 +213,7 @@ def init_demo(folder, trades: int = 4800, seed: int = 7, paths: int = 4000, forc
     booked = trade_cmds.book(store, raws, recorded_by="demo", as_of=FIRST_CLOSE)
     log(f"booked {len(booked)} trades ({time.perf_counter() - t0:.1f} s so far)")
     out = {"db": str(db) if store.is_sqlite else store.display_url, "url": url, "trades": len(booked),
-           "closes": closes, "raws": raws}
+           "closes": closes, "raws": raws, "contacts": demo_contacts(store, seed)}
     if upto == "booking":
         out["seconds"] = time.perf_counter() - t0
         return out

@@ -16,7 +16,7 @@ def test_an_old_store_is_refused_until_upgraded(db_url, capsys):
         command.upgrade(_config(conn), "0001")
         conn.execute(text("INSERT INTO trades (trade_id, uti, created_at) VALUES ('OLD1', 'UTIOLD1', '2025-01-02')"))
     engine.dispose()
-    with pytest.raises(StoreError, match=r"at schema revision 0001, the code expects 0004; run `otclab db upgrade`"):
+    with pytest.raises(StoreError, match=rf"at schema revision 0001, the code expects {head_revision()}; run `otclab db upgrade`"):
         Store(db_url)
     assert main(["trades", "list", "--db", db_url]) == 2
     assert "otclab db upgrade" in capsys.readouterr().err
