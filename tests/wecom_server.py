@@ -57,9 +57,13 @@ class WeComServer:
     ``webhook_url(key)`` is a webhook address for key ``key`` (every key is valid unless listed
     in ``invalid_keys``); ``new_response_url(chat_id)`` issues a fresh one-use response_url for a
     conversation. Accepted messages are in ``messages`` as ``{"kind", "key", "chat_id", "body",
-    "mentioned", "text"}``."""
+    "mentioned", "text"}``. ``webhook_per_min`` / ``conversation_per_min`` are WeCom's limits
+    (20, 30); ``clock`` (seconds, monotonic) times their one-minute windows."""
 
-    def __init__(self, clock=time.monotonic):
+    def __init__(self, clock=time.monotonic, webhook_per_min: int = WEBHOOK_PER_MIN,
+                 conversation_per_min: int = CONVERSATION_PER_MIN):
+        self.webhook_per_min = webhook_per_min
+        self.conversation_per_min = conversation_per_min
         self.messages: list[dict] = []
         self.requests: list[dict] = []
         self.invalid_keys: set[str] = set()
@@ -189,9 +193,9 @@ class WeComServer:
         if "mentioned_list" in part and (msgtype != "text" or not isinstance(mentioned, list)
                                          or not all(isinstance(m, str) and m for m in mentioned)):
             return err(INVALID_PARAM)
-        if kind == "webhook" and self._limited(f"webhook:{key}", WEBHOOK_PER_MIN):
+        if kind == "webhook" and self._limited(f"webhook:{key}", self.webhook_per_min):
             return err(RATE_LIMITED)
-        if chat_id and self._limited(f"chat:{chat_id}", CONVERSATION_PER_MIN):
+        if chat_id and self._limited(f"chat:{chat_id}", self.conversation_per_min):
             return err(RATE_LIMITED)
         if kind == "response_url":
             self._responses[key]["used"] = True

@@ -292,3 +292,18 @@ def test_bot_name_with_space_is_stripped(inbox):
         r = post_callback(base + PATH, *sign_and_encrypt_robot(crypto, robot_text_message("@OTC 报价\u2005中证500 雪球")))
     assert r.status_code == 200
     assert inbox.messages()[0]["text"] == "中证500 雪球"
+
+
+def test_concurrent_deliveries_and_retries_land_once_each(robot):
+    """40 messages, each delivered twice at once (WeCom's retry racing the first try), from 16
+    threads: every msgid is in the inbox exactly once and every request was answered 200."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    url, crypto, inbox = robot
+    msgs = [robot_text_message(f"@报价机器人 000905 雪球 {i}个月", msgid=f"C-{i}") for i in range(40)]
+    posts = [sign_and_encrypt_robot(crypto, m) for m in msgs for _ in range(2)]
+    with httpx.Client() as client, ThreadPoolExecutor(16) as pool:
+        codes = list(pool.map(lambda qb: post_callback(url, qb[0], qb[1], client).status_code, posts))
+    assert codes == [200] * 80
+    assert sorted(r["msgid"] for r in inbox.messages()) == sorted(f"C-{i}" for i in range(40))
+    assert inbox.refused() == []
