@@ -6,14 +6,18 @@ How a message maps to requests:
 - Inside a line each underlying starts a group, except underlyings joined by connectors
   ('500 和 300', '500/1000', '500、300'), which share one group. Mentions after a group's
   underlying belong to it; mentions before the first underlying of a line are shared by the line.
-- A clause (between commas) saying 都/均/统一/全部 holds settings for every request.
+- A clause (between commas) saying 都/均/统一/全部 holds settings for every request; so do the
+  terms after 都/均 that follow several groups of one line ('中证500 1年 中证1000 2年 都是雪球 …').
 - A question closing a line of several groups ('A 1年 和 B 2年 票息多少') asks for all of them;
   so does one closing the last item of a numbered list whose other items ask nothing.
-- A group saying 同上/同样/一样/也要 takes the previous group's terms where it states none.
+- A group saying 同上/同样/一样/也要/也按这个结构 (the pool's jargon.same_terms) takes the previous
+  group's terms where it states none.
 - A group with several values of one field ('1M/3M', '1年 和 18个月', '雪球和凤凰') gives one
   request per combination (with several products, a field goes only to those that have it:
   派息线 to the phoenix, not the snowball); with 分别 and equal counts of several fields, values pair up instead;
-  KO and KI lists of equal length always pair up ('103/75，100/70').
+  KO and KI lists of equal length always pair up ('103/75，100/70'), and so do lists of equal
+  length whose values alternate in the text ('看涨105 看跌95' is two requests, not four;
+  '1年 103/75，2年 100/70').
 - Only groups with an underlying and at least one of structure / option type / solve-for and one
   more term become requests, so chatter ('谢谢，已收到报价') gives nothing. A message with no
   known underlying but a product, a question and a term gives one request without underlying
@@ -175,6 +179,10 @@ def build_requests(norm: Normalized, mentions: list[Mention], jargon=None) -> li
             k = clauses.index(m.start)
             if current is not None and clauses.shared(k) and k not in current_und_clauses:
                 shared.append(m)
+            elif n_groups > 1 and last_und is not None and _SHARED.search(text, last_und.end, m.start):
+                # '中证500 1年 中证1000 2年 都是雪球 103/75': after 都 that follows several groups of
+                # the line, the terms are every group's
+                leading.append(m)
             elif current is None:
                 leading.append(m)
             else:
@@ -259,10 +267,35 @@ def _prefer_rule_questions(by_field: dict[str, list[Mention]]) -> None:
         del by_field["solve_for"]
 
 
+def _in_order(items: list[dict[str, Mention]]) -> bool:
+    """Whether the items follow one another in the text: every mention of item i ends before any
+    mention of item i+1 starts ('看涨105 看跌95': (看涨, 105) then (看跌, 95))."""
+    return all(max(m.end for m in a.values()) <= min(m.start for m in b.values()) for a, b in zip(items, items[1:]))
+
+
+def _pair_lists(axes: list[list[dict[str, Mention]]]) -> list[list[dict[str, Mention]]]:
+    """Merge value lists of equal length whose values alternate in the text into one list of
+    items: '看涨105 看跌95' is (call 105, put 95), two requests, not four; '1年 103/75，2年 100/70'
+    pairs each tenor with its levels. Lists that do not alternate ('看涨看跌 1M/3M') stay apart and
+    are crossed."""
+    out: list[list[dict[str, Mention]]] = []
+    for axis in axes:
+        for k, done in enumerate(out):
+            if len(axis) > 1 and len(done) == len(axis):
+                merged = [{**a, **b} for a, b in zip(done, axis)]
+                if _in_order(merged):
+                    out[k] = merged
+                    break
+        else:
+            out.append(axis)
+    return out
+
+
 def _expand(norm: Normalized, by_field: dict[str, list[Mention]], respective: bool,
             chatter: bool = False) -> list[QuoteRequest]:
     # Axes of variation: a field each, except KO and KI lists of equal length, which pair up
-    # ('103/75，100/70 各报一个' is two requests, not four).
+    # ('103/75，100/70 各报一个' is two requests, not four), and lists whose values alternate in
+    # the text, which pair up too (_pair_lists).
     axes: list[list[dict[str, Mention]]] = []
     linked = ("ko_barrier", "ki_barrier")
     if all(len(by_field.get(f, [])) > 1 for f in linked) and len(by_field[linked[0]]) == len(by_field[linked[1]]):
@@ -271,6 +304,7 @@ def _expand(norm: Normalized, by_field: dict[str, list[Mention]], respective: bo
     else:
         rest = list(by_field)
     axes += [[{f: m} for m in by_field[f]] for f in rest]
+    axes = _pair_lists(axes)
     multi = [a for a in axes if len(a) > 1]
     combos: list[dict[str, Mention]] = []
     if respective and len(multi) >= 2 and len({len(a) for a in multi}) == 1:

@@ -45,14 +45,15 @@ _CN_NUM_RE = re.compile(
 
 # Chinese numerals that stand for a level or rate without a unit: after a keyword that takes a
 # number (敲出一百零三, 敲入七十五, 参与率八十), or any compound numeral with 十/百 and a digit
-# (七十五, 一百零三), which no common word contains. Single characters (一个, 十分) stay words.
+# (七十五, 一百零三), which no common word contains; a whole thousand (一千, 两千: the index
+# nicknames of CSI 1000 and 2000 in '五百和一千的雪球'). Single characters (一个, 十分) stay words.
 _CN_RUN = r"[零〇一二两三四五六七八九十百]"
 _CN_KEY_RE = re.compile(
     r"(敲出|敲入|障碍|派息|付息|行权|执行|参与率|补偿|降敲|线|价|ko|ki)(\s*(?:[:=]|为|是)?\s*)"
     r"(" + _CN_RUN + r"+(?:点[零〇一二三四五六七八九]+)?)(?![零〇一二两三四五六七八九十百千万亿个年月周天])"
 )
 _CN_COMPOUND_RE = re.compile(
-    r"(?<![零〇一二两三四五六七八九十百千])((?:[一二两三四五六七八九]?十[一二三四五六七八九]?|[一二两三四五六七八九]百(?:[零〇][一二三四五六七八九]|[一二三四五六七八九]十[一二三四五六七八九]?|[一二三四五六七八九]十?)?))"
+    r"(?<![零〇一二两三四五六七八九十百千])((?:[一二两三四五六七八九]?十[一二三四五六七八九]?|[一二两三四五六七八九]百(?:[零〇][一二三四五六七八九]|[一二三四五六七八九]十[一二三四五六七八九]?|[一二三四五六七八九]十?)?|[一二两三四五六七八九]千))"
     r"(?![零〇一二两三四五六七八九十百千万亿个年月周天岁])"
 )
 

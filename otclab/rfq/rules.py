@@ -47,13 +47,15 @@ _COURTESY = r"(?:\s*(?:pls|plz|please|thx|thanks|thank\s*you|谢谢|多谢|感�
 _PATTERNS: list[tuple[str, int, str]] = [
     ("SOLVE", 0, r"(?:票息|coupon|cpn|收益率|派息率)" + _ASK),
     ("SOLVE", 0, r"(?:票息|coupon|cpn)(?=" + _COURTESY + r"\s*(?:$|[\n,;。!~]))"),
-    ("SOLVE", 0, _REPORT + r"(?:票息|coupon)|solve\s*(?:for\s*)?(?:coupon|price|vol|strike|participation)"),
+    # '给票息15%' states the coupon (a price request follows), '报个票息' asks for it
+    ("SOLVE", 0, _REPORT + r"(?:票息|coupon)(?!\s*(?:[:=]|为|是|按|给)?\s*" + NUM + r"\s*(?:%|个点))|solve\s*(?:for\s*)?(?:coupon|price|vol|strike|participation)"),
     ("SOLVE", 0, r"(?:参与率|participation(?:\s*rate)?)" + _ASK + r"|" + _REPORT + r"参与率"),
     ("SOLVE", 0, r"(?:" + _NB + r"vol|波动率|隐波|隐含波动率|" + _NB + r"iv)" + _ASK + r"|" + _REPORT + r"(?:vol|波动率|隐波)"),
     ("SOLVE", 0, r"(?:行权价|strike|执行价)" + _ASK + r"|" + _REPORT + r"(?:行权价|strike)"),
     ("SOLVE", 0, r"(?:期权费|权利金|premium)(?!\s*(?:[:=]|为|是)?\s*\d)|价格\s*(?:分别|各)?\s*(?:多少|几|\?|呢|如何)|多少钱|什么价|"
                  + _REPORT + r"价格?(?!值)|报价|" + _NB + r"pric(?:e|ing)|费率\s*(?:多少|几|\?)"),
-    ("SOLVE", 0, r"(?:票息|coupon|cpn|参与率|vol|波动率|行权价|strike|价格?)" + _FILL + r"(?:报|给|出|问)\s*(?:一下|下|个)"),
+    # ('15%票息 报个价' asks the price: 报个 before 价 is not the coupon's question)
+    ("SOLVE", 0, r"(?:票息|coupon|cpn|参与率|vol|波动率|行权价|strike|价格?)" + _FILL + r"(?:报|给|出|问)\s*(?:一下|下|个)(?!\s*(?:价|price))"),
     ("SOLVE", 0, r"(?:多少|几个点)\s*(?:的)?\s*(?:票息|coupon|参与率|期权费|权利金|vol|波动率)"),
     ("SOLVE", 0, r"(?:票息|coupon|cpn|参与率|期权费|价格|vol|波动率|行权价|strike)\s*[:=]\s*(?:\?|多少|待定|tbd|求)"),
     ("SOLVE", 0, r"(?:什么|啥)\s*水平|(?:多少|几个点|how\s?much)(?=\s*(?:$|[?\n,;。!~]|呢|啊|哈|呀))"),
@@ -173,7 +175,8 @@ class RuleSet:
         self.other_struct = re.compile(_alt(*(s.get(k, "") for k in ("sharkfin", "vanilla", "digital", "asian", "barrier")),
                                             *(p for _, p in j.option_type)))
         self.after_ok = re.compile(r"^\s*(?:的\s*)?(?:(?:[/、和与跟及&+,]\s*)?(?:\d{2,4}(?![\d.%])|中证|沪深|上证)|指数|" + products
-                                   + r"|" + NUM + r"\s*(?:个月|年|m|y)(?![a-z])|敲出|ko)")
+                                   # '1000也按这个结构': a word referring back to the terms before
+                                   + r"|" + NUM + r"\s*(?:个月|年|m|y)(?![a-z])|敲出|ko|也?(?:" + _alt(j.same_terms) + r"))")
         self.product_after = re.compile(r"^\s*(?:的\s*)?(?:" + products + r")")
         oi = _alt(j.moneyness_re("otm", "itm"))
         self.moneyness = re.compile(oi)
