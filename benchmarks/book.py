@@ -16,6 +16,14 @@ same run, the CPU baseline (NumPy reference of the same fused program, --cpu-con
               and (GPU) by the batched PDE where the program allows (spot axis read off the
               grid, one solve per vol shift) with MC for the rest, end to end
   snowball    one 1-year snowball, 1M paths: value and fair coupon (two rows, one pass)
+
+Then the host side (``--host-only`` prints only this), best of ``--repeats``: each stage by the
+contract-by-contract reference (the code before the batched layout, kept as the reference) and
+by the batched path, in the same run, with the issue's targets:
+  compile (cold)          contexts and programs from terms (once per book and day)
+  refresh compile         the same contracts on a moved market, with the day's cache
+  layout (once a day)     the market-independent part of every row (``BatchLayout``)
+  rows (value / greeks)   market data into the kernel's arrays, every refresh
 """
 from __future__ import annotations
 
@@ -28,10 +36,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from otclab.book.pricing import GREEK_SCENARIOS, compile_book  # noqa: E402
+from otclab.book.pricing import GREEK_SCENARIOS, _as_market, compile_book  # noqa: E402
 from otclab.book.scenarios import grid_scenarios  # noqa: E402
 from otclab.book.synthetic import synthetic_book, synthetic_market  # noqa: E402
-from otclab.engines.fused.program import BASE, build_batch  # noqa: E402
+from otclab.engines.fused.layout import BatchLayout  # noqa: E402
+from otclab.engines.fused.program import BASE, build_batch, build_batch_reference  # noqa: E402
 
 
 def runner(device):
@@ -134,6 +143,52 @@ def snowball_stage(device, paths=1_000_000):
     return ("snowball 1M value+fair cpn", 1, paths, t, 243 * paths * 2 / t), value, fair
 
 
+def best(fn, repeats):
+    """(result of the last call, best wall time of ``repeats`` calls)."""
+    out, ts = None, []
+    for _ in range(repeats):
+        out, t = timed(fn)
+        ts.append(t)
+    return out, min(ts)
+
+
+def host_side(n: int, repeats: int):
+    """Rows (stage, reference seconds, batched seconds, target) of the host-side stages."""
+    mkt = synthetic_market()
+    book = synthetic_book(n, seed=7)
+    moved = moved_market(mkt)
+    _, t_cold = best(lambda: compile_book(book, mkt, {}), max(1, repeats // 2))
+    cache: dict = {}
+    fused, _ = compile_book(book, mkt, cache)
+    ctxs = [ctx for _, ctx, _ in fused]
+    snap = _as_market(moved)
+    _, t_ref_refresh = best(lambda: [c.with_market(snap) for c in ctxs], repeats)
+    (fused2, _), t_refresh = best(lambda: compile_book(book, snap, cache), repeats)
+    items = [(ctx, prog) for _, ctx, prog in fused2]
+    lay, t_layout = best(lambda: BatchLayout(items), max(1, repeats // 2))
+    ref_b, t_ref_v = best(lambda: build_batch_reference(items, (BASE,)), repeats)
+    new_b, t_v = best(lambda: lay.batch([c for c, _ in items], (BASE,)), repeats)
+    _, t_ref_g = best(lambda: build_batch_reference(items, GREEK_SCENARIOS), repeats)
+    new_g, t_g = best(lambda: lay.batch([c for c, _ in items], GREEK_SCENARIOS), repeats)
+    same = all(np.allclose(getattr(ref_b, k), getattr(new_b, k), rtol=1e-6, atol=0)
+               for k in ("dtau", "vol", "carry", "tdisc", "cash", "dfk", "scal", "log_s0"))
+    return [("compile (cold, once a day)", None, t_cold, 0.2),
+            ("refresh compile (cached)", t_ref_refresh, t_refresh, 0.05),
+            ("layout (once a day)", None, t_layout, None),
+            ("rows (value)", t_ref_v, t_v, 0.05),
+            ("rows (greeks, 8 scenarios)", t_ref_g, t_g, 0.05)], same, new_g
+
+
+def print_host(rows, same, n, batch):
+    print(f"host side, {n} contracts (synthetic_book(seed=7)), {batch.n_rows} rows x {batch.dtau.shape[1]} steps "
+          f"with Greeks; best of repeated runs; batched rows equal the reference: {same}")
+    print(f"{'stage':<30}{'reference s':>12}{'batched s':>11}{'speed-up':>10}{'target s':>10}  met")
+    for name, ref, new, target in rows:
+        up = f"{ref / new:9.1f}x" if ref else ""
+        met = "" if target is None else ("yes" if new <= target else "no")
+        print(f"{name:<30}{(f'{ref:.4f}' if ref else '-'):>12}{new:>11.4f}{up:>10}{(target or '-'):>10}  {met}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--contracts", type=int, default=2000)
@@ -144,7 +199,13 @@ def main() -> int:
     ap.add_argument("--scenario-paths", type=int, default=20_000)
     ap.add_argument("--cpu-contracts", type=int, default=10)
     ap.add_argument("--cpu-paths", type=int, default=10_000)
+    ap.add_argument("--host-only", action="store_true", help="only the host-side table")
+    ap.add_argument("--repeats", type=int, default=5)
     a = ap.parse_args()
+    if a.host_only:
+        rows, same, batch = host_side(a.contracts, a.repeats)
+        print_host(rows, same, a.contracts, batch)
+        return 0
     where = "CPU (NumPy)"
     if a.device == "gpu":
         import cupy
@@ -162,6 +223,8 @@ def main() -> int:
         ratio = f"{rate / base:8.0f}x" if (rate and base and a.device == "gpu") else ""
         print(f"{name:<30}{n:>9}{(p or ''):>12}{a.device:>8}{t:>10.3f}{(f'{rate:.3e}' if rate else ''):>15}{ratio:>9}")
     print(f"snowball value {value:.6f} of notional, fair coupon {fair:.5f}")
+    host, same, batch = host_side(a.contracts, a.repeats)
+    print_host(host, same, a.contracts, batch)
     print(f"CPU baseline (same run, NumPy reference, {a.cpu_contracts} contracts x {a.cpu_paths:,} paths):")
     for name, n, p, t, rate in base_rows:
         print(f"  {name:<28}{n:>9}{(p or ''):>12}{'cpu':>8}{t:>10.3f}{(f'{rate:.3e}' if rate else ''):>15}")

@@ -6,7 +6,10 @@ Builds the demo store (~2000 live trades, one end of day), drops an intraday mar
 folder and runs ``run_refresh`` on the GPU ``--runs`` times in one process (the first compiles
 the kernels): value and Greeks of every live trade at ``--paths`` paths, the 41 x 9 spot x vol
 grid (batched PDE where a template has one, Monte Carlo otherwise), the views and the limits,
-one snapshot each. Prints the stages of each run; the first run's CPU baseline is the same
+one snapshot each. Before each warm run a new intraday market lands (spots moved up to 0.5%, as
+``otclab demo tick --seed`` does) and the runs share one compile cache, as ``otclab risk serve``
+keeps one between the refreshes of a day (``--no-cache``: each run compiles from scratch, the
+code before the cache). Prints the stages of each run; the first run's CPU baseline is the same
 refresh on this host's CPUs without the grid at ``--cpu-paths`` (default 2,000). Needs CuPy and an
 NVIDIA GPU.
 """
@@ -35,6 +38,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--cpu-paths", type=int, default=2_000)
     ap.add_argument("--no-grid", action="store_true")
+    ap.add_argument("--no-cache", action="store_true", help="compile every run from scratch")
     args = ap.parse_args()
     import cupy
 
@@ -50,9 +54,14 @@ def main() -> None:
         print(f"\nrisk refresh on the GPU, {args.paths:,} paths, grid {'off' if args.no_grid else '41 x 9'}")
         print(f"{'run':<6} {'trades':>6} {'total s':>8} {'value':>7} {'compile':>8} {'build':>6} {'kernel':>7} "
               f"{'grid':>7} {'views':>6} {'store':>6}  engines / grid method")
+        cache = None if args.no_cache else {}
+        t_tick = dt.datetime.now(CST)
         for i in range(args.runs):
+            if i:
+                t_tick += dt.timedelta(minutes=10)
+                D.demo_tick(store, feed, as_of=t_tick, seed=i)
             rep = run_refresh(store, FolderFeed(feed, settle=0), paths=args.paths, device="gpu",
-                              grid=not args.no_grid)
+                              grid=not args.no_grid, cache=cache)
             with store.connect() as c:
                 h = risk.header(c, rep.snapshot_id)
             tm, pt = rep.timing, h["settings"].get("timing", {})

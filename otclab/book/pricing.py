@@ -20,7 +20,7 @@ from ..market.snapshot import MarketSnapshot
 from ..pricing import price
 from ..pricing.price import GREEKS, RATE_BUMP, VOL_BUMP, best_engine, desk_greeks, flag_greeks
 from ..pricing.request import parse_request
-from ..templates.context import PricingContext
+from ..templates.context import PricingContext, with_market_all
 
 GREEK_SCENARIOS = (
     Scenario("base"),
@@ -120,14 +120,15 @@ def compile_book(contracts, market, cache: dict | None = None, engine: str = "fu
     dates and state only, so they are reused as they are. Clear the cache when templates change.
     """
     snap = _as_market(market)
-    fused, generic = [], []
+    fused, generic, moved = [], [], []
     for i, c in enumerate(contracts):
-        key = _cache_key(c, snap) if cache is not None else None
+        key = engine + _cache_key(c, snap) if cache is not None else None
         hit = cache.get(key) if cache is not None else None
         if hit is not None:
             kind, obj, prog = hit
             if kind == "fused":
-                fused.append((i, obj.with_market(snap), prog))
+                fused.append((i, obj, prog))      # its market is read below, for all at once
+                moved.append(len(fused) - 1)
             else:
                 generic.append((i, obj.with_market(snap)))
             continue
@@ -153,6 +154,10 @@ def compile_book(contracts, market, cache: dict | None = None, engine: str = "fu
             fused.append((i, ctx, prog))
         if cache is not None:
             cache[key] = ("generic", req, None) if prog is None else ("fused", ctx, prog)
+    if moved:
+        ctxs = with_market_all([fused[j][1] for j in moved], snap)
+        for j, ctx in zip(moved, ctxs):
+            fused[j] = (fused[j][0], ctx, fused[j][2])
     return fused, generic
 
 
@@ -219,7 +224,7 @@ def price_book(contracts, market, paths: int = 100_000, seed: int = 20240101, gr
     out = [None] * len(contracts)
     t1 = time.perf_counter()
     if fused:
-        batch = build_batch([(ctx, prog) for _, ctx, prog in fused], scen)
+        batch = build_batch([(ctx, prog) for _, ctx, prog in fused], scen, cache)
         t_build = time.perf_counter() - t1
         with_greeks = greeks and not scenarios
         mean, se, gmean, count = run_batch(batch, paths, seed, device, progress=task_progress, groups=True)

@@ -51,8 +51,9 @@ def _col(ds, dv):
 
 def scenario_grid(contracts, market, spot_shifts=np.linspace(-0.3, 0.3, 41), vol_shifts=np.linspace(-0.05, 0.05, 9),
                   paths: int = 20_000, seed: int = 20240101, device: str | None = None, method: str = "auto",
-                  n_x: int = 601, positions=None):
-    """(per-contract long table, book P&L matrix spot × vol) relative to the unshifted value."""
+                  n_x: int = 601, positions=None, cache: dict | None = None):
+    """(per-contract long table, book P&L matrix spot × vol) relative to the unshifted value.
+    ``cache``: see ``compile_book`` (a refresh service keeps one between runs)."""
     if method not in METHODS:
         raise EngineError(f"must be one of {', '.join(METHODS)}; got {method!r}", "method")
     t0 = time.perf_counter()
@@ -69,7 +70,7 @@ def scenario_grid(contracts, market, spot_shifts=np.linspace(-0.3, 0.3, 41), vol
     if low + vol_shifts.min() <= 0:
         raise InputError(f"a vol shift of {vol_shifts.min():+.2%} takes the lowest vol of the book ({low:.2%}) to zero "
                          "or below", "vol_shifts")
-    fused, generic = compile_book(contracts, snap, positions=positions)
+    fused, generic = compile_book(contracts, snap, cache, positions=positions)
     by_pde = [(i, ctx, prog) for i, ctx, prog in fused + _pde_only(generic, snap)
               if method == "auto" and supported(prog)]
     pde_ids = {i for i, _, _ in by_pde}

@@ -98,6 +98,11 @@ def _value(req: PricingRequest, st: EngineSettings, market=None, terms=None, fix
     """(value fraction, stderr fraction, grid greeks) for a request on a (possibly bumped) market."""
     ctx = PricingContext(req.template, terms or req.terms, market or req.market, req.state,
                          req.fixings if fixings is None else fixings, xp=get_xp(st.device))
+    return _run(ctx, st)
+
+
+def _run(ctx, st: EngineSettings):
+    """``_value`` on a context already built (a bumped market read into the base contract's)."""
     if st.engine == "auto":
         st.engine = best_engine(ctx)
     if st.engine == "mc":
@@ -174,7 +179,8 @@ def _greeks(req: PricingRequest, st: EngineSettings, v0: float, grid: dict, ctx)
                                st.antithetic, st.chunk_paths)
         return {k: r.mean for k, r in res.items()}, {k: r.stderr for k, r in res.items()}
     m = req.market
-    val = lambda **kw: _value(req, quiet, market=m.bumped(underlying=req.terms.underlying, **kw))[0]  # noqa: E731
+    # the base contract's dates and state with the bumped market read in (no schedule rebuilt)
+    val = lambda **kw: _run(ctx.with_market(m.bumped(underlying=req.terms.underlying, **kw)), quiet)[0]  # noqa: E731
     values = {"base": v0, "vol_up": val(vol_abs=VOL_BUMP), "vol_down": val(vol_abs=-VOL_BUMP),
               "rate_up": val(rate_abs=RATE_BUMP), "rate_down": val(rate_abs=-RATE_BUMP)}
     if st.engine == "pde":

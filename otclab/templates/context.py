@@ -73,17 +73,7 @@ class PricingContext:
 
     def _read_market(self, market) -> None:
         """Spot, curves and vols of this contract from ``market`` (its dates already set)."""
-        self.market = market
-        self.spot = market.spot(self.underlying)
-        self.spot_rel = self.spot / self.s0
-        self.rate_curve = market.rate
-        self.div_curve = market.div_yield(self.underlying)
-        self.vol_surface = market.vol(self.underlying)
-        self.vol_moneyness = self._strike_level / self.spot_rel  # strike / current spot
-        self.vol = float(self.vol_surface.vol(max(self.T, 1e-8), self.vol_moneyness))
-        self.r = float(self.rate_curve.zero(self.T_disc))
-        self.q = float(self.div_curve.zero(self.T_disc))
-        self._df_grid = self.rate_curve.discount(self.t_disc)
+        self.__dict__.update(_market_fields([self], market)[0])
 
     def delta_bump(self) -> float:
         """Relative spot bump h of delta and gamma for every engine: 7% of σ√T to maturity, in
@@ -116,14 +106,7 @@ class PricingContext:
         """This contract on another snapshot with the same valuation date, calendar and time
         basis (a risk refresh): dates, schedules and state are kept, spot, curves and vols are
         read from ``market``."""
-        same = (market.valuation_date == self.valuation_date and market.calendar is self.cal
-                and market.time_basis == self.market.time_basis
-                and market.trading_days_per_year == self.market.trading_days_per_year)
-        if not same:
-            raise ValueError("with_market needs the same valuation date, calendar and time basis; build a new context")
-        new = copy.copy(self)
-        new._read_market(market)
-        return new
+        return with_market_all([self], market)[0]
 
     # ---- arrays on the grid for templates ----------------------------------------------
     def arr(self, values, dtype=None):
@@ -212,3 +195,58 @@ class PricingContext:
         var = self.arr(vols**2 * dtau)
         prev = xp.concatenate([xp.full((s.shape[0], 1), self.spot_rel, dtype=s.dtype), s[:, :-1]], axis=1)
         return crossing_probability(xp, prev, s, level, var, direction)
+
+
+def _market_fields(ctxs, market) -> list[dict]:
+    """What each context reads from ``market`` (spot, curves, vol surface, its vol and zero rates
+    to maturity, discount factors on its grid), computed for all contexts at once: one array
+    operation per underlying instead of one per contract (a refresh of a whole book)."""
+    n = len(ctxs)
+    rate = market.rate
+    T = np.fromiter((c.T for c in ctxs), float, n)
+    T_disc = np.fromiter((c.T_disc for c in ctxs), float, n)
+    r = np.atleast_1d(rate.zero(T_disc))
+    # discount factors on each grid: kept from the contexts' own snapshot when the curve is the same
+    # (an intraday refresh moves spots and vols far more often than the rate curve)
+    if all(getattr(c, "rate_curve", None) == rate for c in ctxs):
+        dfs = [c._df_grid for c in ctxs]
+    else:
+        lens = [len(c.t_disc) for c in ctxs]
+        dfs = np.split(rate.discount(np.concatenate([c.t_disc for c in ctxs])), np.cumsum(lens)[:-1])
+    out: list = [None] * n
+    groups: dict = {}
+    for i, c in enumerate(ctxs):
+        groups.setdefault(c.underlying, []).append(i)
+    for u, rows in groups.items():
+        spot = market.spot(u)
+        div = market.div_yield(u)
+        surf = market.vol(u)
+        s0 = np.array([ctxs[i].s0 for i in rows], float)
+        strike = np.array([ctxs[i]._strike_level for i in rows], float)
+        spot_rel = spot / s0
+        mny = strike / spot_rel                       # strike / current spot
+        vol = np.atleast_1d(surf.vol(np.maximum(T[rows], 1e-8), mny))
+        q = np.atleast_1d(div.zero(T_disc[rows]))
+        for j, i in enumerate(rows):
+            out[i] = dict(market=market, spot=spot, spot_rel=float(spot_rel[j]), rate_curve=rate, div_curve=div,
+                          vol_surface=surf, vol_moneyness=float(mny[j]), vol=float(vol[j]), r=float(r[i]),
+                          q=float(q[j]), _df_grid=dfs[i])
+    return out
+
+
+def with_market_all(ctxs, market) -> list:
+    """``[c.with_market(market) for c in ctxs]``: every context on another snapshot of the same
+    valuation date, calendar and time basis, with the market read for all of them at once."""
+    cal = market.calendar
+    for c in ctxs:
+        same = (market.valuation_date == c.valuation_date and cal is c.cal
+                and market.time_basis == c.market.time_basis
+                and market.trading_days_per_year == c.market.trading_days_per_year)
+        if not same:
+            raise ValueError("with_market needs the same valuation date, calendar and time basis; build a new context")
+    out = []
+    for c, fields in zip(ctxs, _market_fields(ctxs, market)):
+        new = object.__new__(type(c))
+        new.__dict__ = {**c.__dict__, **fields}
+        out.append(new)
+    return out

@@ -119,30 +119,31 @@ class MarketGrid:
         return idx0, df, carry, w
 
 
-def _rows(ctx, prog: dict, theta: bool = False, grid: MarketGrid | None = None, h: float = 0.01):
-    """(base row, theta row or None): arrays and scalars of one contract on today's grid and,
-    if ``theta``, seen from tomorrow. ``h``: the contract's relative delta bump."""
+@dataclass
+class Static:
+    """What a contract's row holds that does not depend on the market (terms, dates, state):
+    built once per contract and day, reused by every refresh and scenario set."""
+
+    fam: str
+    flags: np.ndarray      # (n,) uint8
+    lvl: np.ndarray        # (n,) log level / barrier
+    cash_u: np.ndarray     # (n,) undiscounted cash if knocked out at the step
+    acc: np.ndarray        # (n,) coupon accrual
+    scal: dict             # the scalars that need no market (the others are set by ``finish``)
+    end_cash_u: float
+    principal_u: float
+    rebate_T_u: float
+    at_maturity: bool      # knock-out cash paid at maturity (discounted from there)
+
+
+def static_part(ctx, prog: dict) -> Static:
+    """The market-independent part of a contract's row (see ``Static``)."""
     n = len(ctx.dates)
-    if grid is None:
-        dtau, dcal, vols, carry, r_f = ctx.step_params()
-        t_disc = ctx.t_disc.copy()
-        curve_df = ctx.rate_curve.discount(t_disc)
-    else:
-        idx0, df_all, carry_all, w_all = grid.arrays(ctx)
-        td, tc = grid.t_diff[idx0], grid.t_disc[idx0]
-        dtau, dcal = np.diff(td), np.diff(tc)
-        safe_t, safe_c = np.where(dtau > 0, dtau, 1.0), np.where(dcal > 0, dcal, 1.0)
-        vols = np.sqrt(np.maximum(np.diff(w_all[idx0]), 0.0) / safe_t)
-        carry = np.diff(carry_all[idx0]) / safe_c
-        t_disc = tc[1:].copy()
-        curve_df = df_all[idx0[1:]]
-    log_s0 = math.log(ctx.spot_rel)
     s = {k: 0.0 for k in SCALARS}
-    s.update(h_up=math.log1p(h), h_dn=math.log1p(-h))
     fam = prog["family"]
     flags = np.zeros(n, np.uint8)
     lvl = np.zeros(n)
-    cash_u = np.zeros(n)                       # undiscounted cash if knocked out at the step
+    cash_u = np.zeros(n)
     at_maturity = bool(prog.get("cash_at_maturity", False))
     if fam == "autocall":
         ko = np.asarray(prog["ko_level"], float)
@@ -182,9 +183,37 @@ def _rows(ctx, prog: dict, theta: bool = False, grid: MarketGrid | None = None, 
     # the terminal payoff: principal + part·max(φ(x − strike), 0) + payout·1{φ(x − strike) > 0}
     # + part2·max(strike2 − x, 0) (the put leg of a double sharkfin)
     s.update(phi=prog.get("phi", 1.0), strike=prog.get("strike", 0.0), part=prog.get("part", 0.0),
-             payout=prog.get("payout", 0.0), strike2=prog.get("strike2", 0.0), part2=prog.get("part2", 0.0))
-    rebate_T_u = prog.get("rebate_T", 0.0)
+             payout=prog.get("payout", 0.0), strike2=prog.get("strike2", 0.0), part2=prog.get("part2", 0.0),
+             cash_T=float(at_maturity))
     acc = np.asarray(prog.get("acc", np.zeros(n)), float)
+    return Static(fam, flags, lvl, cash_u, acc, s, float(end_cash_u), float(principal_u),
+                  float(prog.get("rebate_T", 0.0)), at_maturity)
+
+
+def _rows(ctx, prog: dict, theta: bool = False, grid: MarketGrid | None = None, h: float = 0.01,
+          static: Static | None = None):
+    """(base row, theta row or None): arrays and scalars of one contract on today's grid and,
+    if ``theta``, seen from tomorrow. ``h``: the contract's relative delta bump. This is the
+    per-contract reference of ``layout.BatchLayout`` (which builds every row at once)."""
+    if grid is None:
+        dtau, dcal, vols, carry, r_f = ctx.step_params()
+        t_disc = ctx.t_disc.copy()
+        curve_df = ctx.rate_curve.discount(t_disc)
+    else:
+        idx0, df_all, carry_all, w_all = grid.arrays(ctx)
+        td, tc = grid.t_diff[idx0], grid.t_disc[idx0]
+        dtau, dcal = np.diff(td), np.diff(tc)
+        safe_t, safe_c = np.where(dtau > 0, dtau, 1.0), np.where(dcal > 0, dcal, 1.0)
+        vols = np.sqrt(np.maximum(np.diff(w_all[idx0]), 0.0) / safe_t)
+        carry = np.diff(carry_all[idx0]) / safe_c
+        t_disc = tc[1:].copy()
+        curve_df = df_all[idx0[1:]]
+    log_s0 = math.log(ctx.spot_rel)
+    st = static or static_part(ctx, prog)
+    s = dict(st.scal)
+    s.update(h_up=math.log1p(h), h_dn=math.log1p(-h))
+    fam, flags, lvl, cash_u, acc, at_maturity = st.fam, st.flags, st.lvl, st.cash_u, st.acc, st.at_maturity
+    end_cash_u, principal_u, rebate_T_u = st.end_cash_u, st.principal_u, st.rebate_T_u
 
     key = _underlying_key(ctx.underlying)
 
@@ -210,7 +239,7 @@ def _rows(ctx, prog: dict, theta: bool = False, grid: MarketGrid | None = None, 
         df_T = float(cdf[-1])
         cash = cu * (df_T if at_maturity else cdf)
         sc.update(df_T=df_T, end_cash=end_cash_u * df_T, principal_T=principal_u * df_T,
-                  rebate_T=rebate_T_u * df_T, t_T=float(td[-1]), cash_T=float(at_maturity))
+                  rebate_T=rebate_T_u * df_T, t_T=float(td[-1]))
         return dict(fam=FAMILIES[fam], zoff=zoff, key=key, log_s0=log_s0, dtau=np.maximum(dt, 0.0), vol=vo,
                     carry=ca, tdisc=td, flags=fl, lvl=lv, cash=cash, acc=ac, dfk=cdf,
                     scal=np.array([sc[k] for k in SCALARS]))
@@ -225,9 +254,26 @@ def _row(ctx, prog: dict, theta: bool = False, grid: MarketGrid | None = None):
     return th if theta else base
 
 
-def build_batch(items, scenarios=(BASE,)) -> ProgramBatch:
+def build_batch(items, scenarios=(BASE,), cache: dict | None = None) -> ProgramBatch:
     """One row per (context, program) in ``items`` (plus a theta row where a scenario asks for
-    theta) and one kernel task per (contract, scenario)."""
+    theta) and one kernel task per (contract, scenario), built for all contracts at once
+    (``layout.BatchLayout``). ``cache``: a dict kept between calls on the same contracts (a
+    refresh, another scenario set): the market-independent part of the rows is kept there."""
+    if not items or any(ctx.market is not items[0][0].market for ctx, _ in items):
+        return build_batch_reference(items, scenarios)
+    from .layout import BatchLayout
+
+    lay = cache.get("batch_layout") if cache is not None else None
+    if lay is None or not lay.matches(items):
+        lay = BatchLayout(items)
+        if cache is not None:
+            cache["batch_layout"] = lay
+    return lay.batch([ctx for ctx, _ in items], scenarios)
+
+
+def build_batch_reference(items, scenarios=(BASE,)) -> ProgramBatch:
+    """``build_batch`` contract by contract (``_rows``): the reference the batched layout is
+    checked against, and the path for contexts on different markets."""
     plain = [sc for sc in scenarios if not sc.theta]
     want_theta = any(sc.theta for sc in scenarios)
     rows, task_row, task_scen, tasks = [], [], [], []

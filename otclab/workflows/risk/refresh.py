@@ -84,9 +84,11 @@ def run_refresh(store: Store, feed, paths: int = 20_000, seed: int = DEFAULT_SEE
                 spot_steps: int | None = None, spot_range: float | None = None, vol_steps: int | None = None,
                 vol_range: float | None = None, limits: str | None = None, webhook: str | None = None,
                 interval_min: float = DEFAULT_INTERVAL_MIN, wait: float = 0.0, progress=None,
-                dask: str | None = None) -> RefreshReport:
+                dask: str | None = None, cache: dict | None = None) -> RefreshReport:
     """One refresh (module docstring); raises on failure after recording it. ``dask``: the address
-    of a Dask scheduler (``tcp://host:8786``) to value the book and the grid on its workers."""
+    of a Dask scheduler (``tcp://host:8786``) to value the book and the grid on its workers.
+    ``cache``: a dict the caller keeps between refreshes (the service does): contracts compiled
+    on an earlier refresh of the same valuation date only re-read the market (``compile_book``)."""
     from ...book.pricing import price_book
     from ...book.scenarios import scenario_grid
     from ...core.backend import default_device
@@ -112,6 +114,7 @@ def run_refresh(store: Store, feed, paths: int = 20_000, seed: int = DEFAULT_SEE
                 plans, _ = plans_for(conn, trades)
             t1 = time.perf_counter()
             # a trade maturing today has nothing left for a pricer: its last observation at the spot
+            cache = _day_cache(cache, d, len(contracts))
             due = set(maturing(trades, d))
             rest = [c for i, c in enumerate(contracts) if i not in due]
             due_trades = [t for i, t in enumerate(trades) if i in due]
@@ -123,7 +126,7 @@ def run_refresh(store: Store, feed, paths: int = 20_000, seed: int = DEFAULT_SEE
 
                 df = price_book_dask(rest, snap, address=dask, **kw)
             else:
-                df = price_book(rest, snap, task_progress=progress, **kw)
+                df = price_book(rest, snap, task_progress=progress, cache=cache, **kw)
             if due:
                 with store.connect() as conn:
                     extra = pd.DataFrame(expiry_frame_rows(conn, due_trades, plans, snap, d))
@@ -147,7 +150,7 @@ def run_refresh(store: Store, feed, paths: int = 20_000, seed: int = DEFAULT_SEE
 
                     long, _ = scenario_grid_dask(ok, snap, address=dask, spot_shifts=ss, vol_shifts=vs, **gkw)
                 else:
-                    long, _ = scenario_grid(ok, snap, ss, vs, **gkw)
+                    long, _ = scenario_grid(ok, snap, ss, vs, cache=cache, **gkw)
                 if due:
                     with store.connect() as conn:
                         extra = pd.DataFrame(expiry_grid_rows(conn, due_trades, plans, snap, d, ss, vs))
@@ -193,6 +196,17 @@ def run_refresh(store: Store, feed, paths: int = 20_000, seed: int = DEFAULT_SEE
     sent = alerting.deliver(store, webhook)
     return RefreshReport(sid, run_id, d, msid, market_time, source, len(rows), totals, engines, wall, timing,
                          breaches=breaches, alerts=sent)
+
+
+def _day_cache(cache: dict | None, d, n: int) -> dict | None:
+    """``cache`` emptied when the valuation date changes or stale entries (trades whose state
+    moved, trades gone) outgrow the book; None stays None."""
+    if cache is None:
+        return None
+    if cache.get("_date") != d or len(cache) > 3 * n + 10:
+        cache.clear()
+        cache["_date"] = d
+    return cache
 
 
 def _explain(conn, rows_df: pd.DataFrame, d, msid: str, snap) -> dict | None:

@@ -47,10 +47,11 @@ def serve(store, feed, every_min: float | None = None, cron: str | None = None, 
     sched = BlockingScheduler(timezone=TZ)
     count = {"runs": 0}
     interval = every_min or DEFAULT_INTERVAL_MIN
+    cache: dict = {}        # contracts compiled today: later refreshes of the day re-read the market only
 
     def job():
         try:
-            rep = run_refresh(store, feed, interval_min=interval, **refresh_kw)
+            rep = run_refresh(store, feed, interval_min=interval, cache=cache, **refresh_kw)
             if on_report:
                 on_report(rep, None)
         except Exception as e:          # recorded and alerted by run_refresh; the service goes on
