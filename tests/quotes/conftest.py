@@ -2,18 +2,15 @@
 with a market snapshot and WeCom contacts, and the service's settings."""
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))   # quotes_support, the helpers the tests import
-from quotes_support import AES_KEY, TOKEN, seed_store  # noqa: E402
+from quotes_support import AES_KEY, TOKEN, seed_store, store_fixtures  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location("_store_fixtures", Path(__file__).parents[1] / "store" / "conftest.py")
-_fx = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_fx)
+_fx = store_fixtures()
 pg_server, db_url, store = _fx.pg_server, _fx.db_url, _fx.store   # noqa: F401 (fixtures)
 new_url = _fx.new_url
 

@@ -3,7 +3,10 @@ callback hands them over."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import importlib.util
 import itertools
+from pathlib import Path
 
 from otclab.book.synthetic import UNDERLYINGS
 from otclab.core.dates import Date
@@ -13,6 +16,15 @@ MARKET_DATE = Date(2025, 12, 30)
 TOKEN = "QDG6eK"
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 _ids = itertools.count(1)
+
+
+@functools.lru_cache(maxsize=1)
+def store_fixtures():
+    """tests/store/conftest.py as a module: its fixtures (SQLite and PostgreSQL) and ``new_url``."""
+    spec = importlib.util.spec_from_file_location("_store_fixtures", Path(__file__).parents[1] / "store" / "conftest.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def market() -> dict:

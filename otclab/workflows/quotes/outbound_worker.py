@@ -17,8 +17,11 @@ are due with ``otclab.wecom.outbound.send``:
   webhook) on the response_url is tried on the webhook when there is one, else → ``failed`` (the
   quote → failed), shown on the blotter.
 
-A crash between WeCom's answer and the commit that records it leaves the row claimed: it is sent
-again after the lease (at least once, not exactly once: WeCom's reply API takes no idempotency key).
+A crash between WeCom's answer and the commit that records it leaves the row claimed (``sending``);
+after the lease it is sent again. To a response_url that is exactly once: the URL takes one
+message, so WeCom refusing the second POST proves the first arrived and the row is recorded sent.
+To a group-robot webhook it is at least once (WeCom's webhook takes no idempotency key): a crash
+in that window — milliseconds — can repeat a reply, never lose one.
 """
 from __future__ import annotations
 
@@ -85,10 +88,12 @@ def _claim(store, lease_s: float):
         oid = conn.execute(q).scalar()
         if oid is None:
             return None
+        before = conn.execute(select(o).where(o.c.id == oid)).one()
         conn.execute(update(o).where(o.c.id == oid).values(status="sending", claim_token=token, claimed_at=t))
         row = conn.execute(select(o).where(o.c.id == oid)).one()
         spent = _response_url_spent(conn, row)
-    return row, token, spent
+    # taken over from a sender that died while sending: its POST may have been delivered
+    return row, token, spent, before.status == "sending"
 
 
 def _finish(store, row, token: str, values: dict, quote_to: str | None = None, details: dict | None = None) -> bool:
@@ -111,7 +116,7 @@ def deliver_one(store, cfg, limiter, send=None) -> str | None:
     got = _claim(store, cfg.claim_lease_s)
     if got is None:
         return None
-    row, token, spent = got
+    row, token, spent, uncertain = got
     target, via = target_of(row, cfg, spent)
     if target is None:
         _finish(store, row, token, {"status": "failed", "last_error": via, "claim_token": None},
@@ -138,6 +143,14 @@ def deliver_one(store, cfg, limiter, send=None) -> str | None:
                                     "next_attempt_at": now() + dt.timedelta(seconds=delay)})
         log.warning("outbound %s (%s): %s; retry in %.0f s", row.id, row.key, res.error, delay)
         return "retry"
+    if via == "response_url" and uncertain:
+        # a response_url takes one message: refused now, it took the one the dead sender posted
+        _finish(store, row, token, {"status": "sent", "via": via, "sent_at": now(), "attempts": attempts,
+                                    "errcode": res.errcode, "claim_token": None,
+                                    "last_error": f"delivered before a restart (response_url then refused: {res.error})"},
+                "sent", {"outbound_id": row.id, "via": via, "attempts": attempts, "before_restart": True})
+        log.warning("outbound %s (%s): response_url already used: delivered before the restart", row.id, row.key)
+        return "sent"
     if via == "response_url" and (row.webhook_url or cfg.webhook_url):
         _finish(store, row, token, {"status": "pending", "via": "webhook", "attempts": attempts,
                                     "errcode": res.errcode, "last_error": res.error, "claim_token": None,
