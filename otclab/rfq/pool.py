@@ -106,6 +106,13 @@ class _Source:
         """1-based line numbers of the ``[[underlying]]`` headers, in order."""
         return [i + 1 for i, l in enumerate(self.lines) if re.match(r"\s*\[\[\s*underlyings?\s*\]\]", l)]
 
+    def key_line(self, head: int | None, key: str) -> int | None:
+        """Line of ``key = ...`` inside the [[underlying]] entry starting at line ``head``."""
+        if not head:
+            return None
+        later = [h for h in self.entries() if h > head]
+        return self.line_of(rf'^\s*"?{re.escape(key)}"?\s*[=:]', head - 1, later[0] - 1 if later else None) or head
+
     def fail(self, line: int | None, field: str, message: str):
         where = f"{self.path}" + (f", line {line}" if line else "")
         raise InputError(f"{where}: {message}", field=field)
@@ -298,7 +305,7 @@ def _merge(rows: list[tuple[dict, int | None, _Source]]) -> dict[str, Underlying
                 form = v.upper() if key == "futures" else normalize(v).text.strip()
                 prev = owner.get((key == "futures", form))
                 if prev is not None and prev[0] != code:
-                    src.fail(line, f"underlying[{code}].{key}",
+                    src.fail(src.key_line(line, key), f"underlying[{code}].{key}",
                              f"{v!r} already names {prev[0]} ({prev[1].path}, line {prev[2]}); a surface form may name "
                              f"one underlying")
                 owner[(key == "futures", form)] = (code, src, line)
