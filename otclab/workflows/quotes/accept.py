@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ...core.dates import Date
 from ...store import tables as T
+from ...store.book import business_date
 from ...store import trades as trade_store
 from ...store.db import now
 from ...store.record import BookingError
@@ -52,8 +54,13 @@ def accept(store, quote_id: str, user: str) -> str:
         raise QuoteError(f"quote {quote_id} expired at {row.valid_until.isoformat(timespec='seconds')}; the client "
                          f"must ask for a new quote", "quote_id")
     tid = trade_id_of(quote_id)
+    trade = trade_for(row)
+    with store.connect() as conn:
+        # the book's date: its last lifecycle run, else the trade date (the quote's market date), not
+        # the calendar's today, which a demo or a replayed market may lie behind
+        as_of = business_date(conn) or Date.fromisoformat(trade["trade_date"])
     try:
-        trade_store.book(store, [trade_for(row)], recorded_by=user)
+        trade_store.book(store, [trade], recorded_by=user, as_of=as_of)
     except BookingError:
         with store.connect() as conn:
             booked = conn.execute(select(T.trades.c.trade_id).where(T.trades.c.trade_id == tid)).first()
