@@ -72,8 +72,19 @@ class PricingContext:
             self.state.update(init(self) or {})
 
     def _read_market(self, market) -> None:
-        """Spot, curves and vols of this contract from ``market`` (its dates already set)."""
-        self.__dict__.update(_market_fields([self], market)[0])
+        """Spot, curves and vols of this contract from ``market`` (its dates already set); the
+        same numbers as ``_market_fields``, which reads them for many contracts at once."""
+        self.market = market
+        self.spot = market.spot(self.underlying)
+        self.spot_rel = self.spot / self.s0
+        self.rate_curve = market.rate
+        self.div_curve = market.div_yield(self.underlying)
+        self.vol_surface = market.vol(self.underlying)
+        self.vol_moneyness = self._strike_level / self.spot_rel  # strike / current spot
+        self.vol = float(self.vol_surface.vol(max(self.T, 1e-8), self.vol_moneyness))
+        self.r = float(self.rate_curve.zero(self.T_disc))
+        self.q = float(self.div_curve.zero(self.T_disc))
+        self._df_grid = self.rate_curve.discount(self.t_disc)
 
     def delta_bump(self) -> float:
         """Relative spot bump h of delta and gamma for every engine: 7% of σ√T to maturity, in
@@ -106,7 +117,10 @@ class PricingContext:
         """This contract on another snapshot with the same valuation date, calendar and time
         basis (a risk refresh): dates, schedules and state are kept, spot, curves and vols are
         read from ``market``."""
-        return with_market_all([self], market)[0]
+        _check_same(self, market, market.calendar)
+        new = copy.copy(self)
+        new._read_market(market)
+        return new
 
     # ---- arrays on the grid for templates ----------------------------------------------
     def arr(self, values, dtype=None):
@@ -234,16 +248,19 @@ def _market_fields(ctxs, market) -> list[dict]:
     return out
 
 
+def _check_same(c, market, cal) -> None:
+    same = (market.valuation_date == c.valuation_date and cal is c.cal and market.time_basis == c.market.time_basis
+            and market.trading_days_per_year == c.market.trading_days_per_year)
+    if not same:
+        raise ValueError("with_market needs the same valuation date, calendar and time basis; build a new context")
+
+
 def with_market_all(ctxs, market) -> list:
     """``[c.with_market(market) for c in ctxs]``: every context on another snapshot of the same
     valuation date, calendar and time basis, with the market read for all of them at once."""
     cal = market.calendar
     for c in ctxs:
-        same = (market.valuation_date == c.valuation_date and cal is c.cal
-                and market.time_basis == c.market.time_basis
-                and market.trading_days_per_year == c.market.trading_days_per_year)
-        if not same:
-            raise ValueError("with_market needs the same valuation date, calendar and time basis; build a new context")
+        _check_same(c, market, cal)
     out = []
     for c, fields in zip(ctxs, _market_fields(ctxs, market)):
         new = object.__new__(type(c))

@@ -7,6 +7,7 @@ theta per trading day, rho per 1%; values and Greeks from the desk's view.
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 from collections import defaultdict
@@ -84,19 +85,20 @@ def watch_list(trades, plans: dict, rows: pd.DataFrame, snap, cal, d: Date) -> l
     """Autocallables and barrier options with their distance to knock-in and to the next knock-out
     (in % of spot and in σ√τ to the date it is observed), trading days to the next observation,
     the knocked-in flag, notional, cash delta and 1% cash gamma."""
-    by_id = rows.set_index("trade_id")
+    by_id = {r["trade_id"]: r for r in rows.to_dict("records")}     # dicts: a pandas lookup per trade is slow
     out = []
     today = d.toordinal()
     for t in trades:
         plan = plans.get(t.version_id)
-        if plan is None or plan["family"] not in ("autocall", "barrier") or t.trade_id not in by_id.index:
+        if plan is None or plan["family"] not in ("autocall", "barrier") or t.trade_id not in by_id:
             continue
-        r = by_id.loc[t.trade_id]
+        r = by_id[t.trade_id]
         s0, spot = plan["s0"], float(r["spot"])
         vol = float(r["vol"]) if r["vol"] is not None and not pd.isna(r["vol"]) else 0.2
         s, f, dates = plan["s"], plan["f"], plan["d"]
-        ahead = [k for k in range(len(dates)) if dates[k] > today]
-        nxt = ahead[0] if ahead else None
+        first = bisect.bisect_right(dates, today)          # observation dates are in order
+        ahead = range(first, len(dates))
+        nxt = first if first < len(dates) else None
         mat_days = cal.count(d, Date.fromordinal(dates[-1])) if dates else 0
         state = t.state if t.state is not None else initial_state(plan)
         row = {"trade_id": t.trade_id, "template": t.record.template, "underlying": t.record.underlying,
