@@ -40,6 +40,9 @@ def quotes_cmd(port: int = typer.Option(5006), ip: str = typer.Option("127.0.0.1
                    None, "--cookie-secret", envvar="PANEL_COOKIE_SECRET",
                    help="secret signing the login cookie (default: a new random one: a restart logs traders out)"),
                poll: float = typer.Option(1.0, help="seconds between the page's looks at the store"),
+               config: Optional[str] = typer.Option(
+                   None, "--config", help="the quote service's settings file (four-eyes notional, reply template, "
+                   "validity; default $OTCLAB_QUOTES_CONFIG): give the one `otclab quotes serve` runs with"),
                db: Optional[str] = db_option()) -> None:
     """Serve the quote-review app (dashboards/quotes.py) with panel serve on http://IP:PORT/quotes."""
     import os
@@ -59,6 +62,11 @@ def quotes_cmd(port: int = typer.Option(5006), ip: str = typer.Option("127.0.0.1
     url = db or store_url()
     env = {**os.environ, "PANEL_COOKIE_SECRET": cookie_secret or secrets.token_urlsafe(32),
            "OTCLAB_QUOTES_POLL": str(poll)}
+    if config:
+        from ..workflows.quotes.config import load_config
+
+        load_config(config, env={}, require_wecom=False)       # a bad file: one line now, not in every page
+        env["OTCLAB_QUOTES_CONFIG"] = str(Path(config).resolve())
     cmd = panel_command(QUOTES_APP, port, ip, store=url, basic_auth=creds, prefix=prefix)
     login = "" if creds else " (no --basic-auth: nobody can log in, decisions are refused)"
     print(f"quote-review app on {app_url(QUOTES_APP, ip, port, prefix)} (store {url}){login}", flush=True)

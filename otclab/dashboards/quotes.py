@@ -56,8 +56,6 @@ TITLES = {"quote_id": "#", "time": "time 时间", "state": "state 状态", "expi
           "tenor": "tenor 期限", "notional": "notional 名本", "solve_for": "asks 求解", "price": "quote 报价",
           "engine": "engine 引擎", "std_err": "s.e. 标准误", "maker": "maker 初审", "checkers": "checker 复核",
           "four_eyes": "4-eyes 双人"}
-# what each kind of request asks for and how its answer is written
-PCT_SOLVES = {"coupon", "participation", "vol", "strike"}
 
 
 # ---- formatting -------------------------------------------------------------------------------
@@ -135,26 +133,25 @@ def tenor_text(row: dict) -> str:
     return str(t)
 
 
-def price_text(price: dict | None, solve_for: str | None) -> str:
-    """The quote's answer: the solved coupon, participation, vol or strike as a percentage, a
-    price as a percentage of notional (and the value in CNY), ``–`` while not priced."""
-    if not price:
-        return "–"
-    ask = price.get("solve_for") or solve_for
-    v = price.get(ask) if ask and ask in price else price.get("value")
-    if v is None:
-        return "–"
-    if ask in PCT_SOLVES:
-        return pct(v)
-    if ask == "price" and price.get("pct") is not None:
-        return f"{pct(price['pct'])} ({num(v)})"
-    return num(v, 2)
+def price_text(row: dict) -> str:
+    """The quote's answer from a service row: the fair coupon or participation solved for (as a
+    percentage), else the value as a percentage of notional (price, vol and strike requests are
+    valued at the stated terms); ``failed`` when pricing failed, ``–`` while not priced."""
+    ask = row.get("solve_for")
+    if ask == "coupon" and row.get("fair_coupon") is not None:
+        return pct(row["fair_coupon"])
+    if ask == "participation" and row.get("participation") is not None:
+        return pct(row["participation"])
+    if row.get("value_pct") is not None:
+        return pct(row["value_pct"])
+    return "failed" if row.get("error") else "–"
 
 
-def price_of(row: dict) -> dict:
-    """The price fields of a service row or quote (``price`` sub-dict, else the row itself)."""
-    p = row.get("price")
-    return p if isinstance(p, dict) else row
+def std_err_text(row: dict) -> str:
+    """The Monte Carlo standard error of the value in CNY (``–``: a closed form or the PDE, no
+    sampling error)."""
+    se = row.get("std_err")
+    return "–" if se is None else num(se, 0)
 
 
 def _users(v) -> str:
@@ -182,9 +179,7 @@ def row_colour(state_text: str) -> str:
 # ---- the blotter --------------------------------------------------------------------------------
 def blotter_row(row: dict, now: dt.datetime) -> dict:
     """One blotter line (display strings) from one service row of ``list_quotes``."""
-    price = price_of(row)
     left_text, _ = countdown(row.get("valid_until"), row.get("state", ""), now)
-    se = price.get("std_err")
     return {
         "quote_id": row["quote_id"],
         "time": cst_text(row.get("created_at")),
@@ -196,10 +191,9 @@ def blotter_row(row: dict, now: dt.datetime) -> dict:
         "tenor": tenor_text(row),
         "notional": notional_text(row.get("notional")),
         "solve_for": row.get("solve_for") or "–",
-        "price": price_text(price, row.get("solve_for")),
-        "engine": price.get("engine") or "–",
-        "std_err": "–" if se is None else (pct(se, 3) if (price.get("solve_for") or row.get("solve_for"))
-                                            in PCT_SOLVES else num(se, 2)),
+        "price": price_text(row),
+        "engine": row.get("engine") or "–",
+        "std_err": std_err_text(row),
         "maker": row.get("maker") or "",
         "checkers": _users(row.get("checkers")),
         "four_eyes": "yes 需复核" if row.get("needs_second_approval") else "",
@@ -333,9 +327,9 @@ def parse_field_value(field_name: str, text: str, current):
     if not numeric:
         return t
     s = t.replace(",", "").replace("，", "").replace(" ", "").lower()
-    scale = 1.0
+    scale, per = 1.0, 1.0
     if s.endswith("%"):
-        s, scale = s[:-1], 0.01
+        s, per = s[:-1], 100.0           # divided, so that 70% is 0.7 exactly (70 * 0.01 is not)
     else:
         for unit in ("千万", "kw", "亿", "万", "w"):
             if s.endswith(unit):
@@ -343,7 +337,7 @@ def parse_field_value(field_name: str, text: str, current):
                 break
     if not _NUMBER.match(s):
         raise ValueError(f"{field_name}: {text!r} is not a number (e.g. 1.03, 103%, 5000万)")
-    v = float(s) * scale
+    v = float(s) * scale / per
     if not math.isfinite(v):
         raise ValueError(f"{field_name}: {text!r} is not a finite number")
     if isinstance(current, int) and float(v).is_integer():
@@ -375,26 +369,36 @@ def detail_model(q: dict, now: dt.datetime) -> Detail:
     """The detail pane of one quote from ``get_quote``'s dict."""
     state = q.get("state", "")
     left, secs = countdown(q.get("valid_until"), state, now)
-    price = price_of(q)
-    ask = price.get("solve_for") or q.get("solve_for") or (q.get("fields") or {}).get("solve_for")
-    rows = [("answer 报价", price_text(price, ask)), ("solves for 求解", ask or "–")]
-    if price.get("value") is not None and ask != "price":
-        rows.append(("value 估值 (CNY)", num(price.get("value"), 2)))
-    se = price.get("std_err")
-    rows.append(("std. error 标准误", "–" if se is None else (pct(se, 3) if ask in PCT_SOLVES else num(se, 2))))
-    rows.append(("engine 引擎", str(price.get("engine") or "–")))
-    for k in ("paths", "seed", "market_snapshot_id", "template", "template_version"):
-        v = price.get(k, q.get(k))
-        if v is not None:
-            rows.append((k, str(v)))
+    p = q.get("pricing") or {}
+    ask = q.get("solve_for")
+    rows = [("answer 报价", price_text(q)), ("asks for 求解", ask or "price")]
+    if q.get("value") is not None:
+        rows.append(("value 估值 (CNY)", num(q["value"], 2)))
+    if q.get("value_pct") is not None:
+        rows.append(("value / notional 占名本", pct(q["value_pct"], 3)))
+    rows.append(("std. error 标准误 (CNY)", std_err_text(q)))
+    rows.append(("engine 引擎", str(q.get("engine") or "–") + (f" ({p['device']})" if p.get("device") else "")))
+    if p.get("vol") is not None:
+        rows.append(("model vol 波动率", pct(p["vol"], 2)))
+    if p.get("rate") is not None:
+        rows.append(("rate 利率", pct(p["rate"], 2)))
+    if p.get("spot") is not None:
+        rows.append(("spot 期初价", num(p["spot"], 2)))
+    if q.get("template"):
+        rows.append(("template 模板", f"{q['template']} v{q.get('template_version') or '?'}"))
+    if q.get("market_snapshot_id") is not None:
+        rows.append(("market snapshot 行情", str(q["market_snapshot_id"])))
+    if q.get("error"):
+        rows.append(("error 错误", str(q["error"])))
     fields = [(k, FIELD_LABELS.get(k, k), field_text(v), v) for k, v in (q.get("fields") or {}).items()]
     history = [(cst_text(e.get("at"), "%H:%M:%S"), e.get("from_state") or "", e.get("to_state") or "",
                 e.get("by") or "", _details_text(e.get("details"))) for e in (q.get("history") or q.get("events") or [])]
-    checkers = _users(q.get("checkers"))
+    maker = q.get("maker")
     if q.get("needs_second_approval"):
-        four = (f"above the four-eyes threshold: approved by {q.get('maker') or checkers}, "
-                "a second trader must approve" if (q.get("maker") or checkers) else
-                "above the four-eyes threshold: two different traders must approve")
+        four = (f"four-eyes 双人复核: the notional is above the threshold; maker {maker}, a second trader "
+                f"(not {maker}) must approve" if maker else
+                "four-eyes 双人复核: the notional is above the threshold; two different traders must approve "
+                "(the first to approve is the maker)")
     else:
         four = ""
     return Detail(
@@ -403,11 +407,19 @@ def detail_model(q: dict, now: dt.datetime) -> Detail:
         chat=q.get("raw_text") or q.get("message_text") or q.get("text") or "",
         sender=str(q.get("counterparty_name") or "") + (f" ({q['sender']})" if q.get("sender") else ""),
         received=cst_text(q.get("received_at") or q.get("created_at"), "%Y-%m-%d %H:%M:%S"),
-        fields=fields, price_rows=rows, reply=q.get("reply_text") or q.get("reply") or "",
+        fields=fields, price_rows=rows, reply=q.get("reply_preview") or "",
         history=history,
         next_step=_next_step(state, secs),
-        four_eyes=four, expires_in=left, trade_id=q.get("trade_id"),
+        four_eyes=four, expires_in=left, trade_id=_trade_id(q),
     )
+
+
+def _trade_id(q: dict) -> str | None:
+    """The trade a booked quote became (its ``booked`` event names it)."""
+    for e in reversed(q.get("history") or []):
+        if e.get("to_state") == "booked":
+            return (e.get("details") or {}).get("trade_id")
+    return None
 
 
 def _next_step(state: str, secs: int | None) -> str:
@@ -426,8 +438,14 @@ def _details_text(d) -> str:
     if isinstance(d, str):
         return d
     if isinstance(d, dict):
-        return ", ".join(f"{k}={v}" for k, v in d.items())
+        # long values (the reply text, the parsed fields) are shown in their own panes
+        return ", ".join(f"{k}={_short(v)}" for k, v in d.items())
     return str(d)
+
+
+def _short(v, n: int = 48) -> str:
+    t = v if isinstance(v, str) else field_text(v)
+    return t if len(t) <= n else t[: n - 1] + "…"
 
 
 def chat_html(text: str) -> str:
@@ -451,6 +469,21 @@ class Outcome:
     message: str
     quote: dict | None = None
     trade_id: str | None = None
+
+
+# fields of the service's errors that the message itself already explains
+_SELF_EXPLAINED = {"user", "quote_id", "state", "reason", "request"}
+
+
+def refusal(quote_id, action: str, err) -> str:
+    """One line for a refused action: ``quote Q1: approval refused: <why>``; the error's field
+    is named when it is a quote field (``ki_barrier: must be ...``), not when it is the user,
+    the quote id or its state, which the sentence already says."""
+    msg = getattr(err, "message", None) or str(err)
+    fld = getattr(err, "field", None)
+    if fld and fld not in _SELF_EXPLAINED and not msg.startswith(fld):
+        msg = f"{fld}: {msg}"
+    return f"quote {quote_id}: {action} refused: {msg}"
 
 
 def store_url(argv: list[str] | None = None) -> str:
@@ -496,37 +529,39 @@ class QuoteDesk:
         return self.service.get_quote(self.store, quote_id)
 
     # acting
-    def _act(self, what: str, fn, *args) -> tuple[Outcome | None, object]:
+    def _act(self, quote_id, action: str, fn, *args) -> tuple[Outcome | None, object]:
+        """Run one service call as the logged-in user; a user error becomes a refusal that says
+        which quote, which action and why (the service's own words)."""
         from ..core.errors import OtcError
 
         if not self.user:
-            return Outcome(False, f"{what} refused: nobody is logged in (serve the app with --basic-auth or "
-                                  "OAuth: every decision names the logged-in trader)"), None
+            return Outcome(False, f"quote {quote_id}: {action} refused: nobody is logged in (serve the app with "
+                                  "--basic-auth or OAuth: every decision names the logged-in trader)"), None
         try:
             return None, fn(*args)
         except OtcError as e:
-            return Outcome(False, f"{what} refused: {e}"), None
+            return Outcome(False, refusal(quote_id, action, e)), None
 
     def edit(self, quote_id, field_name: str, text: str, current) -> Outcome:
         """Correct one parsed field (the service stores the correction and reprices)."""
         try:
             value = parse_field_value(field_name, text, current)
         except ValueError as e:
-            return Outcome(False, f"edit refused: {e}")
+            return Outcome(False, f"quote {quote_id}: edit refused: {e}")
         if value == current:
             return Outcome(True, f"{field_name} unchanged")
-        bad, q = self._act(f"quote {quote_id}: edit of {field_name}", self.service.edit_quote, self.store,
+        bad, q = self._act(quote_id, f"edit of {field_name}", self.service.edit_quote, self.store,
                            quote_id, field_name, value, self.user)
         if bad:
             return bad
-        price = price_text(price_of(q), q.get("solve_for"))
+        price = price_text(q)
         new = q.get("quote_id")
         as_new = f" as quote {new}" if new is not None and new != quote_id else ""
         return Outcome(True, f"quote {quote_id}: {field_name} = {field_text(value)} by {self.user}, repriced"
                              f"{as_new}: {price}", q)
 
     def approve(self, quote_id) -> Outcome:
-        bad, q = self._act(f"quote {quote_id}: approval", self.service.approve, self.store, quote_id, self.user)
+        bad, q = self._act(quote_id, "approval", self.service.approve, self.store, quote_id, self.user)
         if bad:
             return bad
         if q.get("state") == "pending_approval":
@@ -538,14 +573,14 @@ class QuoteDesk:
     def reject(self, quote_id, reason: str) -> Outcome:
         if not (reason or "").strip():
             return Outcome(False, f"quote {quote_id}: rejection refused: a reason is required")
-        bad, q = self._act(f"quote {quote_id}: rejection", self.service.reject, self.store, quote_id, self.user,
+        bad, q = self._act(quote_id, "rejection", self.service.reject, self.store, quote_id, self.user,
                            reason.strip())
         if bad:
             return bad
         return Outcome(True, f"quote {quote_id}: rejected by {self.user} ({reason.strip()})", q)
 
     def accept(self, quote_id) -> Outcome:
-        bad, trade_id = self._act(f"quote {quote_id}: acceptance", self.service.accept, self.store, quote_id,
+        bad, trade_id = self._act(quote_id, "acceptance", self.service.accept, self.store, quote_id,
                                   self.user)
         if bad:
             return bad

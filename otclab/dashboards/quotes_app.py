@@ -102,7 +102,7 @@ class QuoteReviewPage:
         self.status = pn.pane.HTML("", css_classes=["q-status"])
         self.layout = pn.Column(
             pn.pane.HTML(f'<div class="q-head">报价审核 Quote review</div><div class="q-meta">{who} · store '
-                         f'{html.escape(store.display_url() if hasattr(store, "display_url") else str(store))}</div>'),
+                         f'{html.escape(str(getattr(store, "display_url", store)))}</div>'),
             self.status, self.message, self.table, self.detail, sizing_mode="stretch_width")
 
     # ---- the look at the store --------------------------------------------------------------------
@@ -267,7 +267,7 @@ class QuoteReviewPage:
         self.message.visible = True
         n = pn.state.notifications
         if n is not None:
-            (n.success if out.ok else n.error)(out.message, duration=8000)
+            (n.success if out.ok else n.error)(out.message, duration=4000 if out.ok else 6000)
 
     def servable(self):
         return self.layout.servable(title="报价审核 Quote review")

@@ -14,12 +14,13 @@ NOW = dt.datetime(2026, 12, 2, 2, 0, 0, tzinfo=UTC)
 
 
 def row(qid, state="pending_approval", created=-60, valid=240, **kw):
-    r = {"quote_id": qid, "state": state, "created_at": NOW + dt.timedelta(seconds=created),
-         "valid_until": NOW + dt.timedelta(seconds=valid), "seconds_left": valid, "sender": "wx_li",
+    r = {"quote_id": qid, "state": state, "created_at": (NOW + dt.timedelta(seconds=created)).isoformat(),
+         "valid_until": (NOW + dt.timedelta(seconds=valid)).isoformat(), "seconds_left": valid, "sender": "wx_li",
          "counterparty_name": "华夏资管", "chat_id": "c1", "underlying": "000905.SH", "structure": "snowball",
-         "tenor": 12, "notional": 5e7, "solve_for": "coupon",
-         "price": {"value": 0.0, "coupon": 0.1523, "engine": "mc", "std_err": 0.0011},
-         "maker": None, "checkers": [], "needs_second_approval": False, "message_text": "500雪球 100/75 1年 报个票息"}
+         "tenor": 12.0, "notional": 5e7, "solve_for": "coupon", "value": 50_000_000.0, "value_pct": 1.0,
+         "fair_coupon": 0.1523, "participation": None, "price": None, "vol": 0.22, "engine": "mc",
+         "std_err": 41_234.5, "maker": None, "checkers": [], "needs_second_approval": False,
+         "message_text": "500雪球 100/75 1年 报个票息", "revision": 0, "supersedes": None, "error": None}
     r.update(kw)
     return r
 
@@ -46,7 +47,7 @@ def test_the_blotter_is_newest_first_with_the_desk_formats():
     assert list(f.columns) == v.COLUMNS
     first = f.iloc[0].to_dict()
     assert first["time"] == "09:59:50" and first["state"] == "priced 已定价" and first["expires_in"] == "04:00"
-    assert first["notional"] == "1.5亿" and first["price"] == "15.23%" and first["std_err"] == "0.110%"
+    assert first["notional"] == "1.5亿" and first["price"] == "15.23%" and first["std_err"] == "41,234"
     assert first["tenor"] == "12M" and first["client"] == "华夏资管" and first["engine"] == "mc"
     assert f.iloc[1]["expires_in"] == "–" and f.iloc[2]["notional"] == "5,000万"
 
@@ -90,11 +91,11 @@ def test_a_tick_patches_only_the_countdowns_that_changed():
 
 
 @pytest.mark.parametrize("text,current,want", [
-    ("1.05", 1.03, 1.05), ("103%", 1.0, 1.03), ("5000万", 5e7, 5e7), ("8,000w", 5e7, 8e7), ("1亿", 5e7, 1e8),
+    ("1.05", 1.03, 1.05), ("103%", 1.0, 1.03), ("70%", 0.75, 0.7), ("0.5%", 0.01, 0.005), ("5000万", 5e7, 5e7), ("8,000w", 5e7, 8e7), ("1亿", 5e7, 1e8),
     ("18", 12, 18), ("000852.SH", "000905.SH", "000852.SH"), (" put ", "call", "put"), ("1.5", 12, 1.5)])
 def test_a_typed_value_becomes_the_fields_type(text, current, want):
     got = v.parse_field_value("f", text, current)
-    assert got == pytest.approx(want) if isinstance(want, float) else got == want
+    assert got == want
     assert type(got) is type(want)
 
 
@@ -105,29 +106,47 @@ def test_a_typed_value_that_is_not_a_number_is_refused_naming_the_field(text):
 
 
 def test_the_detail_pane_shows_chat_fields_price_reply_and_what_can_be_done():
-    q = row(5, state="pending_approval", maker="alice", checkers=["alice"], needs_second_approval=True,
+    q = row(5, state="pending_approval", maker="alice", checkers=[], needs_second_approval=True,
             fields={"underlying": "000905.SH", "structure": "snowball", "tenor_months": 12, "ko_barrier": 1.0,
-                    "ki_barrier": 0.75, "solve_for": "coupon"},
-            reply_text="@李经理 500雪球 100/75 1年 票息 15.23%，报价5分钟有效",
-            history=[{"at": NOW, "from_state": "priced", "to_state": "pending_approval", "by": "alice",
-                      "details": {"approvals": 1}}])
+                    "ki_barrier": 0.75, "solve_for": "coupon"}, raw_text="500雪球 100/75 1年 报个票息",
+            pricing={"value": 5e7, "value_pct": 1.0, "std_err": 41_234.5, "engine": "mc", "vol": 0.22,
+                     "rate": 0.02, "spot": 5678.9, "device": "cpu"},
+            template="snowball", template_version="3", market_snapshot_id=4,
+            reply_preview="@李经理 500雪球 100/75 1年 票息 15.23%，报价5分钟有效",
+            history=[{"at": NOW.isoformat(), "from_state": "pending_approval", "to_state": "pending_approval",
+                      "by": "alice", "details": {"approval": 1, "maker": "alice"}}])
     d = v.detail_model(q, NOW)
     assert d.header == "Quote 5 · pending 待审批 · 04:00"
     assert d.chat == "500雪球 100/75 1年 报个票息"
     assert [(f, t) for f, _l, t, _v in d.fields][:4] == [("underlying", "000905.SH"), ("structure", "snowball"),
                                                           ("tenor_months", "12"), ("ko_barrier", "1")]
-    assert ("answer 报价", "15.23%") in d.price_rows and ("engine 引擎", "mc") in d.price_rows
-    assert ("std. error 标准误", "0.110%") in d.price_rows
-    assert d.reply.startswith("@李经理") and d.history == [("10:00:00", "priced", "pending_approval", "alice",
-                                                            "approvals=1")]
+    assert d.price_rows == [("answer 报价", "15.23%"), ("asks for 求解", "coupon"),
+                            ("value 估值 (CNY)", "50,000,000.00"), ("value / notional 占名本", "100.000%"),
+                            ("std. error 标准误 (CNY)", "41,234"), ("engine 引擎", "mc (cpu)"),
+                            ("model vol 波动率", "22.00%"), ("rate 利率", "2.00%"), ("spot 期初价", "5,678.90"),
+                            ("template 模板", "snowball v3"), ("market snapshot 行情", "4")]
+    assert d.reply.startswith("@李经理") and d.history == [("10:00:00", "pending_approval", "pending_approval",
+                                                            "alice", "approval=1, maker=alice")]
     assert d.next_step == "approve or reject"
-    assert "second trader" in d.four_eyes
+    assert "a second trader (not alice) must approve" in d.four_eyes
     # expired: nothing can be done any more, the header says so
     d = v.detail_model({**q, "valid_until": NOW - dt.timedelta(seconds=1)}, NOW)
     assert d.header.endswith("expired") and d.next_step.startswith("expired")
     # approved and sent: the client can accept
     d = v.detail_model({**q, "state": "sent", "needs_second_approval": False}, NOW)
     assert "client accepts" in d.next_step and d.four_eyes == ""
+    # booked: the trade its event names
+    d = v.detail_model({**q, "state": "booked", "history": [{"to_state": "booked", "by": "bob",
+                                                              "details": {"trade_id": "Q-Q5"}}]}, NOW)
+    assert d.trade_id == "Q-Q5" and d.header.endswith("–")
+
+
+def test_the_answer_is_what_the_request_asked_for():
+    assert v.price_text(row(1)) == "15.23%"
+    assert v.price_text(row(1, solve_for="participation", fair_coupon=None, participation=0.853)) == "85.30%"
+    assert v.price_text(row(1, solve_for="price", fair_coupon=None, value_pct=0.0312, price=0.0312)) == "3.12%"
+    assert v.price_text(row(1, solve_for="coupon", fair_coupon=None, value_pct=None, error="no market")) == "failed"
+    assert v.std_err_text(row(1, std_err=None)) == "–"
 
 
 def test_chat_and_tables_are_escaped():
