@@ -169,7 +169,12 @@ def _step_cuda(xp, V, op: Operator, dt, theta, active):
     M = S * R
     per_row = [_row_array(xp, a, R) for a in (op.lower, op.diag, op.upper, op.dx)]
     th = _row_array(xp, theta, R)
-    act = xp.ones(R, dtype=xp.int32) if active is None else xp.ascontiguousarray(active, dtype=xp.int32)
+    if active is None:
+        act = xp.ones(R, dtype=xp.int32)
+    elif active.dtype == np.int32 and active.flags.c_contiguous:
+        act = active
+    else:
+        act = xp.ascontiguousarray(active, dtype=xp.int32)
     flat = xp.ascontiguousarray(V.transpose(1, 0, 2).reshape(N, M))     # [node][state*R + r]
     cp = xp.empty_like(flat)
     block = int(THOMAS_BLOCK)
@@ -180,9 +185,12 @@ def _step_cuda(xp, V, op: Operator, dt, theta, active):
 
 def _row_array(xp, a, R: int):
     """``a`` (a number or (R,)) as a contiguous float64 (R,) device array; a number by a fill
-    kernel (``xp.full``), not a host-to-device copy."""
+    kernel (``xp.full``), not a host-to-device copy; an array already so is passed through
+    (checked by attributes only: this runs for every argument of every substep)."""
     if np.ndim(a) == 0:
         return xp.full(R, float(a))
+    if getattr(a, "dtype", None) == np.float64 and a.shape == (R,) and a.flags.c_contiguous:
+        return a
     return xp.ascontiguousarray(xp.broadcast_to(xp.asarray(a, dtype=xp.float64), (R,)))
 
 
@@ -212,6 +220,12 @@ def march(xp, V, op: Operator, dt: float, substeps: int, restart=False, rannache
     else:
         restart = bool(restart)
         first = IMPLICIT if restart and rannacher == "steps" else theta
+    if is_cupy(xp):
+        # the interval's per-row arguments in the kernel's types once, not at every substep
+        R = V.shape[2]
+        first, theta = _row_array(xp, first, R), _row_array(xp, theta, R)
+        if active is not None:
+            active = xp.ascontiguousarray(active, dtype=xp.int32)
     for k in range(substeps):
         if rannacher == "halves" and restart and k == 0:
             V = theta_step(xp, V, op, 0.5 * dt, IMPLICIT, active)
