@@ -31,8 +31,15 @@ from .request import FIELDS
 from . import values as V
 
 LABEL_OF = {f: label for label, f in FIELD_OF.items()}
-_NUMBER_SPAN = re.compile(
-    r"(?<![\d.])" + V.NUM + r"(?:e\d{1,2})?\s*(?:个点|%|bps?|个半月|个月|月期|月|年半|年期|年|周|天|个亿|亿|kw|千万|百万|个w|万|w|mm|m|y|mo)?")
+# Number spans by what they can hold: a level or rate carries no unit of time or money ('100万' is
+# no knock-out level), a tenor one of time, a notional one of money.
+_UNIT_AFTER = r"(?![\d.]|\s*(?:个|月|年|周|天|万|亿|千|百|w|k|m|y|e\d))"
+_NUMBER_SPANS = {
+    "level": re.compile(r"(?<![\d.])" + V.NUM + r"(?:\s*(?:%|个点|bps?))?" + _UNIT_AFTER),
+    "time": re.compile(r"(?<![\d.])" + V.NUM + r"\s*(?:个半月|个月|月期|月|年半|年期|年|周|天|mo|m|y)(?![a-z])|半年"),
+    "money": re.compile(r"(?<![\d.])" + V.NUM + r"(?:e\d{1,2})?\s*(?:个亿|亿|kw|千万|百万|个w|万|w|mm|m)?(?![a-z\d.])"),
+}
+_KIND = {"TENOR": "time", "LOCKUP": "time", "NOTIONAL": "money"}
 
 
 @dataclass
@@ -82,7 +89,8 @@ def _candidates(text: str, label: str, value, table) -> list[tuple[int, int]]:
                 e = m.end() + (ask.end() if ask else 0)
                 out.append((s, e))
         return out
-    return [(m.start(), m.end()) for m in _NUMBER_SPAN.finditer(text)]
+    rx = _NUMBER_SPANS[_KIND.get(label, "level")]
+    return [(m.start(), m.end()) for m in rx.finditer(text)]
 
 
 def _value_of(label: str, s: int, e: int, text: str, table):

@@ -134,3 +134,52 @@ def test_bad_corrections_file_is_one_clear_error(tmp_path, capsys):
         read_jsonl(bad, "corrections")
     assert main(["rfq", "train", "--corrections", str(bad), "--out", str(tmp_path / "m")]) == 2
     assert "line 2" in capsys.readouterr().err
+
+
+def test_a_level_is_not_placed_on_an_amount():
+    p = annotate("中证500 雪球 敲出103 敲入80 1年 名本100万 票息多少", [{"ko_barrier": 1.0}], [{"ko_barrier": 1.03}],
+                 load_underlyings(), load_pipeline(None, True))
+    assert p.skipped == [("ko_barrier", 1.0)] and ("NOTIONAL" in {lab for _, _, lab in p.entities})
+
+
+def test_retraining_is_deterministic(tmp_path):
+    rows = labelled_to_corrections([r for r in TRAIN if r["class"] == "paired_list"][:3])
+    a = retrain(tmp_path / "a", rows, epochs=1, repeat=1, synthetic=10, seed=3, log=lambda *_: None)
+    b = retrain(tmp_path / "b", rows, epochs=1, repeat=1, synthetic=10, seed=3, log=lambda *_: None)
+    assert a.losses == b.losses
+    assert (tmp_path / "a" / "ner" / "model").read_bytes() == (tmp_path / "b" / "ner" / "model").read_bytes()
+
+
+def test_cli_train_from_the_quote_store(tmp_path, capsys):
+    """A trader's correction in the quote workflow's store (Q's service, SQLite) is read by
+    ``rfq train --store``; values the message does not hold are skipped and counted."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_quotes_support", DATA.parents[1] / "quotes" / "quotes_support.py")
+    qs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(qs)
+    from otclab.store.db import open_store
+    from otclab.workflows.quotes import service
+    from otclab.workflows.quotes.config import QuoteConfig
+
+    url = f"sqlite:///{tmp_path / 'quotes.db'}"
+    st = open_store(url)
+    qs.seed_store(st)
+    service.configure(QuoteConfig(token=qs.TOKEN, encoding_aes_key=qs.AES_KEY,
+                                  webhook_url="http://127.0.0.1:9/cgi-bin/webhook/send?key=unused",
+                                  evidence_log=str(tmp_path / "evidence.sqlite")))
+    try:
+        text = "中证500 雪球 12个月 敲出103 敲入80 票息多少 (客户可以接受敲入75)"  # two requests: KI 80 and 75
+        assert service.receive(st, qs.inbound(text)) and service.process_pending(st) == 1
+        q = next(q for q in service.list_quotes(st) if service.get_quote(st, q["quote_id"])["fields"]["ki_barrier"] == 0.8)
+        q = service.edit_quote(st, q["quote_id"], "ki_barrier", 0.75, "li.na")   # a value the message holds
+        service.edit_quote(st, q["quote_id"], "tenor_months", 6, "li.na")          # one it does not
+    finally:
+        service.configure(None)
+    out = tmp_path / "m"
+    assert main(["rfq", "train", "--store", url, "--no-train-set", "--out", str(out), "--epochs", "1",
+                 "--synthetic", "10", "--repeat", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert f"training on store {url}: 1 corrected requests" in printed
+    assert "1 messages: 0 corrected values placed on a span, 1 already right, 1 could not be placed" in printed
+    assert "skipped tenor_months=6" in printed and (out / "training.json").exists()
