@@ -48,13 +48,17 @@ STATE_LABELS = {
     "expired": "expired 已过期", "superseded": "superseded 已修改", "cancelled": "cancelled 已取消",
     "failed": "failed 失败",
 }
+# column widths in pixels (titles wrap to two lines: English above Chinese)
+WIDTHS = {"quote_id": 118, "time": 84, "state": 150, "expires_in": 90, "client": 190, "underlying": 118,
+          "structure": 108, "tenor": 84, "notional": 110, "solve_for": 96, "price": 92, "engine": 92, "std_err": 92,
+          "maker": 92, "checkers": 104, "four_eyes": 96}
 # what the blotter shows, in this order (quote_id first: the page maps rows back by it)
 COLUMNS = ["quote_id", "time", "state", "expires_in", "client", "underlying", "structure", "tenor", "notional",
            "solve_for", "price", "engine", "std_err", "maker", "checkers", "four_eyes"]
-TITLES = {"quote_id": "#", "time": "time 时间", "state": "state 状态", "expires_in": "expires 剩余",
+TITLES = {"quote_id": "#", "time": "time 时间", "state": "state 状态", "expires_in": "left 剩余",
           "client": "client 客户", "underlying": "underlying 标的", "structure": "structure 结构",
           "tenor": "tenor 期限", "notional": "notional 名本", "solve_for": "asks 求解", "price": "quote 报价",
-          "engine": "engine 引擎", "std_err": "s.e. 标准误", "maker": "maker 初审", "checkers": "checker 复核",
+          "engine": "engine 引擎", "std_err": "s.e. 标准误", "maker": "maker 经办", "checkers": "checker 复核",
           "four_eyes": "4-eyes 双人"}
 
 
@@ -385,7 +389,7 @@ def detail_model(q: dict, now: dt.datetime) -> Detail:
     if p.get("spot") is not None:
         rows.append(("spot 期初价", num(p["spot"], 2)))
     if q.get("template"):
-        rows.append(("template 模板", f"{q['template']} v{q.get('template_version') or '?'}"))
+        rows.append(("template 模板", f"{q['template']} (version {q.get('template_version') or '?'})"))
     if q.get("market_snapshot_id") is not None:
         rows.append(("market snapshot 行情", str(q["market_snapshot_id"])))
     if q.get("error"):
@@ -403,7 +407,7 @@ def detail_model(q: dict, now: dt.datetime) -> Detail:
         four = ""
     return Detail(
         quote_id=q["quote_id"], state=state,
-        header=f"Quote {q['quote_id']} · {state_label(state)} · {left}",
+        header=f"Quote {q['quote_id']} · {state_label(state)}" + (f" · {left}" if left != "–" else ""),
         chat=q.get("raw_text") or q.get("message_text") or q.get("text") or "",
         sender=str(q.get("counterparty_name") or "") + (f" ({q['sender']})" if q.get("sender") else ""),
         received=cst_text(q.get("received_at") or q.get("created_at"), "%Y-%m-%d %H:%M:%S"),
@@ -428,8 +432,8 @@ def _next_step(state: str, secs: int | None) -> str:
     return {"priced": "approve or reject", "pending_approval": "approve or reject",
             "approved": "the reply is on its way to the chat; book it when the client accepts",
             "sent": "book it when the client accepts (Client accepted)",
-            "booked": "booked", "rejected": "rejected", "superseded": "replaced by an edited quote",
-            "cancelled": "cancelled", "failed": "failed: see the history"}.get(state, "")
+            "superseded": "none: an edit replaced it (the newer revision is in the blotter)",
+            "failed": "none: it failed (see the history); the client may ask again"}.get(state, "")
 
 
 def _details_text(d) -> str:

@@ -33,6 +33,17 @@ CSS = """
 """
 
 
+# inside the table's shadow root: two-line bilingual titles; the selected row framed (its cells keep
+# the state colour, which would otherwise hide Tabulator's selection colour)
+TABLE_CSS = """
+.tabulator-col-title {white-space: normal !important; text-overflow: clip !important; line-height: 1.2;
+                      font-size: 13px}
+.tabulator-row.tabulator-selected .tabulator-cell {border-top: 2px solid #1a237e; border-bottom: 2px solid #1a237e;
+                                                   font-weight: 600}
+.tabulator-cell {white-space: nowrap; overflow: hidden; text-overflow: ellipsis}
+"""
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -56,7 +67,7 @@ class QuoteReviewPage:
         self.table = pn.widgets.Tabulator(
             self.blotter.frame, show_index=False, selectable=1, disabled=True, titles=v.TITLES,
             layout="fit_data_table", max_height=380, sizing_mode="stretch_width", css_classes=["q-blotter"],
-            pagination=None, header_align="left")
+            pagination=None, header_align="left", widths=v.WIDTHS, stylesheets=[TABLE_CSS])
         self.table.style.apply(v.row_styles, axis=None)
         self.table.param.watch(self._on_select, "selection")
         self.message = pn.pane.Alert("", alert_type="light", visible=False, css_classes=["q-message"],

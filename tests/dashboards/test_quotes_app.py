@@ -270,10 +270,14 @@ def test_above_the_four_eyes_notional_a_second_trader_must_approve(desk):
     msg = _click(a, "Approve 批准", "approved by alice")
     assert "a second trader (not alice) must approve" in msg
     n = len(desk["wecom"].messages)
+    _wait(lambda: a.locator(".notyf__toast").count() == 0, 20, "the notifications to fade")
     msg = _click(a, "Approve 批准", "refused")
+    # the refusal also shows as a notification
+    a.locator(".notyf__toast--error", has_text="a second approver different from alice").wait_for(timeout=10_000)
     assert msg == (f"quote {qid}: approval refused: quote {qid} is above the four-eyes notional (30,000,000 CNY): "
                    "a second approver different from alice is needed")
     _wait(lambda: "maker alice" in a.locator(".q-four-eyes").inner_text(), 20, "the maker in the detail")
+    time.sleep(0.5)          # the toast's slide-in animation (0.3 s)
     _shot(desk, a, "quotes-four-eyes.png")
     # trader B, in another browser session, approves: the quote goes to the chat
     _select(b, qid)
@@ -286,7 +290,6 @@ def test_above_the_four_eyes_notional_a_second_trader_must_approve(desk):
     assert row["maker"] == "alice" and row["checkers"] == ["bob"]
     assert [e["by"] for e in row["history"] if e["to_state"] in ("pending_approval", "approved")][-2:] == \
         ["alice", "bob"]
-    _shot(desk, b, "quotes-four-eyes-second.png")
 
 
 def test_the_clients_acceptance_books_the_trade(desk):
@@ -340,14 +343,18 @@ def test_an_expired_quote_cannot_be_approved(desk):
 
 
 def test_the_blotter_a_trader_sees(desk):
-    """A fresh request on top, the others in their states; the detail pane of the booked quote."""
-    a = desk["a"]
+    """A new request lands on top while the trader looks at a booked quote: the selection and the
+    detail pane stay on the booked quote; the blotter shows every state the desk met today."""
+    a, large = desk["a"], desk["quotes"]["large"]
+    _select(a, large)
     _post(desk, FRESH)
     q = _quote_of(desk, FRESH)
     _row(a, q["quote_id"]).wait_for(timeout=30_000)
-    _select(a, desk["quotes"]["large"])
-    states = {c.get("state") for c in (_cells(a, i) for i in
-                                   a.locator(".tabulator-cell[tabulator-field=quote_id]").all_inner_texts())}
+    ids = a.locator(".tabulator-cell[tabulator-field=quote_id]").all_inner_texts()
+    assert ids[0] == q["quote_id"]
+    assert a.locator(".tabulator-row.tabulator-selected .tabulator-cell[tabulator-field=quote_id]").inner_text() == large
+    assert a.locator(f".q-detail-id[data-quote='{large}']").count() == 1
+    states = {c.get("state") for c in (_cells(a, i) for i in ids)}
     assert {"pending 待审批", "superseded 已修改", "booked 已成交", "rejected 已拒绝", "expired 已过期"} <= states
     assert states & {"approved 已批准", "sent 已发送"}
     _shot(desk, a, "quotes-blotter.png", toasts=False)

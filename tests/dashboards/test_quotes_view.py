@@ -124,7 +124,7 @@ def test_the_detail_pane_shows_chat_fields_price_reply_and_what_can_be_done():
                             ("value 估值 (CNY)", "50,000,000.00"), ("value / notional 占名本", "100.000%"),
                             ("std. error 标准误 (CNY)", "41,234"), ("engine 引擎", "mc (cpu)"),
                             ("model vol 波动率", "22.00%"), ("rate 利率", "2.00%"), ("spot 期初价", "5,678.90"),
-                            ("template 模板", "snowball v3"), ("market snapshot 行情", "4")]
+                            ("template 模板", "snowball (version 3)"), ("market snapshot 行情", "4")]
     assert d.reply.startswith("@李经理") and d.history == [("10:00:00", "pending_approval", "pending_approval",
                                                             "alice", "approval=1, maker=alice")]
     assert d.next_step == "approve or reject"
@@ -138,7 +138,7 @@ def test_the_detail_pane_shows_chat_fields_price_reply_and_what_can_be_done():
     # booked: the trade its event names
     d = v.detail_model({**q, "state": "booked", "history": [{"to_state": "booked", "by": "bob",
                                                               "details": {"trade_id": "Q-Q5"}}]}, NOW)
-    assert d.trade_id == "Q-Q5" and d.header.endswith("–")
+    assert d.trade_id == "Q-Q5" and d.header == "Quote 5 · booked 已成交" and d.next_step == ""
 
 
 def test_the_answer_is_what_the_request_asked_for():
