@@ -138,22 +138,28 @@ def _run(url: str, folder: Path, kill: bool) -> tuple[dict, collections.Counter,
                                                      .group_by(T.rfq_messages.c.status)).all())
 
         try:
-            _post_all(port, crypto, wx, 0, maybe_kill if kill else None)
-        except Exception:
-            if not killed["done"]:
-                raise
-        if kill:
-            if not killed["done"]:      # everything posted before five were done: kill now
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
-                killed.update(done=True, at=N)
-            assert proc.returncode == -signal.SIGKILL
-            # WeCom retries what was not acknowledged; the server is down, so post the rest after the restart
-            proc = _start(url, cfg, port, log)
-            _post_all(port, crypto, wx, killed["at"] + 1)
-        _wait_done(st, wx)
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+            try:
+                _post_all(port, crypto, wx, 0, maybe_kill if kill else None)
+            except Exception:
+                if not killed["done"]:
+                    raise
+            if kill:
+                if not killed["done"]:      # everything posted before five were done: kill now
+                    os.kill(proc.pid, signal.SIGKILL)
+                    proc.wait()
+                    killed.update(done=True, at=N)
+                assert proc.returncode == -signal.SIGKILL
+                # WeCom retries what was not acknowledged; the server is down: the rest after the restart
+                proc = _start(url, cfg, port, log)
+                _post_all(port, crypto, wx, killed["at"] + 1)
+            _wait_done(st, wx)
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
         texts = collections.Counter(wx.texts())
     state = _state(st)
     ids = [e["event_id"] for e in evidence.entries(st)]

@@ -58,8 +58,9 @@ class QuoteConfig:
     seed: int = 20240101
     evidence_log: str | None = None         # default: beside the SQLite store, or the PostgreSQL store
     claim_lease_s: float = 30.0             # a claim older than this is taken over (its worker died)
-    poll_s: float = 0.05                    # how often idle workers look for work
-    workers: int = 1                        # processing threads
+    poll_s: float = 0.2                     # idle workers look for work this often (a receive wakes them)
+    workers: int = 2                        # processing threads
+    pricing_processes: int = 2              # processes for a solve's two valuations (0: in the thread)
     outbound_max_backoff_s: float = 60.0
     source: str = field(default="defaults", compare=False)
 
@@ -70,13 +71,14 @@ ENV = {"token": "OTCLAB_WECOM_TOKEN", "encoding_aes_key": "OTCLAB_WECOM_AES_KEY"
        "four_eyes_notional": "OTCLAB_QUOTE_FOUR_EYES_NOTIONAL", "reply_template": "OTCLAB_QUOTE_REPLY_TEMPLATE",
        "reply_template_file": "OTCLAB_QUOTE_REPLY_TEMPLATE_FILE", "market": "OTCLAB_QUOTE_MARKET",
        "device": "OTCLAB_QUOTE_DEVICE", "evidence_log": "OTCLAB_QUOTE_EVIDENCE",
-       "claim_lease_s": "OTCLAB_QUOTE_CLAIM_LEASE_S", "workers": "OTCLAB_QUOTE_WORKERS"}
+       "claim_lease_s": "OTCLAB_QUOTE_CLAIM_LEASE_S", "workers": "OTCLAB_QUOTE_WORKERS",
+       "pricing_processes": "OTCLAB_QUOTE_PRICING_PROCESSES"}
 FIELDS = {f.name: f for f in dataclasses.fields(QuoteConfig) if f.name != "source"}
 NUMBERS = {"max_skew_s": (1, 86_400), "validity_s": (1, 86_400), "four_eyes_notional": (0, 1e13),
            "default_notional": (1, 1e13), "pde_n_x": (51, 20_001), "pde_steps_per_day": (0.25, 64),
            "mc_paths": (1_000, 10_000_000), "seed": (0, 2**32 - 1), "claim_lease_s": (0.5, 86_400),
-           "poll_s": (0.005, 60), "workers": (1, 64), "outbound_max_backoff_s": (1, 3600)}
-INTEGERS = {"max_skew_s", "pde_n_x", "mc_paths", "seed", "workers"}
+           "poll_s": (0.005, 60), "workers": (1, 64), "pricing_processes": (0, 64), "outbound_max_backoff_s": (1, 3600)}
+INTEGERS = {"max_skew_s", "pde_n_x", "mc_paths", "seed", "workers", "pricing_processes"}
 
 
 def _read_file(path: Path) -> dict:

@@ -15,6 +15,10 @@ processing died before its commit is simply priced again.
 - Engine: the closed form where it is exact, else the PDE on the configured grid
   (``pde_n_x`` × ``pde_steps_per_day``; benchmarks/quote_flow.py states the accuracy against a
   fine grid), else Monte Carlo (``mc_paths``, on the GPU when there is one).
+- With a ``pool`` (``ValuationPool``: ``pricing_processes`` worker processes, started once by the
+  service), the two valuations of a solve run at the same time in two processes, outside the
+  server's interpreter lock; the numbers are the same as without it (the engines are deterministic,
+  Monte Carlo by its seed).
 
 ``Incomplete`` lists what the chat must still say (no underlying, no tenor, a required term);
 any other ``OtcError`` means the request cannot be priced as stated.
@@ -124,9 +128,94 @@ def _terms(req: QuoteRequest, market: dict, defaults: dict):
         raise
 
 
-def price_request(fields: dict, market: dict, cfg) -> dict:
+def _value_job(template: str, version: str, raw_terms: dict, market: dict, engine_kw: dict):
+    """One valuation in a pool process: (value, stderr, engine, details)."""
+    from ...pricing import price
+    from ...templates.loader import get_template
+
+    tpl = get_template(template)
+    if tpl.version != version:
+        raise OtcError(f"the pricing process has {template} version {tpl.version}, the quote {version}; restart the "
+                       "service after a template changes", "template_version")
+    r = price({"template": tpl, "terms": raw_terms, "market": market}, **engine_kw)
+    return r.value, r.stderr, r.engine, r.details
+
+
+def _follow_parent(parent: int) -> None:
+    """End this pool process when the server that started it dies (a SIGKILL leaves no one to
+    shut the pool down): the kernel's parent-death signal on Linux, and a watch on the parent."""
+    import os
+    import signal
+    import threading
+
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGTERM))   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+    def watch():
+        import time
+
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def _start_process(parent: int) -> None:
+    _follow_parent(parent)
+    _warm()
+
+
+def _warm() -> None:
+    """Imports and templates loaded once per process, not by the first quote."""
+    import importlib
+
+    from ...templates.loader import get_template
+
+    importlib.import_module("otclab.pricing")
+    for name in ("vanilla", "snowball", "phoenix", "sharkfin"):
+        try:
+            get_template(name)
+        except OtcError:
+            pass
+
+
+class ValuationPool:
+    """Worker processes for valuations (spawned: the server has threads, so no fork)."""
+
+    def __init__(self, processes: int):
+        import multiprocessing
+        import os
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.processes = processes
+        self.executor = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_start_process, initargs=(os.getpid(),))
+        for f in [self.executor.submit(_warm) for _ in range(processes)]:
+            f.result()
+
+    def submit(self, *args):
+        return self.executor.submit(_value_job, *args)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+class _Result:
+    def __init__(self, value, stderr, engine, details):
+        self.value, self.stderr, self.engine, self.details = value, stderr, engine, details
+
+
+def price_request(fields: dict, market: dict, cfg, pool: ValuationPool | None = None) -> dict:
     """Template, version, terms and pricing of one parsed request (``QuoteRequest.to_dict()``
-    fields) on ``market`` (JSON form) with the settings of ``cfg`` (QuoteConfig)."""
+    fields) on ``market`` (JSON form) with the settings of ``cfg`` (QuoteConfig); ``pool`` runs
+    a solve's two valuations in parallel processes."""
     from ...pricing import price
 
     check_complete(fields)
@@ -150,13 +239,19 @@ def price_request(fields: dict, market: dict, cfg) -> dict:
     def value(raw_terms):
         return price({"template": tpl, "terms": raw_terms, "market": market}, **engine_kw)
 
+    def values(*raws):
+        if pool is None:
+            return [value(r) for r in raws]
+        futures = [pool.submit(tpl.name, tpl.version, raw_json(r), market, engine_kw) for r in raws]
+        return [_Result(*f.result()) for f in futures]
+
     solved = None
     if solving:
         fair = tpl.get("FAIR_TARGET")
         target = (fair(terms) if callable(fair) else 0.0) * terms.notional
         a = float(raw.get(solved_term) or TRIAL[solved_term])
         b = a * 1.5 + 0.01
-        ra, rb = value({**raw, solved_term: a}), value({**raw, solved_term: b})
+        ra, rb = values({**raw, solved_term: a}, {**raw, solved_term: b})
         if rb.value == ra.value:
             raise OtcError(f"the value does not depend on {solved_term}; cannot solve", f"solve.{solved_term}")
         x = b - (rb.value - target) * (b - a) / (rb.value - ra.value)

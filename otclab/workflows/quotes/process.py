@@ -73,7 +73,7 @@ def _target(msg) -> dict:
     return {"response_url": msg.response_url, "webhook_url": msg.webhook_url, "chat_id": msg.chat_id}
 
 
-def work(store, msg, cfg, market_cache: dict | None = None) -> dict:
+def work(store, msg, cfg, pool=None) -> dict:
     """What processing ``msg`` produces (nothing written): outcome, quotes, the text to send."""
     from ...rfq import parse
 
@@ -113,7 +113,7 @@ def work(store, msg, cfg, market_cache: dict | None = None) -> dict:
             if market is None:
                 with store.connect() as conn:
                     market = load_market(conn, cfg.market)
-            q.update(price_request(f, market[0], cfg))
+            q.update(price_request(f, market[0], cfg, pool))
             q["market"] = market
             q["priced_at"] = now()
         except Incomplete as e:
@@ -199,14 +199,14 @@ def release(store, msg, token: str, error: str) -> None:
             outcome="failed" if final else None, processed_at=now() if final else None))
 
 
-def process_one(store, cfg) -> dict | None:
+def process_one(store, cfg, pool=None) -> dict | None:
     """Claim and process one message; a summary (None when the inbox is empty)."""
     got = claim(store, cfg.claim_lease_s)
     if got is None:
         return None
     msg, token = got
     try:
-        result = work(store, msg, cfg)
+        result = work(store, msg, cfg, pool)
         ids = finish(store, msg, token, result, cfg)
     except ClaimLost:
         log.warning("message %s was taken over by another worker; its result is theirs", msg.id)

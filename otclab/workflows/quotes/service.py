@@ -175,13 +175,15 @@ class QuoteService:
         self.limiter = RateLimiter()
         self.server_enabled = server
         self._stop = threading.Event()
+        self._wake = threading.Event()          # set by a receive: a worker starts at once
+        self.pool = None
         self._threads: list[threading.Thread] = []
         self._server = None
         self.processed = 0
         configure(cfg)
 
     # the loops: each catches its errors so that one bad moment never stops the service
-    def _loop(self, name: str, step, idle: float):
+    def _loop(self, name: str, step, idle: float, wake: threading.Event | None = None):
         while not self._stop.is_set():
             try:
                 busy = step()
@@ -189,10 +191,20 @@ class QuoteService:
                 log.exception("%s failed; carrying on", name)
                 busy = False
             if not busy:
-                self._stop.wait(idle)
+                if wake is None:
+                    self._stop.wait(idle)
+                else:
+                    wake.wait(idle)
+                    wake.clear()
+
+    def _sink(self, msg) -> bool:
+        new = receive(self.store, msg)
+        if new:
+            self._wake.set()
+        return new
 
     def _process_step(self) -> bool:
-        got = process.process_one(self.store, self.cfg)
+        got = process.process_one(self.store, self.cfg, self.pool)
         if got is None:
             return False
         self.processed += 1
@@ -218,7 +230,7 @@ class QuoteService:
         wc = WeComConfig(token=self.cfg.token, encoding_aes_key=self.cfg.encoding_aes_key,
                          receive_id=self.cfg.receive_id, channel=self.cfg.channel, path=self.cfg.path,
                          max_skew_s=self.cfg.max_skew_s, bot_name=self.cfg.bot_name)
-        return create_app(wc, lambda m: receive(self.store, m),
+        return create_app(wc, self._sink,
                           on_refused=lambda reason, raw, q: refused(self.store, reason, raw, q))
 
     def warm_up(self) -> None:
@@ -229,11 +241,15 @@ class QuoteService:
 
     def start(self) -> "QuoteService":
         self.warm_up()
-        loops = [(f"process-{i}", self._process_step, self.cfg.poll_s) for i in range(self.cfg.workers)]
-        loops += [("evidence", self._evidence_step, 0.5), ("expiry", self._expiry_step, 1.0),
-                  ("outbound", self._outbound_step, min(0.2, self.cfg.poll_s * 4))]
-        for name, step, idle in loops:
-            t = threading.Thread(target=self._loop, args=(name, step, idle), name=f"quotes-{name}", daemon=True)
+        if self.cfg.pricing_processes > 0:
+            from .pricer import ValuationPool
+
+            self.pool = ValuationPool(self.cfg.pricing_processes)
+        loops = [(f"process-{i}", self._process_step, self.cfg.poll_s, self._wake) for i in range(self.cfg.workers)]
+        loops += [("evidence", self._evidence_step, 0.5, None), ("expiry", self._expiry_step, 1.0, None),
+                  ("outbound", self._outbound_step, 0.2, None)]
+        for name, step, idle, wake in loops:
+            t = threading.Thread(target=self._loop, args=(name, step, idle, wake), name=f"quotes-{name}", daemon=True)
             t.start()
             self._threads.append(t)
         if self.server_enabled:
@@ -261,8 +277,11 @@ class QuoteService:
         if self._server is not None:
             self._server.should_exit = True
         self._stop.set()
+        self._wake.set()
         for t in self._threads:
             t.join(timeout)
+        if self.pool is not None:
+            self.pool.close()
 
     def __enter__(self):
         return self.start()
