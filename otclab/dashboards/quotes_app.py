@@ -15,10 +15,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import html
+import logging
 
 import panel as pn
 
 from . import quotes as v
+
+log = logging.getLogger("otclab.dashboards.quotes")
 
 CSS = """
 .q-chat {font-size:15px; line-height:1.5; padding:8px 10px; background:#f7f7fb; border-left:4px solid #5c6bc0;
@@ -138,6 +141,7 @@ class QuoteReviewPage:
                 self._apply(self.blotter.tick(_now()))
                 self._tick_detail()
         except Exception as e:       # a store that went away: say so, keep the page, try again next tick
+            log.exception("quote blotter: reading the store failed")
             self.status.object = f'<span class="q-error">cannot read the store: {html.escape(str(e))}</span>'
         finally:
             self._busy = False

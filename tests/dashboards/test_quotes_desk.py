@@ -1,21 +1,28 @@
-"""The quote-review app's actions against the real quote service on a temporary store: what a
-trader's edit, approval, rejection and acceptance answer, the refusals' wording, the blotter's
-change marker and rows built from the service's own rows."""
+"""The quote-review app's actions against the real quote service on a temporary store (SQLite
+and PostgreSQL, the fixtures of tests/store/conftest.py): what a trader's edit, approval,
+rejection and acceptance answer, the refusals' wording, the blotter's change marker and rows
+built from the service's own rows."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import itertools
+from pathlib import Path
 
 import pytest
 
 from otclab.dashboards import quotes as v
-from otclab.store.db import Store
 
+_spec = importlib.util.spec_from_file_location("_store_fixtures_quotes_app",
+                                               Path(__file__).parents[1] / "store" / "conftest.py")
+_fx = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_fx)
+pg_server, db_url, store = _fx.pg_server, _fx.db_url, _fx.store   # noqa: F401 (fixtures)
 _ids = itertools.count(1)
 
 
 @pytest.fixture
-def desk(tmp_path):
+def desk(store, tmp_path):
     from otclab.book.synthetic import UNDERLYINGS
     from otclab.core.dates import Date
     from otclab.store import markets
@@ -23,7 +30,6 @@ def desk(tmp_path):
     from otclab.workflows.quotes import contacts, service
     from otclab.workflows.quotes.config import QuoteConfig
 
-    store = Store(f"sqlite:///{tmp_path / 'otclab.db'}")
     with store.begin() as c:
         markets.put(c, base_market(Date(2025, 12, 30), UNDERLYINGS), "test")
     cp = counterparties(3, 7)[0]
