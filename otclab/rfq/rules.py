@@ -29,7 +29,8 @@ LABELS = (
 _SEP = r"\s*(?:[:=@]|(?:分别|也|都|均)?(?:为|是)|分别|在|设为|设|定在|定|给|at)?\s*"
 # A level number must not run on into a unit (敲出 12个月 is a tenor, not a barrier).
 _LV = NUM + r"\s*%?(?![\d.]|个|月|年|万|w|亿|k|bp|y|m|天|周|日)"
-_PCT = NUM + r"\s*(?:%|bps?)?(?![\d.]|个|月|年|万|w|亿|k|y|m|天|周|日)"
+# '12个点' is 12% ('票息12个点')
+_PCT = NUM + r"\s*(?:%|bps?|个点)?(?![\d.]|个|月|年|万|w|亿|k|y|m|天|周|日)"
 _NB = r"(?<![a-z])"  # latin keyword starts a word
 
 _KO = r"(?:敲出|" + _NB + r"ko|" + _NB + r"k\.o\.|knock[\s-]?out|up[\s-]?and[\s-]?out)"

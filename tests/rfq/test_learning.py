@@ -67,6 +67,9 @@ def test_each_rule_fix_on_its_own():
     assert (r.coupon, r.solve_for) == (0.15, "price")
     (r,) = parse("茅子 平值看跌 两个月 多少钱?")
     assert r.underlying == "600519.SH"
+    (r,) = parse("中证1000 凤凰 100/70 派息70 一年 年化15个点 报价")  # 个点 is a percent
+    assert (r.coupon, r.solve_for) == (0.15, "price")
+    assert parse("创业板 鲨鱼鳍 看涨 障碍110 参与率80个点 3个月 报价")[0].participation == 0.8
 
 
 def test_a_correction_is_placed_on_the_span_that_reads_as_its_value():
