@@ -98,6 +98,8 @@ class VolSurface:
 
     def total_variance(self, t, moneyness=1.0):
         """``vol(t, k)² · t`` for diffusion years ``t`` and moneyness ``k`` (broadcast together)."""
+        if len(self.moneyness) == 1:
+            return self._term_variance(t)
         t, k = np.broadcast_arrays(np.asarray(t, float), np.asarray(moneyness, float))
         pillars = np.asarray(self.times)
         # Total variance at each pillar for each k: shape (n_pillars, *t.shape).
@@ -111,6 +113,21 @@ class VolSurface:
         inside = w_lo + (w_hi - w_lo) * (np.minimum(t, hi) - lo) / (hi - lo)
         beyond = w_p[-1] * t / pillars[-1]  # flat vol past the last pillar
         out = np.where(t > pillars[-1], beyond, inside)
+        return out if out.shape else float(out)
+
+    def _term_variance(self, t):
+        """``total_variance`` of a surface without smile: the same interpolation (linear in
+        total variance from zero, flat vol past the last pillar) as one ``np.interp``, for the
+        engines that call it once per contract and bump (a book's closed forms)."""
+        t = np.asarray(t, float)
+        grid = self.__dict__.get("_term_grid")
+        if grid is None:
+            p = np.asarray(self.times, float)
+            w = np.array([r[0] for r in self.vols], float) ** 2 * p
+            grid = (np.concatenate([[0.0], p]), np.concatenate([[0.0], w]), float(p[-1]), float(w[-1]))
+            object.__setattr__(self, "_term_grid", grid)   # frozen: a cache, not a field
+        x, w, t_last, w_last = grid
+        out = np.where(t > t_last, w_last * t / t_last, np.interp(t, x, w))
         return out if out.shape else float(out)
 
     def vol(self, t, moneyness=1.0):
