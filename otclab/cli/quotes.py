@@ -144,6 +144,18 @@ def reject_cmd(quote_id: str, user: str = typer.Option(..., "--user"),
     print(f"{quote_id}: rejected by {user} ({reason})")
 
 
+@app.command("cancel")
+def cancel_cmd(quote_id: str, user: str = typer.Option(..., "--user"),
+               reason: str = typer.Option(..., "--reason", help="why (audited)"),
+               store: Optional[str] = _store_opt(), config: Optional[str] = _config_opt()) -> None:
+    """Withdraw a quote the desk no longer stands by (not once booked)."""
+    from ..workflows.quotes.service import cancel
+
+    st, _ = _setup(store, config)
+    cancel(st, quote_id, user, reason)
+    print(f"{quote_id}: cancelled by {user} ({reason})")
+
+
 @app.command("accept")
 def accept_cmd(quote_id: str, user: str = typer.Option(..., "--user", help="who records the client's acceptance"),
                store: Optional[str] = _store_opt(), config: Optional[str] = _config_opt()) -> None:

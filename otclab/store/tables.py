@@ -417,7 +417,7 @@ outbound_messages = Table(
     Column("chat_id", String(128)),
     Column("text", Text, nullable=False),
     Column("mentioned", JSON, nullable=False),
-    Column("status", String(10), nullable=False),      # pending | sending | sent | failed
+    Column("status", String(10), nullable=False),      # pending | sending | sent | failed | withdrawn
     Column("via", String(16)),                         # response_url | webhook: how it went (or must go)
     Column("claim_token", String(40)),
     Column("claimed_at", UTCDateTime()),

@@ -176,13 +176,18 @@ def test_an_expired_quote_cannot_be_approved(qstore, cfg):
     assert _outbound(qstore) == []
 
 
-def test_reject_needs_a_reason_and_ends_the_quote(qstore, cfg):
+def test_reject_and_cancel_need_a_reason_and_end_the_quote(qstore, cfg):
     q = _quote_for(qstore, VANILLA, cfg)
     with pytest.raises(QuoteError, match=r"reason: say why"):
         service.reject(qstore, q["quote_id"], "zhang.wei", " ")
     assert service.reject(qstore, q["quote_id"], "zhang.wei", "vol too low")["state"] == "rejected"
     with pytest.raises(QuoteError, match=r"is rejected; it cannot be approved any more"):
         service.approve(qstore, q["quote_id"], "li.na")
+    sent = _quote_for(qstore, VANILLA, cfg)
+    service.approve(qstore, sent["quote_id"], "zhang.wei")
+    assert service.cancel(qstore, sent["quote_id"], "li.na", "spot moved 2%")["state"] == "cancelled"
+    with pytest.raises(QuoteError, match=r"is cancelled; it cannot be accepted \(booked\) any more"):
+        service.accept(qstore, sent["quote_id"], "li.na")
     with pytest.raises(QuoteError, match=r"no quote 'Q999999-1'"):
         service.get_quote(qstore, "Q999999-1")
 

@@ -118,3 +118,14 @@ def test_a_spent_response_url_falls_back_to_the_webhook_and_no_target_fails_visi
         row = _rows(qstore)[-1]
         assert row.status == "failed" and "no response_url and no webhook_url" in row.last_error
         assert service.get_quote(qstore, fourth)["state"] == "failed"
+
+
+def test_the_reply_of_a_quote_cancelled_after_approval_is_withdrawn_not_sent(qstore, cfg):
+    with WeComServer() as wx:
+        cfg2 = dataclasses.replace(cfg, webhook_url=wx.webhook_url("desk"))
+        service.configure(cfg2)
+        (qid,) = _approved(qstore, 1)
+        service.cancel(qstore, qid, "li.na", "spot moved")
+        assert ow.deliver_due(qstore, cfg2, RateLimiter()) == {"withdrawn": 1}
+        (row,) = _rows(qstore)
+        assert row.status == "withdrawn" and "the quote is cancelled" in row.last_error and wx.messages == []

@@ -99,3 +99,15 @@ def reject(store, quote_id: str, user: str, reason: str) -> dict:
         state = states.current(conn, quote_id)
         states.transition(conn, quote_id, "rejected", user, now(), {"reason": reason.strip()}, expect=state)
     return {"quote_id": quote_id, "state": "rejected", "reason": reason.strip()}
+
+
+def cancel(store, quote_id: str, user: str, reason: str) -> dict:
+    """Withdraw a quote the desk no longer stands by (pending, approved or sent, not yet booked)."""
+    user = _user(user)
+    if not isinstance(reason, str) or not reason.strip():
+        raise QuoteError("say why (--reason): cancellations are audited", "reason")
+    with store.begin() as conn:
+        load(conn, quote_id)
+        state = states.current(conn, quote_id)
+        states.transition(conn, quote_id, "cancelled", user, now(), {"reason": reason.strip()}, expect=state)
+    return {"quote_id": quote_id, "state": "cancelled", "reason": reason.strip()}

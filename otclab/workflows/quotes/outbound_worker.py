@@ -15,7 +15,8 @@ are due with ``otclab.wecom.outbound.send``:
   a retryable failure (rate limit 45009, busy, network) → tried again after ``backoff(attempt)``,
   for as long as it takes: a reply is never dropped; a final failure (spent response_url, invalid
   webhook) on the response_url is tried on the webhook when there is one, else → ``failed`` (the
-  quote → failed), shown on the blotter.
+  quote → failed), shown on the blotter;
+- the reply of a quote cancelled after its approval is not sent (``withdrawn``).
 
 A crash between WeCom's answer and the commit that records it leaves the row claimed (``sending``);
 after the lease it is sent again. To a response_url that is exactly once: the URL takes one
@@ -92,8 +93,9 @@ def _claim(store, lease_s: float):
         conn.execute(update(o).where(o.c.id == oid).values(status="sending", claim_token=token, claimed_at=t))
         row = conn.execute(select(o).where(o.c.id == oid)).one()
         spent = _response_url_spent(conn, row)
+        quote_state = states.current(conn, row.quote_id) if row.quote_id else None
     # taken over from a sender that died while sending: its POST may have been delivered
-    return row, token, spent, before.status == "sending"
+    return row, token, spent, before.status == "sending", quote_state
 
 
 def _finish(store, row, token: str, values: dict, quote_to: str | None = None, details: dict | None = None) -> bool:
@@ -116,7 +118,13 @@ def deliver_one(store, cfg, limiter, send=None) -> str | None:
     got = _claim(store, cfg.claim_lease_s)
     if got is None:
         return None
-    row, token, spent, uncertain = got
+    row, token, spent, uncertain, quote_state = got
+    if row.kind == "reply" and quote_state not in ("approved", "sent", "failed"):
+        # cancelled (or otherwise ended) after its approval, before its reply went out
+        why = f"not sent: the quote is {quote_state}"
+        _finish(store, row, token, {"status": "withdrawn", "last_error": why, "claim_token": None})
+        log.warning("outbound %s (%s): %s", row.id, row.key, why)
+        return "withdrawn"
     target, via = target_of(row, cfg, spent)
     if target is None:
         _finish(store, row, token, {"status": "failed", "last_error": via, "claim_token": None},

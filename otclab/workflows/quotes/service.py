@@ -27,7 +27,7 @@ log = logging.getLogger("otclab.quotes")
 _CFG: dict = {}
 
 __all__ = ["receive", "refused", "process_pending", "list_quotes", "get_quote", "edit_quote", "approve", "reject",
-           "accept", "reply_text", "configure", "QuoteService", "serve", "QuoteError"]
+           "accept", "cancel", "reply_text", "configure", "QuoteService", "serve", "QuoteError"]
 
 
 def configure(cfg: QuoteConfig | None) -> None:
@@ -150,6 +150,13 @@ def approve(store, quote_id: str, user: str) -> dict:
 
 def reject(store, quote_id: str, user: str, reason: str) -> dict:
     approval.reject(store, quote_id, user, reason)
+    _after(store)
+    return get_quote(store, quote_id)
+
+
+def cancel(store, quote_id: str, user: str, reason: str) -> dict:
+    """Withdraw a quote (pending approval, approved or sent; not once booked)."""
+    approval.cancel(store, quote_id, user, reason)
     _after(store)
     return get_quote(store, quote_id)
 
