@@ -41,7 +41,7 @@ def test_the_quote_commands(qstore, cfg, capsys, monkeypatch, tmp_path):
     assert main(["quotes", "approve", qid, "--user", "zhang.wei", "--store", url]) == 2
     assert capsys.readouterr().err.startswith("error: user: quote")
     assert main(["quotes", "approve", qid, "--user", "li.na", "--store", url]) == 0
-    assert "approved by li.na; reply queued: @client01 您好" in capsys.readouterr().out
+    assert "approved by li.na; reply queued: 您好，上海晨星私募基金管理有限公司：" in capsys.readouterr().out
     assert main(["quotes", "accept", qid, "--user", "li.na", "--store", url]) == 0
     assert f"booked as trade Q-{qid}" in capsys.readouterr().out
     assert main(["quotes", "reject", qid, "--user", "li.na", "--reason", "late", "--store", url]) == 2

@@ -67,7 +67,7 @@ def test_a_sender_who_may_not_be_quoted_gets_a_polite_refusal_never_a_price(qsto
     assert service.list_quotes(qstore) == []
     (out,) = _outbound(qstore)
     assert out.kind == "refusal" and out.text == reply.refusal(sender, status) and out.mentioned == [sender]
-    assert out.text.startswith(f"@{sender} 您好，感谢您的询价。") and "暂时无法为您提供报价" in out.text
+    assert out.text.startswith("您好，感谢您的询价。") and "暂时无法为您提供报价" in out.text
     assert "%" not in out.text and "票息" not in out.text
     (m,) = _messages(qstore).values()
     assert m.outcome == "refused_sender" and sender in m.error
@@ -85,7 +85,7 @@ def test_an_incomplete_request_gets_a_clarifying_question_not_a_guess(qstore, cf
     outs = _outbound(qstore)
     assert [o.kind for o in outs] == ["clarify"] * 4
     for o, want in zip(outs, texts.values()):
-        assert o.text.startswith("@client01 您好，") and want in o.text
+        assert o.text.startswith("您好，") and want in o.text and o.mentioned == ["client01"]
     assert {m.outcome for m in _messages(qstore).values()} == {"clarify"}
 
 

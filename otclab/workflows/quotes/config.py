@@ -27,7 +27,7 @@ from pathlib import Path
 
 from .errors import ConfigError
 
-DEFAULT_REPLY = ("@{client} 您好，{counterparty}：{underlying_name}（{underlying}）{structure_name} {tenor}，"
+DEFAULT_REPLY = ("您好，{counterparty}：{underlying_name}（{underlying}）{structure_name} {tenor}，"
                  "名义本金 {notional}，{terms}。报价：{quote}。有效至 {valid_until}（北京时间），"
                  "以双方最终确认为准。报价编号 {quote_id}")
 # what a reply template may name (reply.py fills them)

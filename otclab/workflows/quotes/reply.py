@@ -1,8 +1,10 @@
 """The Chinese texts sent back to the chat: a quote (from the configurable template), a polite
 refusal, a clarifying question.
 
-The quote template names its values as ``{placeholder}`` (config.PLACEHOLDERS): ``client`` (the
-sender's WeCom userid; the reply also @-mentions them), ``counterparty``, ``underlying`` and
+Every text is sent @-mentioning the sender (``outbound.send``'s ``mentioned``: the webhook's
+``mentioned_list``, ``<@userid>`` before a response_url's markdown), so the texts themselves do not
+start with "@userid". The quote template names its values as ``{placeholder}``
+(config.PLACEHOLDERS): ``client`` (the sender's WeCom userid), ``counterparty``, ``underlying`` and
 ``underlying_name``, ``structure_name``, ``tenor``, ``notional``, ``terms`` (the levels the quote
 is for), ``quote`` (what was asked: 年化票息 23.93%, 期权费 4.37%（437,195 元）...),
 ``valid_until`` (Beijing time), ``validity_min``, ``quote_id``, ``engine``. A WeCom text is at most
@@ -112,14 +114,13 @@ def quote_reply(q: dict, cfg) -> str:
 
 def refusal(sender: str | None, status: str | None) -> str:
     """The polite refusal to a sender who may not be quoted (never a price)."""
-    who = f"@{sender} " if sender else ""
     if status == "pending":
         why = "贵司的交易对手准入审核尚未完成"
     elif status == "blocked":
         why = "您的账号目前不在我司可报价的联系人名单中"
     else:
         why = "您的企业微信账号尚未关联到我司已完成准入的交易对手"
-    return clip(f"{who}您好，感谢您的询价。{why}，暂时无法为您提供报价。请联系对接的销售同事办理，谢谢理解！")
+    return clip(f"您好，感谢您的询价。{why}，暂时无法为您提供报价。请联系对接的销售同事办理，谢谢理解！")
 
 
 EXAMPLE = "“中证500 雪球 12个月 敲出103 敲入80 票息多少”"
@@ -127,16 +128,14 @@ EXAMPLE = "“中证500 雪球 12个月 敲出103 敲入80 票息多少”"
 
 def clarification(sender: str | None, missing: list[tuple[int, list[str]]], n_requests: int) -> str:
     """The question back for requests that lack fields: ``missing`` = (request number, labels)."""
-    who = f"@{sender} " if sender else ""
     if not missing:
-        return clip(f"{who}您好，没有识别到询价要素。请注明标的、产品结构和期限，例如{EXAMPLE}。")
+        return clip(f"您好，没有识别到询价要素。请注明标的、产品结构和期限，例如{EXAMPLE}。")
     if n_requests <= 1:
         items = "、".join(missing[0][1])
-        return clip(f"{who}您好，为了给您准确报价，请补充：{items}。例如{EXAMPLE}。")
+        return clip(f"您好，为了给您准确报价，请补充：{items}。例如{EXAMPLE}。")
     items = "；".join(f"第{i}笔：{'、'.join(labels)}" for i, labels in missing)
-    return clip(f"{who}您好，为了给您准确报价，请补充：{items}。例如{EXAMPLE}。")
+    return clip(f"您好，为了给您准确报价，请补充：{items}。例如{EXAMPLE}。")
 
 
 def too_long(sender: str | None, why: str) -> str:
-    who = f"@{sender} " if sender else ""
-    return clip(f"{who}您好，这条消息无法识别（{why}）。请分条发送询价，注明标的、产品结构和期限。")
+    return clip(f"您好，这条消息无法识别（{why}）。请分条发送询价，注明标的、产品结构和期限。")
