@@ -20,6 +20,7 @@ from ..market.snapshot import MarketSnapshot
 from ..pricing import price
 from ..pricing.price import GREEKS, RATE_BUMP, VOL_BUMP, best_engine, desk_greeks, flag_greeks
 from ..pricing.request import parse_request
+from ..templates.loader import get_template
 from ..templates.context import PricingContext, with_market_all
 
 GREEK_SCENARIOS = (
@@ -121,6 +122,7 @@ def compile_book(contracts, market, cache: dict | None = None, engine: str = "fu
     """
     snap = _as_market(market)
     fused, generic, moved = [], [], []
+    named: dict = {}
     for i, c in enumerate(contracts):
         key = engine + _cache_key(c, snap) if cache is not None else None
         hit = cache.get(key) if cache is not None else None
@@ -133,7 +135,11 @@ def compile_book(contracts, market, cache: dict | None = None, engine: str = "fu
                 generic.append((i, obj.with_market(snap)))
             continue
         try:
-            req = parse_request({"template": c["template"], "terms": c["terms"], "market": snap,
+            tpl = c["template"]
+            if isinstance(tpl, str):
+                # one lookup per template name and book (each checks the template folders on disk)
+                tpl = named.get(tpl) or named.setdefault(tpl, get_template(tpl))
+            req = parse_request({"template": tpl, "terms": c["terms"], "market": snap,
                                  **{k: c[k] for k in ("state", "fixings") if k in c}})
             fn = req.template.get("fused")
             ctx = PricingContext(req.template, req.terms, snap, req.state, req.fixings)

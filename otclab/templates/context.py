@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from ..core.calendar import _as_days
 from ..core.dates import Date, act365, parse_date
 from ..core.errors import TermsError
 from ..core.schedules import maturity_from_tenor
@@ -57,8 +58,9 @@ class PricingContext:
         self.dates = grid
         self.future = future
         self.index = {k: np.array([pos[d] for d in v], dtype=np.int64) for k, v in future.items()}
-        self.t_diff = market.diffusion_time(grid)
-        self.t_disc = market.discount_time(grid)
+        days = _as_days(grid)           # converted once for both time bases
+        self.t_diff = market.diffusion_time(days)
+        self.t_disc = market.discount_time(days)
         self.T = float(self.t_diff[-1])
         self.T_disc = float(self.t_disc[-1])
         mny_fn = template.get("VOL_MONEYNESS")
