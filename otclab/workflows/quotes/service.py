@@ -67,15 +67,34 @@ def _iso(t):
     return None if t is None else t.isoformat()
 
 
-def _row(conn, r, cfg, t) -> dict:
+def _context(conn, rows) -> dict:
+    """For blotter rows, in three queries whatever their number: the first approvers, the
+    approvers and the chat text of each quote."""
+    e, m = T.quote_events, T.rfq_messages
+    ids = [r.quote_id for r in rows]
+    out = {"firsts": {}, "approvers": {}, "texts": {}}
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk:chunk + 500]
+        for ev in conn.execute(select(e.c.quote_id, e.c.by, e.c.from_state, e.c.to_state, e.c.details)
+                               .where(e.c.quote_id.in_(part), e.c.to_state.in_(("pending_approval", "approved")))
+                               .order_by(e.c.id)).all():
+            if ev.to_state == "approved":
+                out["approvers"].setdefault(ev.quote_id, []).append(ev.by)
+            elif ev.from_state == "pending_approval" and (ev.details or {}).get("approval"):
+                out["firsts"].setdefault(ev.quote_id, []).append(ev.by)
+        mids = sorted({r.message_id for r in rows[chunk:chunk + 500]})
+        out["texts"].update(conn.execute(select(m.c.id, m.c.text).where(m.c.id.in_(mids))).all())
+    return out
+
+
+def _row(conn, r, cfg, t, ctx: dict | None = None) -> dict:
     p = r.pricing or {}
     solved = p.get("solved") or {}
-    firsts = approval.first_approvers(conn, r.quote_id)
+    ctx = ctx or _context(conn, [r])
+    firsts = ctx["firsts"].get(r.quote_id, [])
     four = approval.needs_four_eyes(r, cfg)
-    e = T.quote_events
-    approvers = [x.by for x in conn.execute(select(e.c.by).where(e.c.quote_id == r.quote_id,
-                                                                e.c.to_state == "approved")).all()]
-    msg_text = conn.execute(select(T.rfq_messages.c.text).where(T.rfq_messages.c.id == r.message_id)).scalar()
+    approvers = ctx["approvers"].get(r.quote_id, [])
+    msg_text = ctx["texts"].get(r.message_id)
     maker = r.maker or (firsts[0] if firsts else None)
     checkers = [u for u in [*firsts, *approvers] if u != maker] if four else approvers
     return {"quote_id": r.quote_id, "state": r.state, "created_at": _iso(r.created_at),
@@ -105,7 +124,9 @@ def list_quotes(store, states: list[str] | None = None, limit: int = 500) -> lis
         stmt = stmt.where(q.c.state.in_(list(wanted)))
     t = now()
     with store.connect() as conn:
-        return [_row(conn, r, cfg, t) for r in conn.execute(stmt).all()]
+        rows = conn.execute(stmt).all()
+        ctx = _context(conn, rows)
+        return [_row(conn, r, cfg, t, ctx) for r in rows]
 
 
 def get_quote(store, quote_id: str) -> dict:
