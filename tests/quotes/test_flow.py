@@ -291,3 +291,39 @@ def test_the_migration_creates_the_tables_the_code_declares(store):
         for t in (T.rfq_messages, T.counterparty_contacts, T.quotes, T.quote_events, T.quote_evidence,
                   T.outbound_messages, T.rfq_corrections):
             assert {col["name"] for col in insp.get_columns(t.name)} == set(t.columns.keys()), t.name
+
+
+def test_the_market_comes_from_the_store_a_file_or_a_feed_folder(qstore, cfg, tmp_path):
+    import os
+
+    from otclab.workflows.quotes.pricer import load_market
+
+    mk = market()
+    mk["spots"]["000905.SH"] = 6000.0
+    f = tmp_path / "m.json"
+    f.write_text(json.dumps(mk), encoding="utf-8")
+    feed = tmp_path / "feed"
+    feed.mkdir()
+    (feed / "market-1.json").write_text(json.dumps({"as_of": "2025-12-30T10:00:00+08:00", **mk}), encoding="utf-8")
+    old = time.time() - 60
+    os.utime(feed / "market-1.json", (old, old))
+    with qstore.connect() as c:
+        assert load_market(c, "store")[0]["spots"]["000905.SH"] == 5600.0
+        assert load_market(c, str(f))[0]["spots"]["000905.SH"] == 6000.0
+        data, source = load_market(c, str(feed))
+        assert data["spots"]["000905.SH"] == 6000.0 and source.endswith("market-1.json")
+    service.configure(dataclasses.replace(cfg, market=str(f)))
+    q = _quote_for(qstore, VANILLA, cfg)
+    assert service.get_quote(qstore, q["quote_id"])["terms"]["initial_price"] == 6000.0
+
+
+def test_a_request_the_desk_cannot_price_is_a_failed_quote_on_the_blotter_not_a_reply(qstore, cfg):
+    service.receive(qstore, inbound("茅台 看涨 平值 3个月 期权费多少"))   # 600519.SH: not in the desk's market
+    assert service.process_pending(qstore) == 1
+    (q,) = service.list_quotes(qstore)
+    assert q["state"] == "failed" and _outbound(qstore) == []
+    assert q["error"].startswith("request.underlying: no spot for 600519.SH in the market; the desk quotes 000016.SH")
+    assert [e["to_state"] for e in service.get_quote(qstore, q["quote_id"])["history"]] == ["received", "parsed",
+                                                                                           "failed"]
+    with pytest.raises(QuoteError, match="has no price"):
+        service.reply_text(qstore, q["quote_id"])
