@@ -60,6 +60,21 @@ def test_one_step_matches_a_dense_solve(seed):
             assert np.array_equal(got[:, :, k], V[:, :, k])     # exactly unchanged
 
 
+def test_an_operator_reused_across_steps_gives_the_same_steps_as_a_fresh_one():
+    """Small batches keep the step's matrix on the operator: changing dt, θ (a number or an
+    array) or the active rows (a new array with the same contents too) must form it again."""
+    rng = np.random.default_rng(8)
+    sigma, mu, r, dx, V = _random_batch(rng, S=2, N=25, R=4)
+    op = stepper.operator(np, sigma, mu, r, dx)
+    on = np.array([True, False, True, True])
+    steps = [(0.01, 0.5, None), (0.01, 0.5, None), (0.005, 1.0, None), (0.01, np.array([1.0, 0.5, 0.5, 1.0]), None),
+             (0.01, 0.5, on), (0.01, 0.5, on.copy()), (0.01, 0.5, ~on), (0.01, 0.5, None)]
+    for dt, theta, active in steps:
+        fresh = stepper.operator(np, sigma, mu, r, dx)
+        want = stepper.theta_step(np, V.copy(), fresh, dt, theta, active)
+        assert np.array_equal(stepper.theta_step(np, V.copy(), op, dt, theta, active), want), (dt, theta, active)
+
+
 def _dense_march(V, sigma, mu, r, dx, dt, thetas, after=None):
     """The reference march: dense steps of (dt, θ) for each entry of ``thetas`` (per row)."""
     S, N, R = V.shape

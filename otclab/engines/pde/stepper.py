@@ -135,29 +135,54 @@ def _step_numpy(V, op: Operator, dt, theta, active):
     from scipy.linalg import lapack
 
     S, N, R = V.shape
-    th = np.broadcast_to(np.asarray(theta, dtype=np.float64), (R,))[:, None]     # (R, 1)
-    h = np.float64(dt) if active is None else np.where(np.asarray(active), np.float64(dt), 0.0)
-    h = np.broadcast_to(h, (R,))[:, None]
     a, b, c = _edges(op, N)
     if a.shape[0] != R:
         raise ValueError(f"the operator has {a.shape[0]} rows, the values {R}")
+    key, w, dl, d, du = _system(op, a, b, c, dt, theta, active)
     v = np.ascontiguousarray(V.transpose(0, 2, 1))                              # (S, R, N)
     rhs = b * v
     rhs[..., 1:] += a[:, 1:] * v[..., :-1]
     rhs[..., :-1] += c[:, :-1] * v[..., 1:]
-    rhs *= (1.0 - th) * h                # then + V: the kernel's V + ((1 − θ)·dt)·LV, in place
+    rhs *= w                             # then + V: the kernel's V + ((1 − θ)·dt)·LV, in place
     rhs += v
-    A = -th * h * a
-    B = th * h * b
-    np.subtract(1.0, B, out=B)
-    C = -th * h * c
     rhs_f = rhs.reshape(S, R * N).T                                             # Fortran (R·N, S)
-    _, _, _, x, info = lapack.dgtsv(A.ravel()[1:], B.ravel(), C.ravel()[:-1], rhs_f, overwrite_dl=1, overwrite_d=1,
-                                    overwrite_du=1, overwrite_b=1)
+    fresh = int(key is None)             # a kept system is copied by the wrapper, a fresh one solved in place
+    _, _, _, x, info = lapack.dgtsv(dl, d, du, rhs_f, overwrite_dl=fresh, overwrite_d=fresh, overwrite_du=fresh,
+                                    overwrite_b=1)
     if info != 0:
         raise FloatingPointError(f"tridiagonal solve failed (LAPACK gtsv info {info}): a zero pivot at node "
                                  f"{(info - 1) % N} of row {(info - 1) // N}")
     return x.T.reshape(S, R, N).transpose(0, 2, 1)
+
+
+_CACHE_NODES = 1 << 17    # systems of at most this many nodes (R·N) keep their matrix for the next steps
+
+
+def _system(op: Operator, a, b, c, dt, theta, active):
+    """The step's matrix I − θ·dt·L as gtsv's three diagonals over all rows, and the explicit
+    weight (1 − θ)·dt per row: (key, w, dl, d, du). Small batches (the generic PDE: one row)
+    keep it on the operator for the interval's next steps with the same dt, θ and active rows,
+    which saves most of a small step's array calls (key None: not kept). The key holds θ and
+    the active rows themselves, compared by identity when arrays: an entry is found again only
+    for those very objects, which it keeps alive."""
+    R, N = a.shape
+    key = None
+    if R * N <= _CACHE_NODES:
+        key = (float(dt), theta if np.ndim(theta) else float(theta), active)
+        hit = op._rows.get(("system", N))
+        if hit is not None and all(x is y if (x is None or np.ndim(x)) else x == y for x, y in zip(hit[0], key)):
+            return hit
+    th = np.broadcast_to(np.asarray(theta, dtype=np.float64), (R,))[:, None]     # (R, 1)
+    h = np.float64(dt) if active is None else np.where(np.asarray(active), np.float64(dt), 0.0)
+    h = np.broadcast_to(h, (R,))[:, None]
+    A = -th * h * a                      # the kernel's −θ·dt·a, 1 − θ·dt·b, −θ·dt·c
+    B = th * h * b
+    np.subtract(1.0, B, out=B)
+    C = -th * h * c
+    system = (key, (1.0 - th) * h, A.ravel()[1:], B.ravel(), C.ravel()[:-1])
+    if key is not None:
+        op._rows[("system", N)] = system
+    return system
 
 
 def _step_cuda(xp, V, op: Operator, dt, theta, active):
