@@ -13,6 +13,7 @@ import time
 import pandas as pd
 
 from ..core.backend import default_device, get_xp
+from ..core.calendar import dates_of
 from ..core.errors import EngineError, InputError, MarketError, OtcError
 from ..core.limits import check_paths, max_contracts
 from ..engines.fused.program import Scenario, build_batch
@@ -142,7 +143,8 @@ def compile_book(contracts, market, cache: dict | None = None, engine: str = "fu
             req = parse_request({"template": tpl, "terms": c["terms"], "market": snap,
                                  **{k: c[k] for k in ("state", "fixings") if k in c}})
             fn = req.template.get("fused")
-            ctx = PricingContext(req.template, req.terms, snap, req.state, req.fixings)
+            with dates_of(c.get("id", f"book[{i}]")):     # a calendar warning names the contract
+                ctx = PricingContext(req.template, req.terms, snap, req.state, req.fixings)
             prog = fn(ctx) if callable(fn) else None
             if prog is not None and prog.get("mc") is False:   # a program for the batched PDE only
                 prog = None

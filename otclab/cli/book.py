@@ -77,8 +77,17 @@ def price_cmd(book: Path, market: Path = typer.Option(..., help="market snapshot
 
     check_paths(paths)
     _writable(out)
-    df = price_book(_contracts(book), _load(market, "market"), paths=paths, seed=seed, greeks=greeks, device=device,
-                    errors="record" if skip_bad else "raise")
+    from ..core.backend import default_device
+    from ._progress import Progress
+
+    items = _contracts(book)
+    prog = Progress("book price", len(items), unit="tasks", every=0.1)
+    prog.note(f"{len(items)} contracts, {paths:,} paths, {device or default_device()}"
+              + ("" if (device or default_device()) in ("gpu", "cuda", "cupy") else
+                 ": fused Monte Carlo tasks (a contract and its bumps) counted below"))
+    df = price_book(items, _load(market, "market"), paths=paths, seed=seed, greeks=greeks, device=device,
+                    errors="record" if skip_bad else "raise", task_progress=prog.tasks())
+    prog.finish(f"{len(items)} contracts priced")
     if out:
         _to_csv(df, out)
     if as_json:
@@ -88,7 +97,7 @@ def price_cmd(book: Path, market: Path = typer.Option(..., help="market snapshot
         from .eod import UNIT_NAMES
 
         cols = ["id", "template", "engine", "value", "stderr"] + (
-            ["cash_delta", "delta_pct", "cash_gamma_1pct", "vega", "theta", "theta_se", "rho", "flagged"] if greeks else [])
+            ["delta", "cash_delta", "delta_pct", "cash_gamma_1pct", "vega", "theta", "theta_se", "rho", "flagged"] if greeks else [])
         print(table(df[[c for c in cols if c in df.columns]].rename(columns=UNIT_NAMES)))
         t = df.attrs["timing"]
         noisy = int((df.get("flagged", "").fillna("") != "").sum()) if greeks and "flagged" in df.columns else 0
@@ -111,7 +120,6 @@ def scenarios_cmd(book: Path, market: Path = typer.Option(...), paths: int = typ
     """Book P&L over spot shifts × vol shifts (e.g. ±30% in 41 steps × ±5 vol points in 9)."""
     import numpy as np
 
-    from ..book.scenarios import scenario_grid
     from ..core.limits import (MAX_SPOT_RANGE, MAX_SPOT_STEPS, MAX_VOL_RANGE, MAX_VOL_STEPS, check_count,
                                check_paths, check_range)
 
@@ -121,13 +129,63 @@ def scenarios_cmd(book: Path, market: Path = typer.Option(...), paths: int = typ
     check_count(vol_steps, 1, MAX_VOL_STEPS, "vol_steps")
     check_paths(paths)
     _writable(out)
-    long, mat = scenario_grid(_contracts(book), _load(market, "market"),
-                              np.linspace(-spot_range, spot_range, spot_steps),
-                              np.linspace(-vol_range, vol_range, vol_steps), paths=paths, device=device,
-                              method=method)
+    long, mat = _scenarios_in_parts(_contracts(book), _load(market, "market"),
+                                    np.linspace(-spot_range, spot_range, spot_steps),
+                                    np.linspace(-vol_range, vol_range, vol_steps), paths, device, method)
     if out:
         _to_csv(long, out)
     if as_json:
         print(json.dumps({"spot_shift": list(mat.index), "vol_shift": list(mat.columns), "pnl": mat.values.tolist()}))
     else:
         print(mat.to_string(float_format=lambda v: f"{v:,.0f}"))
+
+
+# A CPU run is split into this many parts at most: enough for a progress line every few percent and
+# an estimate of the time left; each part is a scenario grid of its own (same numbers: every
+# contract has its own PDE grid, and Monte Carlo normals depend on seed, underlying, path and date).
+CPU_PARTS = 20
+
+
+def _scenarios_in_parts(contracts, market, spot_shifts, vol_shifts, paths, device, method):
+    """``scenario_grid`` with progress on stderr: on a CPU the book in parts of about equal cost
+    (trading days to maturity), a line (or the bar) after each with the time left; on a GPU one
+    pass (fast, and the batched solve is best on the whole book)."""
+    from ..book.balance import balanced_split, contract_costs, merge_chunks
+    from ..book.pricing import _as_market, check_book
+    from ..book.scenarios import METHODS, grid_matrix, scenario_grid
+    from ..core.backend import default_device
+    from ..core.errors import EngineError
+    from ._progress import Progress
+
+    snap = _as_market(market)
+    # what scenario_grid checks before any work, checked here for the whole book, not part by part
+    if method not in METHODS:
+        raise EngineError(f"must be one of {', '.join(METHODS)}; got {method!r}", "method")
+    check_book(contracts)
+    check_book(contracts, snap)
+    unds = {c["terms"].get("underlying") for c in contracts if isinstance(c["terms"], dict)}
+    low = min((min(min(r) for r in snap.vol(u).vols) for u in unds if isinstance(u, str)), default=1.0)
+    if low + min(vol_shifts) <= 0:
+        raise InputError(f"a vol shift of {min(vol_shifts):+.2%} takes the lowest vol of the book ({low:.2%}) to "
+                         "zero or below", "vol_shifts")
+    dev = device or default_device()
+    on_gpu = dev in ("gpu", "cuda", "cupy")
+    costs = contract_costs(contracts, snap)
+    groups = [list(range(len(contracts)))] if on_gpu else balanced_split(costs, min(CPU_PARTS, len(contracts)))
+    prog = Progress("book scenarios", float(costs.sum()), unit="trading days")
+    prog.note(f"{len(contracts)} contracts, {len(spot_shifts)} spot x {len(vol_shifts)} vol shifts, "
+              f"{'gpu' if on_gpu else 'cpu'}" + ("" if on_gpu else f", in {len(groups)} parts of about equal "
+                                                             "cost (trading days to maturity)"))
+    parts, done, pde, other = [], 0.0, 0, 0
+    for k, g in enumerate(groups):
+        long, _ = scenario_grid([contracts[i] for i in g], snap, spot_shifts, vol_shifts, paths=paths,
+                                device=device, method=method, positions=None if on_gpu else g)
+        parts.append(long)
+        pde += long.attrs["timing"]["pde"]
+        other += long.attrs["timing"]["mc_or_generic"]
+        done += float(costs[g].sum())
+        prog.update(done, f"part {k + 1}/{len(groups)}")
+    long = merge_chunks(contracts, parts, groups) if len(groups) > 1 else parts[0]
+    prog.finish(f"{len(contracts)} contracts revalued ({pde} by the batched PDE, {other} by Monte Carlo "
+                "or their own engine)")
+    return long, grid_matrix(long)

@@ -3,10 +3,14 @@
 Holidays live in ``otclab/core/data/sse_holidays.csv`` (one ISO date per line, header ``date``).
 To add a year, append its holiday dates to that file when the exchange publishes them, or point
 ``OTCLAB_HOLIDAYS`` at extra CSV files (``os.pathsep``-separated) of the same shape. Dates past
-the last year covered are treated as weekdays-only and raise a ``CalendarWarning`` once per year.
+the last year covered are treated as weekdays-only and raise a ``CalendarWarning`` once per year
+and process, naming the first trade that reached that year (``dates_of``) and what is assumed; it
+prints as one plain line (no file name, no source line).
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import os
 import warnings
@@ -44,6 +48,37 @@ class CalendarWarning(UserWarning):
     """A date falls outside the years whose holidays are known."""
 
 
+# What the dates being counted belong to ("trade T00003: snowball on 399006.SZ ..."): set by
+# whoever knows the trade (the pricing context, a book's compile loop), read when warning.
+_SUBJECT: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("otclab_calendar_subject", default=())
+
+
+@contextlib.contextmanager
+def dates_of(subject: str):
+    """Within this block, calendar warnings name ``subject`` (nested blocks join theirs with ": ",
+    outermost first, so a book's trade id comes before the contract's description)."""
+    token = _SUBJECT.set(_SUBJECT.get() + (str(subject),))
+    try:
+        yield
+    finally:
+        _SUBJECT.reset(token)
+
+
+def _plain_format(orig):
+    """``warnings.formatwarning`` that prints a ``CalendarWarning`` as its message alone: a note
+    about our data, not about a line of the caller's code; other warnings go to ``orig``."""
+    def fmt(message, category, filename, lineno, line=None):
+        if isinstance(category, type) and issubclass(category, CalendarWarning):
+            return f"{category.__name__}: {message}\n"
+        return orig(message, category, filename, lineno, line)
+    fmt._otclab_plain = True
+    return fmt
+
+
+if not getattr(warnings.formatwarning, "_otclab_plain", False):
+    warnings.formatwarning = _plain_format(warnings.formatwarning)
+
+
 def _read_holidays(path: Path) -> list[Date]:
     out = []
     for line in Path(path).read_text(encoding="utf-8").splitlines():
@@ -73,10 +108,13 @@ class TradingCalendar:
         for d in dates:
             if self.last_year is not None and d.year > self.last_year and d.year not in self._warned:
                 self._warned.add(d.year)
+                who = ": ".join(_SUBJECT.get()) or f"{self.name} calendar"
                 warnings.warn(
-                    f"{self.name} calendar: no holidays known for {d.year} (last year: "
-                    f"{self.last_year}); treating every weekday as a trading day. Add the year's "
-                    f"holidays to {DATA_FILE} or OTCLAB_HOLIDAYS.", CalendarWarning, stacklevel=3)
+                    f"{who}: dates in {d.year}, but {self.name} holidays are known only through "
+                    f"{self.last_year} ({d.year}'s are not in the data yet); every {d.year} "
+                    f"weekday counts as a trading day, for this and any other trade (said once). Add "
+                    f"the holidays to otclab/core/data/sse_holidays.csv or a file in OTCLAB_HOLIDAYS.",
+                    CalendarWarning, stacklevel=3)
 
     def is_trading_day(self, d) -> bool:
         d = parse_date(d)

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ..core.calendar import _as_days
+from ..core.calendar import _as_days, dates_of
 from ..core.dates import Date, act365, parse_date
 from ..core.errors import TermsError
 from ..core.schedules import maturity_from_tenor
@@ -32,12 +32,21 @@ def resolve_maturity(terms, cal):
     return terms.replace(maturity_date=maturity_from_tenor(terms.start_date, terms.tenor_months, cal))
 
 
+def _describe(template, terms) -> str:
+    """The contract in a few words, for messages: "snowball on 000905.SH from 2025-06-03 (24 months)"."""
+    name = getattr(template, "name", None) or "contract"
+    length = f"to {terms.maturity_date}" if terms.maturity_date is not None else f"({terms.tenor_months} months)"
+    return f"{name} on {terms.underlying} from {terms.start_date} {length}"
+
+
 class PricingContext:
     def __init__(self, template, terms, market, state=None, fixings=None, xp=np):
         self.template = template
         self.xp = xp
         self.cal = cal = market.calendar
-        self.terms = terms = resolve_maturity(terms, cal)
+        # maturity is the contract's last date: a year the calendar does not know is met here first
+        with dates_of(_describe(template, terms)):
+            self.terms = terms = resolve_maturity(terms, cal)
         self.valuation_date: Date = market.valuation_date
         self.start: Date = terms.start_date
         self.maturity: Date = terms.maturity_date
