@@ -6,7 +6,8 @@
 Solves every contract of the synthetic book × vol shifts with ``price_batched`` (batches: two
 states, memory phoenixes, continuous barriers, Asians) and prints rows, states, substeps a day
 and seconds per batch for each Thomas-kernel block size given, and the largest difference
-between block sizes (they must agree to rounding).
+between block sizes (they must agree to rounding). ``--generic K`` adds the generic PDE (one
+contract at a time, value and Greeks) of the book's first K contracts that have a PDE.
 
 ``--baseline REV`` also runs the same benchmark on the package as it was at git revision REV
 (``git archive`` into a temporary folder, run there in a subprocess of this script, on this
@@ -65,7 +66,37 @@ def _bench(a) -> tuple[list, dict]:
             first = vals
         else:
             runs[-1]["diff"] = max(abs(float(vals[k][0] - first[k][0])) for k in vals)
-    return runs, {f"{i},{dv!r}": float(v[0]) for (i, dv), v in first.items()}
+    values = {f"{i},{dv!r}": float(v[0]) for (i, dv), v in first.items()}
+    if a.generic:
+        runs.append(_generic(a, values))
+    return runs, values
+
+
+def _generic(a, values: dict) -> dict:
+    """The generic PDE (``price(..., engine="pde", greeks=True)``: one contract at a time, its
+    states as systems) on the first ``a.generic`` contracts of the book that have a PDE; values
+    (of notional) into ``values`` under "generic:<id>:<output>"."""
+    from otclab.book.synthetic import synthetic_book, synthetic_market
+    from otclab.core.errors import OtcError
+    from otclab.pricing import price
+
+    market = synthetic_market()
+    t0, n = time.perf_counter(), 0
+    for trade in synthetic_book(a.contracts, seed=7):
+        if n == a.generic:
+            break
+        req = {k: trade[k] for k in ("template", "terms", "state", "fixings") if k in trade}
+        try:
+            res = price({**req, "market": market}, engine="pde", greeks=True)
+        except OtcError:
+            continue           # no PDE for this template
+        n += 1
+        notional = float(trade["terms"]["notional"])
+        values[f"generic:{trade['id']}:value"] = res.value / notional
+        for g in ("delta", "gamma", "vega", "theta"):
+            values[f"generic:{trade['id']}:{g}"] = float(res.greeks[g]) / notional
+    return {"block": "generic", "batches": [{"rows": n, "states": "", "substeps": "", "seconds":
+                                              time.perf_counter() - t0}], "total": time.perf_counter() - t0}
 
 
 def _baseline_runner(a, tmp: str):
@@ -73,7 +104,7 @@ def _baseline_runner(a, tmp: str):
     out = Path(tmp) / "result.json"
     args = [sys.executable, str(Path(__file__).resolve()), "--code", tmp, "--dump", str(out),
             "--contracts", str(a.contracts), "--vol-shifts", str(a.vol_shifts), "--device", a.device,
-            "--block", *map(str, a.block)]
+            "--generic", str(a.generic), "--block", *map(str, a.block)]
 
     def run() -> tuple[list, dict]:
         subprocess.run(args, check=True, env={**os.environ, "PYTHONPATH": tmp})
@@ -97,7 +128,8 @@ def _print(runs: list, label: str = "") -> None:
     for r in runs:
         for t in r["batches"]:
             print(f"{label}{r['block']:>6}{t['rows']:>8}{t['states']:>8}{t['substeps']:>10}{t['seconds']:>10.3f}")
-        print(f"{label}{r['block']:>6}{'all':>8}{'':>8}{'':>10}{r['total']:>10.3f}")
+        if r["block"] != "generic":
+            print(f"{label}{r['block']:>6}{'all':>8}{'':>8}{'':>10}{r['total']:>10.3f}")
         if "diff" in r:
             print(f"       largest difference from block {runs[0]['block']}: {r['diff']:.2e} of notional")
 
@@ -110,6 +142,8 @@ def main() -> int:
     ap.add_argument("--device", choices=("gpu", "cpu"), default="gpu")
     ap.add_argument("--baseline", metavar="REV", help="also time the code at this git revision, in this run")
     ap.add_argument("--repeat", type=int, default=1, help="with --baseline: alternate both this many times")
+    ap.add_argument("--generic", type=int, default=0, metavar="K",
+                    help="also time the generic PDE (value and Greeks) of the book's first K contracts with a PDE")
     ap.add_argument("--code", help=argparse.SUPPRESS)     # the package's folder (the baseline's subprocess)
     ap.add_argument("--dump", help=argparse.SUPPRESS)     # write timings and values there as JSON
     a = ap.parse_args()
@@ -142,16 +176,20 @@ def main() -> int:
     print(f"baseline: the code at {a.baseline}; current: this checkout (same machine, same run)")
     print(f"{'block':>6}{'rows':>8}{'states':>8}{'substeps':>10}{'baseline s':>12}{'current s':>11}{'speed-up':>10}")
     for br, r in zip(b_runs, runs):
-        for bt, t in zip(br["batches"] + [{"rows": "all", "states": "", "substeps": "", "seconds": br["total"]}],
-                         r["batches"] + [{"seconds": r["total"]}]):
+        total = [] if r["block"] == "generic" else [{"rows": "all", "states": "", "substeps": "", "seconds": br["total"]}]
+        for bt, t in zip(br["batches"] + total, r["batches"] + [{"seconds": r["total"]}]):
             print(f"{r['block']:>6}{bt['rows']:>8}{bt['states']:>8}{bt['substeps']:>10}{bt['seconds']:>12.3f}"
                   f"{t['seconds']:>11.3f}{bt['seconds'] / t['seconds']:>9.2f}x")
-    keys = sorted(set(values) & set(b_values))
-    diff = max(abs(values[k] - b_values[k]) for k in keys)
-    big = [k for k in keys if abs(b_values[k]) >= 1e-4]
-    rel = max((abs(values[k] - b_values[k]) / abs(b_values[k]) for k in big), default=0.0)
-    print(f"values: {len(keys)} rows in both; largest difference {diff:.2e} of notional; "
-          f"{rel:.2e} relative (the {len(big)} rows worth >= 1e-4 of notional)")
+    both = sorted(set(values) & set(b_values))
+    for name, keys in (("batched PDE values", [k for k in both if not k.startswith("generic:")]),
+                       ("generic PDE values and Greeks", [k for k in both if k.startswith("generic:")])):
+        if not keys:
+            continue
+        diff = max(abs(values[k] - b_values[k]) for k in keys)
+        big = [k for k in keys if abs(b_values[k]) >= 1e-4]
+        rel = max((abs(values[k] - b_values[k]) / abs(b_values[k]) for k in big), default=0.0)
+        print(f"{name}: {len(keys)} in both; largest difference {diff:.2e} of notional; "
+              f"{rel:.2e} relative (the {len(big)} worth >= 1e-4 of notional)")
     return 0
 
 

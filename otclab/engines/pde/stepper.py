@@ -102,7 +102,9 @@ def theta_step(xp, V, op: Operator, dt: float, theta=CRANK_NICOLSON, active=None
     ``V`` (S, N, R); ``dt`` diffusion time (one number for all rows); ``theta`` a number or (R,)
     array (rows restarting take 1 while the others take ½); ``active`` None or a (R,) bool array:
     inactive rows come back unchanged. Returns the new values (S, N, R). On CuPy the kernel works
-    in place: ``V``'s buffer may be overwritten, so the caller keeps only the returned array.
+    in place: ``V``'s buffer may be overwritten, so the caller keeps only the returned array. On
+    NumPy a small batch keeps the step's matrix on ``op`` for the next step with the same dt and
+    the very same θ and ``active`` objects: change those arrays by making new ones, not in place.
     """
     if is_cupy(xp):
         return _step_cuda(xp, V, op, dt, theta, active)
