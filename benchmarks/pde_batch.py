@@ -140,7 +140,8 @@ def main() -> int:
     ap.add_argument("--vol-shifts", type=int, default=9)
     ap.add_argument("--block", type=int, nargs="+", default=[128])
     ap.add_argument("--device", choices=("gpu", "cpu"), default="gpu")
-    ap.add_argument("--baseline", metavar="REV", help="also time the code at this git revision, in this run")
+    ap.add_argument("--baseline", metavar="REV", help="also time the code at this git revision (or in this folder, "
+                    "holding otclab/ and payoffs/), in this run")
     ap.add_argument("--repeat", type=int, default=1, help="with --baseline: alternate both this many times")
     ap.add_argument("--generic", type=int, default=0, metavar="K",
                     help="also time the generic PDE (value and Greeks) of the book's first K contracts with a PDE")
@@ -160,9 +161,12 @@ def main() -> int:
         _print(runs)
         return 0
     with tempfile.TemporaryDirectory(prefix="pde-baseline-") as tmp:
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", a.baseline, "otclab", "payoffs"], check=True,
-                                 capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        if Path(a.baseline).is_dir():    # a tree extracted beforehand (a machine without the repository's .git)
+            tmp = str(Path(a.baseline).resolve())
+        else:
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", a.baseline, "otclab", "payoffs"],
+                                     check=True, capture_output=True).stdout
+            subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
         run_baseline = _baseline_runner(a, tmp)
         b_all, c_all = [], []
         for _ in range(a.repeat):          # alternated, so that a change in the machine's load hits both
