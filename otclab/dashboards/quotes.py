@@ -361,6 +361,7 @@ class Detail:
     fields: list            # [(field, label, text, value)]
     price_rows: list        # [(label, text)]
     reply: str
+    reply_to: str           # where the reply goes and whom it @-mentions (the send adds the mention)
     history: list           # [(time, from, to, by, details)]
     next_step: str          # what the desk does next with it (the buttons stay enabled: the service
                             # decides, and a refusal says why)
@@ -411,11 +412,17 @@ def detail_model(q: dict, now: dt.datetime) -> Detail:
         chat=q.get("raw_text") or q.get("message_text") or q.get("text") or "",
         sender=str(q.get("counterparty_name") or "") + (f" ({q['sender']})" if q.get("sender") else ""),
         received=cst_text(q.get("received_at") or q.get("created_at"), "%Y-%m-%d %H:%M:%S"),
-        fields=fields, price_rows=rows, reply=q.get("reply_preview") or "",
+        fields=fields, price_rows=rows, reply=q.get("reply_preview") or "", reply_to=_reply_to(q),
         history=history,
         next_step=_next_step(state, secs),
         four_eyes=four, expires_in=left, trade_id=_trade_id(q),
     )
+
+
+def _reply_to(q: dict) -> str:
+    where = f"group {q['chat_id']}" if q.get("chat_id") else "the client's chat"
+    who = f", @-mentioning {q['sender']}" if q.get("sender") else ""
+    return f"to {where}{who}"
 
 
 def _trade_id(q: dict) -> str | None:

@@ -214,7 +214,8 @@ class QuoteReviewPage:
         self.head.object = self._head_html(d)
         self.chat.object = v.chat_html(d.chat)
         self.price.object = v.table_html(d.price_rows, "q-price-table")
-        self.reply.object = f'<div class="q-reply">{html.escape(d.reply)}</div>'
+        self.reply.object = (f'<div class="q-meta q-reply-to">{html.escape(d.reply_to)}</div>'
+                             f'<div class="q-reply">{html.escape(d.reply)}</div>')
         self.history.object = v.table_html(d.history, "q-history-table", ("time", "from", "to", "by", "details"))
         self.trade.object = (f'<span class="q-trade-id">trade <b>{html.escape(d.trade_id)}</b></span>'
                              if d.trade_id else "")

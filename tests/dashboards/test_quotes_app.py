@@ -188,6 +188,7 @@ SMALL = "500雪球 敲出103 敲入75 12个月 名本1000w 票息多少"
 LARGE = "1000雪球 100/70 两年 名本5000w 报个票息"
 REJECTED = "500雪球 100/80 6个月 名本1000w 票息多少"
 FRESH = "500 看跌 平值 6个月 名本3000w 报个价"
+SENT = "300ETF 虚值5% 看跌 1个月 名本1000w 报个价"
 
 
 def test_a_message_posted_as_wecom_does_appears_priced_in_the_blotter(desk):
@@ -222,7 +223,8 @@ def test_the_detail_shows_the_chat_beside_the_parsed_fields_the_price_and_the_re
     price = a.locator(".q-price-table").inner_text()
     assert "engine 引擎" in price and "std. error" in price and "template 模板" in price
     reply = a.locator(".q-reply").inner_text()
-    assert reply.startswith(f"@{CLIENT}") and "票息" in reply and qid in reply
+    assert "票息" in reply and qid in reply and desk["cp"]["name"] in reply
+    assert a.locator(".q-reply-to").inner_text() == f"to group {CHAT}, @-mentioning {CLIENT}"
 
 
 def test_an_edit_reprices_and_an_approval_sends_the_reply_as_wecom_accepts_it(desk):
@@ -343,18 +345,26 @@ def test_an_expired_quote_cannot_be_approved(desk):
 
 
 def test_the_blotter_a_trader_sees(desk):
-    """A new request lands on top while the trader looks at a booked quote: the selection and the
-    detail pane stay on the booked quote; the blotter shows every state the desk met today."""
-    a, large = desk["a"], desk["quotes"]["large"]
+    """New requests land on top while trader A looks at a booked quote: the selection and the
+    detail pane stay on it; trader B approves one of them; the blotter shows the states of the day."""
+    a, b, large = desk["a"], desk["b"], desk["quotes"]["large"]
     _select(a, large)
+    _post(desk, SENT)
+    sent = _quote_of(desk, SENT)
+    _select(b, sent["quote_id"])
+    n = len(desk["wecom"].messages)
+    _click(b, "Approve 批准", "approved by bob")
+    desk["wecom"].wait_for(n + 1, timeout=30)
     _post(desk, FRESH)
     q = _quote_of(desk, FRESH)
     _row(a, q["quote_id"]).wait_for(timeout=30_000)
+    _wait(lambda: _cells(a, sent["quote_id"]).get("state") == "sent 已发送", 20, "the approved quote sent")
     ids = a.locator(".tabulator-cell[tabulator-field=quote_id]").all_inner_texts()
-    assert ids[0] == q["quote_id"]
-    assert a.locator(".tabulator-row.tabulator-selected .tabulator-cell[tabulator-field=quote_id]").inner_text() == large
+    assert ids[:2] == [q["quote_id"], sent["quote_id"]]
+    selected = a.locator(".tabulator-row.tabulator-selected .tabulator-cell[tabulator-field=quote_id]")
+    _wait(lambda: selected.count() == 1 and selected.inner_text() == large, 20, "the selection kept on the booked quote")
     assert a.locator(f".q-detail-id[data-quote='{large}']").count() == 1
     states = {c.get("state") for c in (_cells(a, i) for i in ids)}
-    assert {"pending 待审批", "superseded 已修改", "booked 已成交", "rejected 已拒绝", "expired 已过期"} <= states
-    assert states & {"approved 已批准", "sent 已发送"}
+    assert {"pending 待审批", "sent 已发送", "superseded 已修改", "booked 已成交", "rejected 已拒绝",
+            "expired 已过期"} <= states
     _shot(desk, a, "quotes-blotter.png", toasts=False)

@@ -67,7 +67,9 @@ def test_the_blotter_of_the_services_rows(desk):
     detail = v.detail_model(d.quote(q["quote_id"]), dt.datetime.now(dt.timezone.utc))
     assert detail.chat == "500雪球 敲出103 敲入75 12个月 名本1000w 票息多少"
     assert dict((f, t) for f, _l, t, _v in detail.fields)["ki_barrier"] == "0.75"
-    assert detail.reply.startswith("@client01") and q["quote_id"] in detail.reply
+    assert detail.reply.startswith("您好") and q["quote_id"] in detail.reply
+    assert f"{100 * q['fair_coupon']:.2f}%" in detail.reply
+    assert detail.reply_to == "to group chat1, @-mentioning client01"
 
 
 def test_an_edit_reprices_into_a_new_revision_and_bad_values_are_refused_naming_the_field(desk):

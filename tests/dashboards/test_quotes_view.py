@@ -125,6 +125,7 @@ def test_the_detail_pane_shows_chat_fields_price_reply_and_what_can_be_done():
                             ("std. error 标准误 (CNY)", "41,234"), ("engine 引擎", "mc (cpu)"),
                             ("model vol 波动率", "22.00%"), ("rate 利率", "2.00%"), ("spot 期初价", "5,678.90"),
                             ("template 模板", "snowball (version 3)"), ("market snapshot 行情", "4")]
+    assert d.reply_to == "to group c1, @-mentioning wx_li"
     assert d.reply.startswith("@李经理") and d.history == [("10:00:00", "pending_approval", "pending_approval",
                                                             "alice", "approval=1, maker=alice")]
     assert d.next_step == "approve or reject"
