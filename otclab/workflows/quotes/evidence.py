@@ -23,7 +23,7 @@ from ...store.db import now
 
 KIND = "quote.event"
 _LOCK = threading.Lock()
-_LOGS: dict = {}
+_LOCAL = threading.local()     # a SQLite connection belongs to the thread that opened it
 
 
 def log_url(store, configured: str | None = None) -> str:
@@ -38,10 +38,12 @@ def log_url(store, configured: str | None = None) -> str:
 def open_log(url: str):
     from ...esign.evidence.log import EvidenceLog
 
-    key = (url, threading.get_ident())     # a SQLite connection belongs to the thread that opened it
-    log = _LOGS.get(key)
+    logs = getattr(_LOCAL, "logs", None)
+    if logs is None:
+        logs = _LOCAL.logs = {}
+    log = logs.get(url)
     if log is None:
-        log = _LOGS[key] = EvidenceLog(url, create=True)
+        log = logs[url] = EvidenceLog(url, create=True)
     return log
 
 
