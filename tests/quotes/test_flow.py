@@ -327,3 +327,6 @@ def test_a_request_the_desk_cannot_price_is_a_failed_quote_on_the_blotter_not_a_
                                                                                            "failed"]
     with pytest.raises(QuoteError, match="has no price"):
         service.reply_text(qstore, q["quote_id"])
+    fixed = service.edit_quote(qstore, q["quote_id"], "underlying", "000905.SH", "zhang.wei")   # a trader rescues it
+    assert fixed["state"] == "pending_approval" and fixed["value"] == pytest.approx(437_195.44, abs=0.01)
+    assert service.get_quote(qstore, q["quote_id"])["state"] == "superseded"

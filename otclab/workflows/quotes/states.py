@@ -3,6 +3,7 @@ records a transition.
 
     received → parsed → priced → pending_approval → approved → sent → booked
                   ↘ failed   ↘ failed        ↘ rejected | expired | superseded | cancelled
+                                    failed → superseded (edited and repriced)
                                                approved → failed (the reply could not be delivered)
                                                sent → expired (validity over, not accepted)
 
@@ -33,6 +34,7 @@ ALLOWED: dict = {
     "pending_approval": {"pending_approval", "approved", "rejected", "expired", "superseded", "cancelled"},
     "approved": {"sent", "failed", "booked", "cancelled"},
     "sent": {"booked", "expired", "cancelled"},
+    "failed": {"superseded"},       # a trader's edit can rescue it (a repriced revision)
 }
 TERMINAL = {"booked", "rejected", "expired", "superseded", "cancelled", "failed"}
 LIVE = ("priced", "pending_approval", "approved", "sent")
