@@ -169,8 +169,36 @@ def inbox(
         else:
             print(describe(e), flush=True)
 
+    paths = InboxPaths.under(root)
     try:
-        run_inbox(InboxPaths.under(root), trades, settle_seconds=settle, stable_seconds=stable, limits=limits,
-                  on_entry=show)
+        entries = run_inbox(paths, trades, settle_seconds=settle, stable_seconds=stable, limits=limits,
+                            on_entry=show)
     except OSError as exc:  # a full disk, a folder we may not write: one line, not a traceback
         raise InputError(f"{exc.strerror or exc}: {exc.filename or root}", field="inbox") from exc
+    if not as_json:
+        print(inbox_summary(paths.inbox, entries, settle))
+
+
+# why a file was left in the inbox -> what the summary calls it (inbox.run_inbox's "why")
+LEFT_BECAUSE = {"young": "modified less than --settle s ago", "temporary_name": "a temporary name",
+                "incomplete": "a PDF still being written", "changing": "changed while read",
+                "unreadable": "not readable", "failed": "failed once, retried next run",
+                "not_a_file": "not a regular file"}
+
+
+def inbox_summary(folder: Path, entries: list[dict], settle: float) -> str:
+    """The run in one line: what was done, what was left in the inbox and why, and what to do
+    about files too young to read (the usual surprise right after copying files in)."""
+    from collections import Counter
+
+    if not entries:
+        return f"inbox {folder}: no files waiting; nothing to do"
+    done = Counter(e["status"] for e in entries if e["status"] not in ("pending", "skipped"))
+    left = Counter(e.get("why") for e in entries if e["status"] in ("pending", "skipped"))
+    parts = [f"{n} {s}" for s, n in sorted(done.items())]
+    if left:
+        why = ", ".join(f"{n} {LEFT_BECAUSE.get(w, w).replace('--settle s', f'{settle:g} s')}"
+                        for w, n in sorted(left.items(), key=lambda kv: str(kv[0])))
+        parts.append(f"{sum(left.values())} left in the inbox ({why})")
+    hint = (f"; run it again in {settle:g} s, or with --settle 0 if the copy has finished" if left.get("young") else "")
+    return f"inbox {folder}: " + ", ".join(parts) + hint

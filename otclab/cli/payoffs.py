@@ -12,22 +12,58 @@ app = typer.Typer(help="Payoff templates (payoffs/*.ipynb): list, inspect, valid
                   no_args_is_help=True)
 
 
+def _records_dir() -> Path:
+    """Where validation records live by default: ``payoffs/`` in the platform's data folder
+    (``OTCLAB_DATA``, default ``~/.otclab``), the same whatever folder a command runs in."""
+    from ..store.db import data_dir
+
+    return data_dir() / "payoffs"
+
+
+OUT_HELP = "validation records folder (default: payoffs/ in OTCLAB_DATA, else ~/.otclab/payoffs)"
+
+
+def _last_runs(folder: Path) -> dict:
+    """(template, version) → the last line ``validate`` appended for it to ``validations.jsonl``
+    (status pass | fail, UTC time ``at``)."""
+    path = Path(folder) / "validations.jsonl"
+    out: dict = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                r = json.loads(line)
+                out[(r["template"], r["version"])] = r
+    return out
+
+
 @app.command("list")
 def list_cmd(as_json: bool = typer.Option(False, "--json"),
-             out: Path = typer.Option(Path("runs/payoffs"), help="validation records folder")) -> None:
-    """List available templates with version, engines and last validation status."""
+             out: Optional[Path] = typer.Option(None, help=OUT_HELP)) -> None:
+    """List available templates with version, engines and the last validation of that version."""
     from ..templates.loader import list_templates
-    from ..templates.validate import last_status
 
-    status = last_status(out)
-    rows = [{"name": t.name, "version": t.version, "engines": t.engines(), "path": str(t.path),
-             "validated": status.get((t.name, t.version), "never"), "description": t.description}
-            for t in list_templates()]
+    folder = out or _records_dir()
+    runs = _last_runs(folder)
+    rows = []
+    for t in list_templates():
+        last = runs.get((t.name, t.version), {})
+        rows.append({"name": t.name, "version": t.version, "engines": t.engines(), "path": str(t.path),
+                     "validated": last.get("status", "never"), "validated_at": last.get("at"),
+                     "description": t.description})
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return
-    for r in rows:
-        print(f"{r['name']:<16} {r['version']}  {','.join(r['engines']):<16} {r['validated']:<6} {r['description']}")
+    import pandas as pd
+
+    from ._store import table
+
+    df = pd.DataFrame([{"template": r["name"], "version": r["version"], "engines": ",".join(r["engines"]),
+                        "validation of this version": r["validated"],
+                        "validated at (UTC)": (r["validated_at"] or "-").replace("T", " ").replace("+00:00", ""),
+                        "description": r["description"]} for r in rows])
+    print(table(df))
+    print(f"\nvalidation records: {folder / 'validations.jsonl'}"
+          + ("" if runs else " (none yet: otclab payoffs validate)"))
 
 
 @app.command("show")
@@ -50,10 +86,13 @@ def show_cmd(name: str, as_json: bool = typer.Option(False, "--json")) -> None:
 
 @app.command("validate")
 def validate_cmd(names: Optional[List[str]] = typer.Argument(None, help="template names (default: all)"),
-                 out: Path = typer.Option(Path("runs/payoffs"), help="executed notebooks and report"),
+                 out: Optional[Path] = typer.Option(None, help="executed notebooks, report and validation records "
+                                                             "(default: payoffs/ in OTCLAB_DATA, else ~/.otclab/payoffs)"),
                  as_json: bool = typer.Option(False, "--json")) -> None:
     """Run template notebooks through papermill; exit 1 if any fails."""
     from ..templates.validate import validate
+
+    out = out or _records_dir()
 
     def show(row):
         if not as_json:
