@@ -1,7 +1,6 @@
 """environment.yml builds what scripts/bootstrap builds: otclab with every extra but gpu, at the
 versions of constraints.txt, on a Python that pyproject.toml allows; a start with nothing changed
 installs nothing."""
-import os
 import re
 import subprocess
 import tomllib
@@ -110,8 +109,9 @@ def test_bootstrap_with_nothing_changed_installs_nothing():
     if stamp.read_text().split() != [digest.hexdigest()[:16], "all"]:
         pytest.skip("pyproject.toml or constraints.txt changed since the last install here")
     before = stamp.stat().st_mtime_ns
-    env = {k: v for k, v in os.environ.items() if k not in ("PIP_INDEX_URL",)}
     r = subprocess.run([str(ROOT / "scripts" / "bootstrap"), "all"], cwd=ROOT, capture_output=True, text=True,
-                       env=env, timeout=120)
-    assert r.returncode == 0 and r.stdout == "" and r.stderr == "", r.stdout + r.stderr
+                       timeout=120)
+    # scripts/system-packages may warn about missing Debian packages; pip says nothing at all
+    noise = [ln for ln in r.stderr.splitlines() if not ln.startswith("warning: missing Debian packages")]
+    assert r.returncode == 0 and r.stdout == "" and noise == [], r.stdout + r.stderr
     assert stamp.stat().st_mtime_ns == before
