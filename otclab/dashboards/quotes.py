@@ -12,7 +12,7 @@ is imported only by ``dashboards/quotes.py``. Three parts:
 - the detail pane: ``detail_model`` puts the raw chat beside the parsed fields and the model price
   (with engine and standard error), the reply text as it will be sent and the quote's history;
 - the actions: ``QuoteDesk`` calls the service's ``edit_quote`` / ``approve`` / ``reject`` /
-  ``accept`` as the logged-in user and turns each answer, or the ``QuoteError`` a trader can cause
+  ``cancel`` / ``accept`` as the logged-in user and turns each answer, or the ``QuoteError`` a trader can cause
   (an expired quote, the same user approving twice above the four-eyes threshold, a value not
   allowed), into one ``Outcome`` with a message fit for a notification, never a traceback.
 
@@ -589,6 +589,16 @@ class QuoteDesk:
         if bad:
             return bad
         return Outcome(True, f"quote {quote_id}: rejected by {self.user} ({reason.strip()})", q)
+
+    def cancel(self, quote_id, reason: str) -> Outcome:
+        """Withdraw a quote the desk no longer stands by (pending, approved or sent; not booked)."""
+        if not (reason or "").strip():
+            return Outcome(False, f"quote {quote_id}: withdrawal refused: a reason is required")
+        bad, q = self._act(quote_id, "withdrawal", self.service.cancel, self.store, quote_id, self.user,
+                           reason.strip())
+        if bad:
+            return bad
+        return Outcome(True, f"quote {quote_id}: withdrawn by {self.user} ({reason.strip()})", q)
 
     def accept(self, quote_id) -> Outcome:
         bad, trade_id = self._act(quote_id, "acceptance", self.service.accept, self.store, quote_id,

@@ -5,8 +5,8 @@ One ``QuoteReviewPage`` per browser session: a live blotter (Tabulator, newest q
 colour per state, a countdown ticking every second) updated in place from a once-a-second look at
 the store (a cheap change marker; the quotes are read again only when it moved); the selected
 quote's raw chat beside its parsed fields (each editable: a new value reprices through the
-service) and the model price; the reply text as it will be sent; Approve, Reject (with a reason)
-and Client accepted, which name the logged-in trader (``pn.state.user``). A refusal (an expired
+service) and the model price; the reply text as it will be sent; Approve, Reject (with a reason),
+Withdraw (a quote already approved or sent, with a reason) and Client accepted, which name the logged-in trader (``pn.state.user``). A refusal (an expired
 quote, the same trader approving twice above the four-eyes threshold, a value not allowed) shows
 as a notification and in the message bar, never as a traceback.
 """
@@ -82,9 +82,11 @@ class QuoteReviewPage:
         self.reply = pn.pane.HTML("", css_classes=["q-reply-pane"], sizing_mode="stretch_width")
         self.history = pn.pane.HTML("", css_classes=["q-history"], sizing_mode="stretch_width")
         self.approve_btn = pn.widgets.Button(label="Approve 批准", color="success", css_classes=["q-approve"])
-        self.reason = pn.widgets.TextInput(label="reason 拒绝理由", placeholder="why the quote is rejected",
+        self.reason = pn.widgets.TextInput(label="reason 理由", placeholder="why: reject or withdraw",
                                            css_classes=["q-reason"], width=260)
         self.reject_btn = pn.widgets.Button(label="Reject 拒绝", color="danger", css_classes=["q-reject"])
+        self.cancel_btn = pn.widgets.Button(label="Withdraw 撤回", color="warning", css_classes=["q-cancel"],
+                                            description="withdraw a quote already approved or sent (reason required)")
         self.accept_btn = pn.widgets.Button(label="Client accepted 客户成交", color="primary",
                                             css_classes=["q-accept"])
         self.trade = pn.pane.HTML("", css_classes=["q-trade"])
@@ -95,10 +97,14 @@ class QuoteReviewPage:
         async def reject(_e):
             await self._run(self.desk.reject, self.selected, self.reason.value)
 
+        async def cancel(_e):
+            await self._run(self.desk.cancel, self.selected, self.reason.value)
+
         async def accept(_e):
             await self._run(self.desk.accept, self.selected)
         self.approve_btn.on_click(approve)
         self.reject_btn.on_click(reject)
+        self.cancel_btn.on_click(cancel)
         self.accept_btn.on_click(accept)
         self.detail = pn.Column(
             self.head,
@@ -107,7 +113,7 @@ class QuoteReviewPage:
                    pn.Column("#### 模型价格 Model price", self.price, sizing_mode="stretch_width"),
                    sizing_mode="stretch_width"),
             "#### 回复预览 Reply (sent to the group on approval)", self.reply,
-            pn.Row(self.approve_btn, self.reason, self.reject_btn, self.accept_btn, self.trade,
+            pn.Row(self.approve_btn, self.reason, self.reject_btn, self.cancel_btn, self.accept_btn, self.trade,
                    sizing_mode="stretch_width"),
             "#### 记录 History", self.history,
             visible=False, sizing_mode="stretch_width", css_classes=["q-detail"])
@@ -251,7 +257,7 @@ class QuoteReviewPage:
         if self.selected is None:
             self.notify(v.Outcome(False, "select a quote in the blotter first"))
             return
-        buttons = (self.approve_btn, self.reject_btn, self.accept_btn)
+        buttons = (self.approve_btn, self.reject_btn, self.cancel_btn, self.accept_btn)
         for b in buttons:
             b.loading = True
         try:

@@ -124,5 +124,12 @@ def test_a_rejection_needs_a_reason_and_nobody_logged_in_decides_nothing(desk):
     late = d.accept(q["quote_id"])
     assert late.message == (f"quote {q['quote_id']}: acceptance refused: quote {q['quote_id']} is rejected; it cannot "
                             "be accepted (booked) any more")
+    # an approved quote the desk withdraws (a reason is required)
+    w = _quote(desk, "500雪球 100/85 3个月 名本1000w 票息多少")
+    assert d.approve(w["quote_id"]).ok
+    assert d.cancel(w["quote_id"], "").message == f"quote {w['quote_id']}: withdrawal refused: a reason is required"
+    out = d.cancel(w["quote_id"], "spot moved")
+    assert out.ok and out.quote["state"] == "cancelled"
+    assert out.message == f"quote {w['quote_id']}: withdrawn by bob (spot moved)"
     unknown = d.approve("Q999")
     assert unknown.message.startswith("quote Q999: approval refused: no quote 'Q999'")
