@@ -11,8 +11,37 @@ sys.path.insert(0, str(Path(__file__).parent))   # quotes_support, the helpers t
 from quotes_support import AES_KEY, TOKEN, seed_store, store_fixtures  # noqa: E402
 
 _fx = store_fixtures()
-pg_server, db_url, store = _fx.pg_server, _fx.db_url, _fx.store   # noqa: F401 (fixtures)
+db_url, store = _fx.db_url, _fx.store   # noqa: F401 (fixtures: every store test on SQLite and PostgreSQL)
 new_url = _fx.new_url
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """tests/store's PostgreSQL: ``OTCLAB_TEST_PG_URL`` (CI), else a throwaway cluster of our own,
+    one port above the store tests' (both can run in one session, in either order)."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    url = os.environ.get("OTCLAB_TEST_PG_URL")
+    if url:
+        yield url
+        return
+    d = Path(tempfile.mkdtemp(prefix="otclab-pg-q-"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    port = 56001 + (int(worker[2:]) if worker[2:].isdigit() else 0) + (os.getpid() % 300) * 3
+    script = str(_fx.ROOT / "scripts" / "pg-test-cluster")
+    try:
+        out = subprocess.run([script, "start", str(d), str(port)], capture_output=True, text=True, timeout=120)
+        url = out.stdout.strip() if out.returncode == 0 else None
+    except (OSError, subprocess.TimeoutExpired):
+        url = None
+    if not url and os.environ.get("OTCLAB_REQUIRE_PG") == "1":
+        pytest.fail("PostgreSQL is required (OTCLAB_REQUIRE_PG=1) but no server could be started")
+    yield url
+    subprocess.run([script, "stop", str(d)], capture_output=True)
+    shutil.rmtree(d, ignore_errors=True)
 
 
 
