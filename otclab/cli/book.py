@@ -50,15 +50,26 @@ def _to_csv(df, out: Path) -> None:
     safe.to_csv(out, index=False)
 
 
+# The demo book's valuation date: its contracts run at most 24 months from it, so every date they
+# need lies within the SSE holidays shipped (through 2026) and pricing them warns of nothing.
+DEMO_VALUATION = "2024-06-03"
+
+
 @app.command("demo")
 def demo(folder: Path = typer.Argument(Path("demo-book")), contracts: int = typer.Option(200),
-         seed: int = typer.Option(7)) -> None:
+         seed: int = typer.Option(7),
+         valuation_date: str = typer.Option(DEMO_VALUATION, help="valuation date of the book and its market "
+                                            "(contracts start up to 60 trading days before it, last 1-24 months)")
+         ) -> None:
     """Write a synthetic book (book.json) and its market (market.json) into FOLDER."""
     from ..book.synthetic import synthetic_book, synthetic_market
+    from ..core.dates import parse_date
 
+    val = parse_date(valuation_date, "valuation_date").isoformat()
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "book.json").write_text(json.dumps(synthetic_book(contracts, seed=seed), ensure_ascii=False, indent=1))
-    (folder / "market.json").write_text(json.dumps(synthetic_market(), indent=1))
+    (folder / "book.json").write_text(json.dumps(synthetic_book(contracts, seed=seed, valuation_date=val),
+                                                 ensure_ascii=False, indent=1))
+    (folder / "market.json").write_text(json.dumps(synthetic_market(val), indent=1))
     print(f"{contracts} contracts: {folder / 'book.json'}; market: {folder / 'market.json'}")
 
 

@@ -100,3 +100,14 @@ def test_the_readme_request_prints_no_warning(tmp_path):
     assert r.returncode == 0 and r.stderr == "", r.stderr
     r = _otclab("solve", "request.json", "--for", "coupon", cwd=tmp_path)
     assert r.returncode == 0 and r.stderr == "", r.stderr
+
+
+def test_the_readme_demo_book_prints_no_warning(tmp_path):
+    r = _otclab("book", "demo", "demo-book", "--contracts", "40", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    book = json.loads((tmp_path / "demo-book" / "book.json").read_text())
+    assert {c["template"] for c in book} >= {"snowball", "phoenix"}
+    r = _otclab("book", "price", "demo-book/book.json", "--market", "demo-book/market.json", "--paths", "1000",
+                "--no-greeks", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "Warning" not in r.stderr and "CalendarWarning" not in r.stdout, r.stderr
