@@ -66,7 +66,8 @@ class Progress:
             return
         self._last_line = share
         left = self.left()
-        tail = f", about {_fmt_s(left)} left" if left is not None and self.done < self.total else ""
+        # the rate of the first few percent says little (start-up, the first compiles)
+        tail = f", about {_fmt_s(left)} left" if left is not None and self.done < self.total and share >= 0.05 else ""
         step = f"{what} done" if what else f"{self.done:,.0f}/{self.total:,.0f}{' ' + self.unit if self.unit else ''}"
         print(f"{self.label}: {step} ({share:.0%}), {_fmt_s(self.elapsed())} so far{tail}", file=self.stream,
               flush=True)

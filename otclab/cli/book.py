@@ -181,22 +181,52 @@ def _scenarios_in_parts(contracts, market, spot_shifts, vol_shifts, paths, devic
                          "zero or below", "vol_shifts")
     dev = device or default_device()
     on_gpu = dev in ("gpu", "cuda", "cupy")
-    costs = contract_costs(contracts, snap)
+    cache: dict = {}          # compiled once here, reused by every part
+    costs = _expected_costs(contracts, snap, cache, method, contract_costs(contracts, snap))
     groups = [list(range(len(contracts)))] if on_gpu else balanced_split(costs, min(CPU_PARTS, len(contracts)))
-    prog = Progress("book scenarios", float(costs.sum()), unit="trading days")
+    prog = Progress("book scenarios", float(costs.sum()), unit="cost units")
     prog.note(f"{len(contracts)} contracts, {len(spot_shifts)} spot x {len(vol_shifts)} vol shifts, "
               f"{'gpu' if on_gpu else 'cpu'}" + ("" if on_gpu else f", in {len(groups)} parts of about equal "
-                                                             "cost (trading days to maturity)"))
+                                                             "expected time"))
     parts, done, pde, other = [], 0.0, 0, 0
     for k, g in enumerate(groups):
         long, _ = scenario_grid([contracts[i] for i in g], snap, spot_shifts, vol_shifts, paths=paths,
-                                device=device, method=method, positions=None if on_gpu else g)
+                                device=device, method=method, positions=None if on_gpu else g, cache=cache)
         parts.append(long)
         pde += long.attrs["timing"]["pde"]
         other += long.attrs["timing"]["mc_or_generic"]
         done += float(costs[g].sum())
-        prog.update(done, f"part {k + 1}/{len(groups)}")
+        if len(groups) > 1:      # one pass: the closing line says it all
+            prog.update(done, f"part {k + 1}/{len(groups)}")
     long = merge_chunks(contracts, parts, groups) if len(groups) > 1 else parts[0]
     prog.finish(f"{len(contracts)} contracts revalued ({pde} by the batched PDE, {other} by Monte Carlo "
                 "or their own engine)")
     return long, grid_matrix(long)
+
+
+def _expected_costs(contracts, snap, cache, method, days):
+    """Each contract's expected share of a scenario grid's time, in PDE node-steps per spot node:
+    trading days to maturity × states × substeps a day (the batched PDE steps every state of
+    every row each substep: an Asian carries its running average as ``N_AVG`` states, a memory
+    phoenix two per coupon date, a continuous barrier steps ``SUBSTEPS_CONTINUOUS`` times a day).
+    Only the progress estimate and the split into parts read it. Compiles the book into ``cache``
+    (the parts reuse it); a contract that cannot be compiled raises here, before any part runs."""
+    import numpy as np
+
+    from ..book.pricing import compile_book
+    from ..engines.fused.pde import SUBSTEPS, SUBSTEPS_CONTINUOUS, supported
+    from ..engines.fused.pde_asian import N_AVG
+
+    fused, generic = compile_book(contracts, snap, cache)
+    out = np.asarray(days, dtype=float) * 2 * SUBSTEPS        # two states (knocked in or not), 4 substeps
+    for i, _, prog in fused:
+        if method != "auto" or not supported(prog):
+            continue                                           # Monte Carlo: about one PDE row's time
+        d = float(days[i])
+        if prog["family"] == "asian":
+            out[i] = d * N_AVG * SUBSTEPS
+        elif prog["family"] == "autocall" and prog.get("memory"):
+            out[i] = d * 2 * (d / 21.0 + 1) * SUBSTEPS          # two states per monthly coupon date
+        elif prog["family"] == "barrier" and prog.get("continuous"):
+            out[i] = d * 2 * SUBSTEPS_CONTINUOUS
+    return out
