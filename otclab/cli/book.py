@@ -158,9 +158,9 @@ CPU_PARTS = 20
 
 
 def _scenarios_in_parts(contracts, market, spot_shifts, vol_shifts, paths, device, method):
-    """``scenario_grid`` with progress on stderr: on a CPU the book in parts of about equal cost
-    (trading days to maturity), a line (or the bar) after each with the time left; on a GPU one
-    pass (fast, and the batched solve is best on the whole book)."""
+    """``scenario_grid`` with progress on stderr: on a CPU the book in parts of about equal
+    expected time (``_expected_costs``), a line (or the bar) after each with the time left; on a
+    GPU one pass (fast, and the batched solve is best on the whole book)."""
     from ..book.balance import balanced_split, contract_costs, merge_chunks
     from ..book.pricing import _as_market, check_book
     from ..book.scenarios import METHODS, grid_matrix, scenario_grid
@@ -221,7 +221,7 @@ def _expected_costs(contracts, snap, cache, method, days):
     out = np.asarray(days, dtype=float) * 2 * SUBSTEPS        # two states (knocked in or not), 4 substeps
     for i, _, prog in fused:
         if method != "auto" or not supported(prog):
-            continue                                           # Monte Carlo: about one PDE row's time
+            continue                                           # Monte Carlo: counted as a plain row
         d = float(days[i])
         if prog["family"] == "asian":
             out[i] = d * N_AVG * SUBSTEPS
