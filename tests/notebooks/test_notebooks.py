@@ -19,6 +19,7 @@ def test_quickstart(tmp_path):
                         cwd=str(NB), kernel_name="python3", progress_bar=False)
     outs = _outputs(out)
     assert not [o for o in outs if o["output_type"] == "error"]
+    assert not [o for o in outs if o.get("name") == "stderr"]           # no warning in a new user's first output
     assert any("image/png" in o.get("data", {}) for o in outs)           # the convergence plot
     text = "".join("".join(o["text"]) for o in outs if o.get("name") == "stdout")
     assert "fair coupon" in text
