@@ -145,6 +145,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=1, help="with --baseline: alternate both this many times")
     ap.add_argument("--generic", type=int, default=0, metavar="K",
                     help="also time the generic PDE (value and Greeks) of the book's first K contracts with a PDE")
+    ap.add_argument("--show", type=int, default=6, help="with --baseline: list this many values of each kind")
     ap.add_argument("--code", help=argparse.SUPPRESS)     # the package's folder (the baseline's subprocess)
     ap.add_argument("--dump", help=argparse.SUPPRESS)     # write timings and values there as JSON
     a = ap.parse_args()
@@ -194,6 +195,12 @@ def main() -> int:
         rel = max((abs(values[k] - b_values[k]) / abs(b_values[k]) for k in big), default=0.0)
         print(f"{name}: {len(keys)} in both; largest difference {diff:.2e} of notional; "
               f"{rel:.2e} relative (the {len(big)} worth >= 1e-4 of notional)")
+        if a.show:
+            print(f"    {'row (item,vol shift) / id:output':<34}{'baseline':>24}{'current':>24}   difference")
+        for k in keys[:a.show]:
+            d = abs(values[k] - b_values[k])
+            print(f"    {k:<34}{b_values[k]:>+24.15e}{values[k]:>+24.15e}   "
+                  f"{d / abs(b_values[k]) if b_values[k] else d:.1e}{'' if b_values[k] else ' abs'}")
     return 0
 
 
