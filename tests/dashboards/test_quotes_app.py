@@ -240,7 +240,8 @@ def test_an_edit_reprices_and_an_approval_sends_the_reply_as_wecom_accepts_it(de
     new = service.get_quote(desk["store"], new_id)
     assert new["supersedes"] == qid and new["fields"]["ki_barrier"] == 0.70 and new["maker"] == "alice"
     assert new["fair_coupon"] != before["fair_coupon"]
-    assert msg.endswith(f"{100 * new['fair_coupon']:.2f}%")
+    shown = float(re.search(r"([0-9.]+)%\s*$", msg).group(1))
+    assert abs(shown - 100 * new["fair_coupon"]) <= 0.005 + 1e-9      # the message rounds to 2 decimals
     # the page follows the new revision; the old one is marked superseded in the blotter
     _wait(lambda: a.locator(f".q-detail-id[data-quote='{new_id}']").count() == 1, 20, "the new revision's detail")
     assert f"{100 * new['fair_coupon']:.2f}%" in a.locator(".q-price-table").inner_text()

@@ -224,11 +224,14 @@ def process_pending(store, cfg=None, max_messages: int | None = None) -> int:
     from .evidence import catch_up
 
     cfg = cfg or QuoteConfig()
-    n = 0
-    while max_messages is None or n < max_messages:
-        if process_one(store, cfg) is None:
+    n = tried = 0
+    while max_messages is None or tried < max_messages:
+        got = process_one(store, cfg)
+        if got is None:
             break
-        n += 1
+        tried += 1
+        # a message whose claim ran out while it was priced was processed by the worker that took it over
+        n += got["outcome"] != "taken_over"
     if n:
         catch_up(store, cfg.evidence_log)
     return n
