@@ -33,7 +33,8 @@ def fraction_above(s, level: float) -> np.ndarray:
     """
     x = np.log(np.asarray(s, float))
     dx = x[1] - x[0]
-    return np.clip((x + 0.5 * dx - np.log(level)) / dx, 0.0, 1.0)
+    with np.errstate(divide="ignore"):      # a level of 0 (e.g. a coupon barrier of 0%): log 0 = −inf, all above
+        return np.clip((x + 0.5 * dx - np.log(level)) / dx, 0.0, 1.0)
 
 
 def fraction_below(s, level: float) -> np.ndarray:
