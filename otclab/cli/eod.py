@@ -18,28 +18,6 @@ UNIT_NAMES = {"value": "value CNY", "stderr": "± s.e.", "delta": "delta (pt)", 
               "theta": "theta CNY/day", "theta_se": "theta ± s.e.", "rho": "rho CNY/1%"}
 
 
-def _progress():
-    """A progress bar on stderr for the CPU valuation pass (nothing when stderr is not a terminal)."""
-    import sys
-
-    if not sys.stderr.isatty():
-        return None, None
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    bar = Progress(TextColumn("valuing"), BarColumn(), TextColumn("{task.completed}/{task.total} tasks"),
-                   TimeRemainingColumn(), transient=True)
-    state = {}
-
-    def cb(done, total):
-        if "task" not in state:
-            bar.start()
-            state["task"] = bar.add_task("value", total=total)
-        bar.update(state["task"], completed=done)
-        if done >= total:
-            bar.stop()
-    return cb, bar
-
-
 @app.command("run")
 def run_cmd(date: str = typer.Option(..., help="the SSE trading day to value (YYYY-MM-DD)"),
             market: Optional[str] = typer.Option(None, help="market snapshot JSON for curves and vols (default: "
@@ -52,9 +30,14 @@ def run_cmd(date: str = typer.Option(..., help="the SSE trading day to value (YY
     """Lifecycle through DATE, then value and Greeks of every live trade into a risk snapshot."""
     from ..workflows.eod.run import run_eod
 
-    cb, _ = _progress()
+    from ._progress import Progress
+
+    # a bar on a terminal, a line per tenth of the Monte Carlo tasks in a log (the CPU pass reports them)
+    prog = Progress("eod valuing", 1, unit="tasks", every=0.1)
     rep = run_eod(get_store(db), date, market=read_json(market, "market") if market else None, paths=paths,
-                  seed=seed, device=device, margin_policy=margin_policy, wait=wait, progress=cb)
+                  seed=seed, device=device, margin_policy=margin_policy, wait=wait, progress=prog.tasks())
+    if prog.done:
+        prog.finish(f"{prog.done:,.0f} tasks valued")
     if as_json:
         dump(rep.to_dict())
         return

@@ -77,9 +77,14 @@ def run_once(feed: Optional[Path] = typer.Option(None, help=FEED_HELP),
     """One refresh now: the newest market of the feed, every live trade, the grid, the limits."""
     from ..workflows.risk.refresh import run_refresh
 
-    rep = run_refresh(get_store(db), _feed(feed), wait=wait,
+    from ._progress import Progress
+
+    prog = Progress("risk valuing", 1, unit="tasks", every=0.1)   # the CPU pass reports its tasks
+    rep = run_refresh(get_store(db), _feed(feed), wait=wait, progress=prog.tasks(),
                       **_options(paths, seed, device, grid, grid_method, grid_paths, spot_steps, spot_range,
                                  vol_steps, vol_range, limits, webhook, dask))
+    if prog.done:
+        prog.finish(f"{prog.done:,.0f} tasks valued")
     dump(rep.to_dict()) if as_json else _print(rep)
 
 

@@ -102,6 +102,7 @@ def test_eod_run_explain_and_rerun(demo_dir, capsys):
     code, out, err = run(capsys, demo_dir, "eod", "run", "--date", str(LAST_CLOSE), "--paths", "300")
     assert code == 0, err
     assert "risk snapshot 2: 2025-12-31, market MKT-" in out and "300 paths" in out
+    assert "eod valuing: " in err and " tasks valued in " in err          # progress on stderr, stdout the result
     code, out, _ = run(capsys, demo_dir, "eod", "explain")
     assert code == 0 and "snapshot 1 (2025-12-30) -> 2 (2025-12-31), 1 trading day(s)" in out
     assert "unexplained" in out and "000905.SH" in out
@@ -130,6 +131,7 @@ def test_risk_from_the_command_line(demo_dir, capsys, tmp_path):
                          "--grid-paths", "200")
     assert code == 0, err
     assert "(refresh): market MKT-" in out and "at 2025-12-31 10:30:00 +0800" in out and "grid 9x3 mc" in out
+    assert "risk valuing: " in err and " tasks valued in " in err
     assert "book (desk's view, CNY): value" in out
     code, out, err = run(capsys, demo_dir, "risk", "grid", str(tmp_path / "g.csv"))
     assert code == 0, err
