@@ -235,7 +235,13 @@ def test_an_edit_reprices_and_an_approval_sends_the_reply_as_wecom_accepts_it(de
     inp = a.locator(".q-field-ki_barrier input")
     inp.fill("0.70")
     inp.press("Enter")
-    msg = _wait(lambda: (lambda m: m if "repriced" in m else None)(_message(a)), 60, "the repriced quote")
+    try:
+        msg = _wait(lambda: (lambda m: m if "repriced" in m else None)(_message(a)), 60, "the repriced quote")
+    except AssertionError as e:
+        # seen once under a loaded CI run: say what the page and the store showed
+        revs = [q["quote_id"] for q in service.list_quotes(desk["store"])]
+        raise AssertionError(f"{e}; message bar {_message(a)!r}; input now {inp.input_value()!r}; "
+                             f"quotes in the store {revs}") from None
     new_id = re.search(r"as quote (\S+):", msg).group(1)
     new = service.get_quote(desk["store"], new_id)
     assert new["supersedes"] == qid and new["fields"]["ki_barrier"] == 0.70 and new["maker"] == "alice"
