@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 import sys
-import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .voila import free_port
+from .child_server import ChildServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 QUOTES_APP = ROOT / "dashboards" / "quotes.py"
@@ -46,9 +43,10 @@ def app_url(app: Path, ip: str, port: int, prefix: str = "") -> str:
     return f"http://{ip}:{port}{p}/{app.stem}"
 
 
-class PanelServer:
+class PanelServer(ChildServer):
     """``with PanelServer(store_url, basic_auth=creds) as s: page.goto(s.url)``: the app on a free
     localhost port; ``env`` adds variables (e.g. ``OTCLAB_QUOTES_POLL``)."""
+    name = "panel serve"
 
     def __init__(self, store: str, app: Path = QUOTES_APP, basic_auth: Path | None = None, env: dict | None = None,
                  port: int | None = None, log: Path | None = None):
@@ -59,43 +57,10 @@ class PanelServer:
         self.cmd = panel_command(app, self.port, store=store, basic_auth=basic_auth)
         self.env = {**os.environ, "PANEL_COOKIE_SECRET": secrets.token_urlsafe(32), **(env or {})}
         self.log = log
-        self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 90.0) -> "PanelServer":
-        out = open(self.log, "wb") if self.log else subprocess.DEVNULL
-        self.proc = subprocess.Popen(self.cmd, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"panel serve exited with {self.proc.returncode}" +
-                                   (f"; see {self.log}" if self.log else ""))
-            try:
-                # the liveness of the HTTP server: the login page (or the index) answers
-                with urllib.request.urlopen(self.root + "login" if "--basic-auth" in self.cmd else self.root,
-                                            timeout=2):
-                    return self
-            except urllib.error.HTTPError:
-                return self
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.25)
-        self.stop()
-        raise RuntimeError(f"panel serve did not answer on {self.root} within {timeout:.0f} s")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+    def probe_url(self) -> str:
+        # the liveness of the HTTP server: the login page (or the index) answers
+        return self.root + "login" if "--basic-auth" in self.cmd else self.root
 
 
 def login(page, server: PanelServer, user: str, password: str) -> None:

@@ -7,13 +7,10 @@ CLI's tests, the benchmark and a desk machine alike.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
+
+from .child_server import ChildServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 RISK_NOTEBOOK = ROOT / "dashboards" / "risk.ipynb"
@@ -30,15 +27,10 @@ def voila_command(notebook: Path, port: int, ip: str = "127.0.0.1", base_url: st
             "--MappingKernelManager.cull_connected=False", "--VoilaExecutor.timeout=120"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class VoilaServer:
+class VoilaServer(ChildServer):
     """``with VoilaServer(db_url) as v: page.goto(v.url)``: Voila on a free localhost port, the
     store given by ``OTCLAB_DB_URL``; ``env`` adds variables (e.g. ``OTCLAB_DASHBOARD_POLL``)."""
+    name = "voila"
 
     def __init__(self, db_url: str, notebook: Path = RISK_NOTEBOOK, pool: int = 1, env: dict | None = None,
                  port: int | None = None, log: Path | None = None):
@@ -47,39 +39,7 @@ class VoilaServer:
         self.cmd = voila_command(notebook, self.port, pool=pool)
         self.env = {**os.environ, "OTCLAB_DB_URL": db_url, **(env or {})}
         self.log = log
-        self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 90.0) -> "VoilaServer":
-        out = open(self.log, "wb") if self.log else subprocess.DEVNULL
-        self.proc = subprocess.Popen(self.cmd, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"voila exited with {self.proc.returncode}" +
-                                   (f"; see {self.log}" if self.log else ""))
-            try:
-                # any answer of the HTTP server will do: asking for the page would run the notebook
-                with urllib.request.urlopen(self.url + "voila/static/", timeout=2):
-                    return self
-            except urllib.error.HTTPError:
-                return self
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.25)
-        self.stop()
-        raise RuntimeError(f"voila did not answer on {self.url} within {timeout:.0f} s")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+    def probe_url(self) -> str:
+        # any answer of the HTTP server will do: asking for the page would run the notebook
+        return self.url + "voila/static/"

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -23,8 +22,9 @@ import pytest
 
 from otclab.dashboards.browser import chromium_path, launch
 from otclab.dashboards.panel_server import PanelServer, login
-from otclab.dashboards.voila import free_port
+from otclab.dashboards.child_server import free_port
 from otclab.store.db import Store
+from served import stop_service
 from wecom_server import WeComServer, post_callback, robot_text_message, sign_and_encrypt_robot
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -102,18 +102,8 @@ def desk(tmp_path_factory, request):
                        "a": pages["alice"], "b": pages["bob"], "tmp": tmp, "cp": cp, "shots": shots, "quotes": {}}
                 browser.close()
         finally:
-            service.send_signal(signal.SIGTERM)
-            try:
-                rc = service.wait(60)
-            except subprocess.TimeoutExpired:
-                service.kill()
-                rc = "killed"
-            log.close()
-            if request.session.testsfailed > failed_before:
-                for name in ("service.log", "panel.log"):
-                    if (tmp / name).exists():
-                        print(f"\n--- {name} (last 3000 characters)\n{(tmp / name).read_text()[-3000:]}",
-                              file=sys.__stderr__)
+            rc = stop_service(service, log, tmp, ("service.log", "panel.log"),
+                              request.session.testsfailed > failed_before)
     assert rc == 0, f"the quote service did not stop cleanly on SIGTERM ({rc})"
 
 

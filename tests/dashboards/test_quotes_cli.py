@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from otclab.dashboards.voila import free_port
+from otclab.dashboards.child_server import free_port
 
 
 def _run(*args, env=None, timeout=60):

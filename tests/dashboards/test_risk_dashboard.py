@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import signal
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from otclab.dashboards.browser import chromium_path, launch
 from otclab.dashboards.voila import VoilaServer
 from otclab.store import risk
 from otclab.store.db import Store
+from served import stop_service
 from otclab.workflows.demo import demo_tick, init_demo
 from otclab.workflows.risk.feed import CST
 from webhook_server import RobotServer
@@ -79,19 +79,8 @@ def desk(tmp_path_factory, request):
                 yield {"store": store, "feed": feed, "page": page, "robot": robot, "service": service, "tmp": tmp}
                 browser.close()
         finally:
-            service.send_signal(signal.SIGTERM)
-            try:
-                rc = service.wait(60)
-            except subprocess.TimeoutExpired:
-                service.kill()
-                rc = "killed"
-            service_log.close()
-            if request.session.testsfailed > failed_before:
-                # the servers' own logs, past pytest's capture, for a failure seen only in CI
-                for name in ("service.log", "voila.log"):
-                    if (tmp / name).exists():
-                        print(f"\n--- {name} (last 3000 characters)\n{(tmp / name).read_text()[-3000:]}",
-                              file=sys.__stderr__)
+            rc = stop_service(service, service_log, tmp, ("service.log", "voila.log"),
+                              request.session.testsfailed > failed_before)
     assert rc == 0, f"the service did not stop cleanly on SIGTERM ({rc}): {(tmp / 'service.log').read_text()[-2000:]}"
 
 
