@@ -259,6 +259,8 @@ def test_workers_racing_on_one_inbox_process_each_message_once(qstore, cfg):
     texts = [VANILLA, SNOWBALL, "你好", BIG_VANILLA] * 3
     for t in texts:
         service.receive(qstore, inbound(t))
+    # racing claims, not a dead worker's: a lease no loaded machine outlasts (takeover is tested below)
+    cfg = dataclasses.replace(cfg, claim_lease_s=600.0)
     counts = []
     threads = [threading.Thread(target=lambda: counts.append(process.process_pending(qstore, cfg))) for _ in range(4)]
     for t in threads:
