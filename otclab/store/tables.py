@@ -441,3 +441,7 @@ rfq_corrections = Table(
     Column("corrected_by", String(64), nullable=False),
     Column("corrected_at", UTCDateTime(), nullable=False),
 )
+
+# Tables of the later areas live in their own modules on the same metadata (imported last: they
+# import ``metadata`` from here).
+from . import tables_confirm, tables_governance, tables_kyc  # noqa: E402,F401
