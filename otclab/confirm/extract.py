@@ -8,9 +8,15 @@ tables), else from the phrase just below it (stacked forms). Values are read int
 (``values.py``). When a field is printed more than once, the most specific label wins and any
 disagreement becomes a warning.
 
+When the first page matches an annotated layout (``layouts.py``: its markers and most of its
+labels are printed), that layout's labels win over the generic synonyms, its units say how a
+value is printed (万元, per-period rates) and its positions where the value sits; ``layout`` then
+names it (None: the generic extractor alone).
+
 Output per file: ``fields`` (all of ``FIELDS``, None where absent), ``confidence`` in [0, 1] per
-field found (the OCR score of the label and value boxes, lowered for derived or conflicting
-values), ``warnings`` (one line each), and per page the route taken and its seconds.
+field found (see ``_confidence``), ``layout``, ``warnings`` (one line each), and per page the
+route taken and its seconds. A field whose confidence is below ``layouts.threshold(field,
+layout)`` is for a person to check (``layouts.below_threshold``).
 """
 from __future__ import annotations
 
@@ -51,14 +57,21 @@ class Extraction:
     warnings: list[str]
     pages: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    layout: str | None = None  # the annotated layout used (its id); None: the generic extractor
 
     def to_json(self, details: bool = False) -> dict:
         d = {"source": self.source, "fields": self.fields, "confidence": self.confidence,
-             "warnings": self.warnings}
+             "layout": self.layout, "warnings": self.warnings}
         if details:
             d["pages"] = self.pages
             d["seconds"] = round(self.seconds, 3)
         return d
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Extraction":
+        """Back from ``to_json(details=True)`` or ``dataclasses.asdict`` (what the worker sends)."""
+        return cls(d["source"], d["fields"], d["confidence"], d["warnings"], d.get("pages", []),
+                   d.get("seconds", 0.0), d.get("layout"))
 
 
 # ------------------------------------------------------------------ reading the file
@@ -214,65 +227,148 @@ def _in_range(field_name: str, v):
     return None, f"{field_name}: {shown} is out of range ({lo:g}, {hi:g}]; ignored"
 
 
-def _read(field_name: str, raw: str, initial_price: float | None):
-    """Value of ``field_name`` from raw text: (value, derived?, warning); numbers are checked
-    against ``VALUE_RANGES`` (a value outside is None with a warning)."""
+def _read(field_name: str, raw: str, initial_price: float | None, unit: str = "auto", label_unit: str = ""):
+    """Value of ``field_name`` from raw text: (value, derived?, warning, unit note); numbers are
+    checked against ``VALUE_RANGES`` (a value outside is None with a warning). ``unit`` is the
+    annotated layout's unit for the field (``layouts.UNITS``), ``label_unit`` the label's own
+    unit words (名义本金（万元）). The unit note is ``"ambiguous"`` when a rate is printed per
+    period without saying the period or its annual figure."""
     raw = raw[:MAX_VALUE_CHARS]
-    v, derived, warn = _read_raw(field_name, raw, initial_price)
+    v, derived, warn, note = _read_raw(field_name, raw, initial_price, unit, label_unit)
     v, range_warn = _in_range(field_name, v)
-    return v, derived, range_warn or warn
+    return v, derived, range_warn or warn, note
 
 
-def _read_raw(field_name: str, raw: str, initial_price: float | None):
+_MONTHLY = re.compile(r"每月|月息|/月|按月|月度|月付|per month|monthly", re.I)
+_QUARTERLY = re.compile(r"每季|季度|按季|/季|per quarter|quarterly", re.I)
+_PER_PERIOD = re.compile(r"每期|每个观察期|每一观察期|当期|per period", re.I)
+_ANNUAL = re.compile(r"年化|每年|/年|per annum|p\.a\.|annual", re.I)
+
+
+def _read_rate(raw: str, unit: str, label_unit: str) -> tuple[float | None, str | None]:
+    """A rate (annual fraction) from its printed text under the layout's ``unit`` (``auto``: the
+    words around it decide: 年化 kept, 每月/按月 ×12, 每季/按季 ×4, 每期 alone is ambiguous)."""
+    t = V.fix_digits(V.normalize(raw))
+    pct = V._percents(t)
+    if not pct:
+        return None, None
+    annual = re.search(r"年化[^\d%]{0,6}(\d+(?:\.\d+)?)\s*%", t) or re.search(
+        r"(\d+(?:\.\d+)?)\s*%\s*(?:[(（]\s*年化|/年|每年|p\.a\.)", t)
+    if unit in ("pct",):
+        return round(pct[0], 6), None
+    if annual and unit in ("auto", "annual_pct", "monthly_pct", "quarterly_pct"):
+        return round(float(annual.group(1)) / 100.0, 6), None
+    if unit == "annual_pct":
+        return round(pct[0], 6), None
+    if unit == "monthly_pct":
+        return round(pct[0] * 12, 6), None
+    if unit == "quarterly_pct":
+        return round(pct[0] * 4, 6), None
+    words = t + " " + label_unit
+    if _MONTHLY.search(words):
+        return round(pct[0] * 12, 6), None
+    if _QUARTERLY.search(words):
+        return round(pct[0] * 4, 6), None
+    if _PER_PERIOD.search(words) and not _ANNUAL.search(words):
+        return round(pct[0], 6), "ambiguous"
+    return round(pct[0], 6), None
+
+
+def _read_raw(field_name: str, raw: str, initial_price: float | None, unit: str = "auto", label_unit: str = ""):
     if field_name == "trade_id":
         v = V.canonical_id(raw)
-        return (v if re.search(r"\d", v) and len(v) >= 4 else None), False, None
+        return (v if re.search(r"\d", v) and len(v) >= 4 else None), False, None, None
     if field_name in ("counterparty", "party_a", "party_b"):
         t = re.sub(r"[(（][^)）]*简称[^)）]*[)）]", "", V.normalize(raw))
         # Chinese legal names are written with full-width brackets: （有限合伙）
         t = V.clean_text(t).replace("(", "（").replace(")", "）")
         if len(t) < 4 or any(w in t for w in _NOT_A_NAME):
-            return None, False, None  # a signature block's 授权代表签字 is not a party name
-        return t, False, None
+            return None, False, None, None  # a signature block's 授权代表签字 is not a party name
+        return t, False, None, None
     if field_name in DATE_FIELDS:
-        return V.parse_date(raw), False, None
+        return V.parse_date(raw), False, None, None
     if field_name == "underlying":
         code, warn = parse_underlying(raw)
-        return code, False, warn
+        return code, False, warn, None
     if field_name == "structure":
-        return V.parse_structure(raw), False, None
+        return V.parse_structure(raw), False, None, None
     if field_name == "option_type":
-        return V.parse_option_type(raw), False, None
+        return V.parse_option_type(raw), False, None, None
     if field_name == "notional":
-        return V.parse_amount(raw), False, None
+        v = V.parse_amount(raw)
+        t = V.normalize(raw)
+        # an amount printed in 万元 under a label that says so (名义本金（万元）: 3,000)
+        if v is not None and not re.search(r"[万亿萬億]", t) and (unit == "wan_yuan" or (
+                unit == "auto" and "万" in label_unit)):
+            v = round(v * 1e4, 2)
+        return v, False, None, _amount_check(t, v)
     if field_name == "initial_price":
-        return V.parse_price(raw), False, None
+        return V.parse_price(raw), False, None, None
     if field_name in LEVEL_FIELDS:
+        if unit == "price" and initial_price:
+            p = V.parse_price(raw)
+            return (round(p / initial_price, 4) if p is not None else None), False, None, None
         v, derived = V.parse_level(raw, initial_price)
-        return v, derived, None
+        return v, derived and unit != "level_pct", None, _level_check(raw, v, initial_price)
     if field_name in RATE_FIELDS:
-        return V.parse_rate(raw), False, None
+        v, note = _read_rate(raw, unit, label_unit)
+        return v, False, None, note
     raise KeyError(field_name)
 
 
-def _resolve(hits: list[Hit], warnings: list[str]) -> tuple[dict, dict]:
+def _amount_check(t: str, v: float | None) -> str | None:
+    """"disagree" when an amount printed twice (叁仟万元整（¥30,000,000.00）) reads two ways."""
+    if v is None:
+        return None
+    upper = V.parse_cn_numeral(t) if re.search(r"[壹贰叁肆伍陆柒捌玖拾佰仟]", t) else None
+    if upper is not None and re.search(r"\d", t) and abs(upper - v) > 0.5:
+        return "disagree"
+    return None
+
+
+def _level_check(raw: str, v: float | None, s0: float | None) -> str | None:
+    """"disagree" when a level printed as a price and a percentage (5768.00（期初价格的103%）)
+    gives two different levels."""
+    if v is None or not s0:
+        return None
+    t = V.fix_digits(V.normalize(raw))
+    m = re.match(r"^\s*(\d[\d,]*\.?\d*)\s*(?:点|元)?\s*[(（]", t)
+    if m and "%" in t:
+        p = V._number(m.group(1))
+        if p is not None and abs(p / s0 - v) > 0.005 * max(v, 0.1):
+            return "disagree"
+    return None
+
+
+# Where a field's value usually lies (platform units); outside, the reading is kept but its
+# confidence is lowered: a coupon of 150% or a strike at 5% of the initial price is far more
+# often a misreading (a period amount, a price taken for a percentage) than a real term.
+PLAUSIBLE = {
+    "notional": (1e5, 1e10), "strike": (0.5, 1.5), "ko_barrier": (0.7, 1.5), "ki_barrier": (0.3, 1.0),
+    "barrier": (0.3, 1.7), "coupon": (0.001, 0.6), "participation": (0.1, 3.0), "rebate": (0.0, 0.3),
+}
+
+
+def _resolve(hits: list[Hit], warnings: list[str], units: dict | None = None) -> tuple[dict, dict]:
+    units = units or {}
     fields: dict = {}
     conf: dict = {}
     order = ["initial_price"] + [f for f in (*FIELDS, "party_a", "party_b") if f != "initial_price"]
     for f in order:
         cands = []
         for h in sorted((h for h in hits if h.field == f), key=lambda h: (h.rank, h.order)):
-            v, derived, warn = _read(f, h.raw, fields.get("initial_price"))
+            unit = units.get(f, "auto") if h.layout else "auto"
+            v, derived, warn, note = _read(f, h.raw, fields.get("initial_price"), unit, h.unit)
             if v is None:
                 if warn and f in VALUE_RANGES and warn not in warnings:
                     warnings.append(warn)  # a number out of range: say so, keep nothing
                 continue
             if warn:
                 warnings.append(warn)
-            cands.append((v, h, derived))
+            cands.append((v, h, derived, note))
         if not cands:
             continue
-        v, h, derived = cands[0]
+        v, h, derived, note = cands[0]
         c = h.score * (0.9 if derived else 1.0)
         others = {x[0] for x in cands[1:] if not _same(f, x[0], v)}
         if others:
@@ -281,6 +377,16 @@ def _resolve(hits: list[Hit], warnings: list[str]) -> tuple[dict, dict]:
                             f"kept {v!r} (label {h.raw[:20]!r})")
         if derived:
             warnings.append(f"{f}: printed as a price only; divided by the initial price")
+        if note == "ambiguous":
+            c *= 0.5
+            warnings.append(f"{f}: printed per period without its period or annual rate; kept {v!r} as printed")
+        elif note == "disagree":
+            c *= 0.6
+            warnings.append(f"{f}: its two printed forms disagree ({h.raw[:40]!r}); kept {v!r}")
+        lo, hi = PLAUSIBLE.get(f, (None, None))
+        if lo is not None and isinstance(v, float) and not lo <= v <= hi:
+            c *= 0.7
+            warnings.append(f"{f}: {v:g} is outside its usual range [{lo:g}, {hi:g}]; check it")
         fields[f] = v
         conf[f] = round(c, 3)
     return fields, conf
@@ -321,38 +427,92 @@ def _finish(fields: dict, conf: dict, segs: list[Cell], warnings: list[str]) -> 
                 break
 
 
-def extract_pages(pages: list[PageText], source: str) -> Extraction:
-    """Fields of a confirmation from its page boxes."""
+def _check_terms(fields: dict, conf: dict, warnings: list[str]) -> None:
+    """Lower the confidence of readings the rest of the document contradicts: a term the
+    structure does not have (a coupon on a shark fin is a rebate under another label, read as
+    a coupon), knock-in not below knock-out, dates out of order."""
+    from .trade import TERM_FIELDS
+
+    terms = TERM_FIELDS.get(fields.get("structure") or "")
+    if terms is not None:
+        for f in (*LEVEL_FIELDS, *RATE_FIELDS, "option_type"):
+            if fields.get(f) is not None and f not in terms:
+                conf[f] = round(conf.get(f, 1.0) * 0.5, 3)
+                warnings.append(f"{f}: a {fields['structure']} has no {f}; read {fields[f]!r} under a label "
+                                f"that may mean something else")
+    ko, ki = fields.get("ko_barrier"), fields.get("ki_barrier")
+    if isinstance(ko, float) and isinstance(ki, float) and ki >= ko:
+        for f in ("ko_barrier", "ki_barrier"):
+            conf[f] = round(conf[f] * 0.6, 3)
+        warnings.append(f"ki_barrier: {ki:g} is not below ko_barrier {ko:g}")
+    dates = [(f, fields.get(f)) for f in DATE_FIELDS if fields.get(f)]
+    td, sd, md = (fields.get(f) for f in DATE_FIELDS)
+    bad = (td and sd and td > sd) or (sd and md and sd >= md) or (td and md and td >= md)
+    if bad:
+        for f, _ in dates:
+            conf[f] = round(conf[f] * 0.7, 3)
+        warnings.append("dates out of order: " + ", ".join(f"{f} {d}" for f, d in dates))
+
+
+def find_layout(pages: list[PageText], layouts: list | None = None):
+    """The annotated layout (``layouts.Layout``) the document's first page matches, or None;
+    ``layouts`` defaults to ``layouts.load_all()`` (shipped and operations' folders)."""
+    from . import layouts as L
+    from .matching import phrases
+
+    lays = L.load_all() if layouts is None else layouts
+    if not lays or not pages:
+        return None
+    lay, _score = L.match(phrases(pages[0]), lays)
+    return lay
+
+
+def extract_pages(pages: list[PageText], source: str, layouts: list | None = None) -> Extraction:
+    """Fields of a confirmation from its page boxes, with the annotated layout it matches (of
+    ``layouts``, default ``layouts.load_all()``; ``[]``: the generic extractor only)."""
+    from .labels import Labels
+
+    lay = find_layout(pages, layouts)
+    lab = Labels(lay.label_table()) if lay is not None else None
+    positions = {f: sp.position for f, sp in lay.fields.items()} if lay is not None else None
+    units = {f: sp.unit for f, sp in lay.fields.items()} if lay is not None else None
     hits: list[Hit] = []
     all_segs: list[Cell] = []
     warnings: list[str] = []
     for i, p in enumerate(pages):
-        h, segs = hits_on_page(p, i)
+        h, segs = hits_on_page(p, i, lab, positions)
         hits += h
         if i == 0:
             all_segs = segs
         warnings += [f"page {p.page_no}: {n}" for n in p.notes]
-    fields, conf = _resolve(hits, warnings)
+    fields, conf = _resolve(hits, warnings, units)
     _finish(fields, conf, all_segs, warnings)
+    _check_terms(fields, conf, warnings)
     out = {f: fields.get(f) for f in FIELDS}
     missing = [f for f in ("trade_id", "counterparty", "trade_date", "underlying", "notional",
                            "structure") if out[f] is None]
     if missing:
         warnings.append(f"not found: {', '.join(missing)}")
+    if lay is not None:
+        absent = [f for f in lay.fields if out.get(f) is None]
+        if absent:
+            warnings.append(f"layout {lay.id}: annotated field(s) not read: {', '.join(absent)}")
     pg = [{"page": p.page_no, "route": p.route, "seconds": round(p.seconds, 3),
            **({"skew_deg": round(p.skew_deg, 2)} if p.route == "ocr" else {})} for p in pages]
-    return Extraction(source, out, {f: conf[f] for f in FIELDS if f in conf}, warnings, pg)
+    return Extraction(source, out, {f: conf[f] for f in FIELDS if f in conf}, warnings, pg,
+                      layout=lay.id if lay is not None else None)
 
 
 def extract_file(path: str | Path, force_ocr: bool = False, limits: Limits | None = None,
-                 progress=None) -> Extraction:
+                 progress=None, layouts: list | None = None) -> Extraction:
     """Read one confirmation PDF in this process; raises ``InputError`` for a file that is not a
     regular file or not a PDF, corrupt or encrypted, and ``LimitError`` past ``max_mb`` or
-    ``max_pages`` (``limits``: default ``Limits.from_env()``). Pages are rendered within
+    ``max_pages`` (``limits``: default ``Limits.from_env()``). ``layouts``: the annotated layouts
+    to match (default ``layouts.load_all()``; ``[]`` for the generic extractor). Pages are rendered within
     ``max_megapixels``. There is no deadline here: for files from outside use
     ``worker.Extractor``, which also bounds the seconds and the memory (the CLI and the inbox do)."""
     t0 = time.perf_counter()
     pages = read_pages(Path(path), force_ocr=force_ocr, limits=limits, progress=progress)
-    ex = extract_pages(pages, Path(path).name)
+    ex = extract_pages(pages, Path(path).name, layouts)
     ex.seconds = time.perf_counter() - t0
     return ex

@@ -82,8 +82,15 @@ def _compact(text: str) -> tuple[str, list[int]]:
     return "".join(chars), idx
 
 
-def _synonym_table() -> list[tuple[str, tuple[str, ...], dict[str, int]]]:
-    """(label, fields it feeds, rank per field), longest label first."""
+LAYOUT_RANK = -1  # a label an annotated layout gives for a field beats every generic synonym
+
+
+def _synonym_table(layout_labels: dict[str, str] | None = None) -> list[tuple[str, tuple[str, ...], dict[str, int]]]:
+    """(label, fields it feeds, rank per field), longest label first. ``layout_labels`` (printed
+    label -> field, from an annotated layout) are added with ``LAYOUT_RANK`` and feed only the
+    field the layout names, replacing any generic meaning of the same words."""
+    from .values import normalize
+
     table: dict[str, dict[str, int]] = {}
     for fld, syns in FIELD_LABELS.items():
         for rank, syn in enumerate(syns):
@@ -92,6 +99,12 @@ def _synonym_table() -> list[tuple[str, tuple[str, ...], dict[str, int]]]:
     for syn, ranks in table.items():
         for extra in ALSO_READ_BY.get(syn, ()):
             ranks.setdefault(extra, 50)  # a secondary reading never beats a field's own label
+    by_compact = {syn.replace(" ", "").lower(): syn for syn in table}
+    for lbl, fld in (layout_labels or {}).items():
+        syn = normalize(lbl).rstrip(":：").strip()
+        table.pop(by_compact.get(syn.replace(" ", "").lower(), ""), None)
+        table[syn] = {fld: LAYOUT_RANK}
+    for syn, ranks in table.items():
         fields = tuple(sorted(ranks, key=lambda f: ranks[f]))
         out.append((syn, fields, ranks))
     return sorted(out, key=lambda x: -len(x[0].replace(" ", "")))
@@ -100,18 +113,35 @@ def _synonym_table() -> list[tuple[str, tuple[str, ...], dict[str, int]]]:
 _SYNONYMS = _synonym_table()
 
 
+class Labels:
+    """A label table: the generic synonyms, plus an annotated layout's own labels when given.
+    ``match(text)`` and ``split(text)`` are ``match_label`` and ``split_glued`` on this table."""
+
+    def __init__(self, layout_labels: dict[str, str] | None = None):
+        self.layout_labels = dict(layout_labels or {})
+        self.table = _synonym_table(self.layout_labels) if self.layout_labels else _SYNONYMS
+
+    def match(self, text: str) -> "LabelMatch | None":
+        return match_label(text, self.table)
+
+    def split(self, text: str) -> list[str]:
+        return split_glued(text, self.table)
+
+
 class LabelMatch:
     """A label at the start of a text: the fields it names, its priority and what follows it."""
 
-    def __init__(self, label: str, fields: tuple[str, ...], ranks: dict[str, int], remainder: str):
+    def __init__(self, label: str, fields: tuple[str, ...], ranks: dict[str, int], remainder: str,
+                 unit: str = ""):
         self.label, self.fields, self.ranks, self.remainder = label, fields, ranks, remainder
         self.fuzzy = False
+        self.unit = unit  # the label's own unit words, 名义本金（万元） -> 万元 (empty when none)
 
     def __repr__(self) -> str:
         return f"LabelMatch({self.label!r}, {self.fields}, rest={self.remainder!r})"
 
 
-def match_label(text: str) -> LabelMatch | None:
+def match_label(text: str, table=None) -> LabelMatch | None:
     """The label that ``text`` starts with (after any clause numbering such as ``1.``, ``（二）``).
 
     The match counts only if the label is the whole text (a table's label cell) or is followed
@@ -126,12 +156,13 @@ def match_label(text: str) -> LabelMatch | None:
     t = _NUMBERING.sub("", t, count=1)
     compact, idx = _compact(t)
     low = compact.lower()
-    for syn, fields, ranks in _SYNONYMS:
+    table = _SYNONYMS if table is None else table
+    for syn, fields, ranks in table:
         s = syn.replace(" ", "").lower()
         if low.startswith(s):
             return _after_label(t, idx[len(s) - 1] + 1, syn, fields, ranks)
     close = []
-    for syn, fields, ranks in _SYNONYMS:
+    for syn, fields, ranks in table:
         if len(syn) < 3 or syn.isascii():
             continue
         # one character misread, dropped or inserted: compare with prefixes of length n-1..n+1
@@ -169,18 +200,20 @@ def _edit_distance(a: str, b: str) -> int:
 def _after_label(t: str, end: int, syn: str, fields, ranks) -> LabelMatch | None:
     """The match for label ``syn`` ending at ``end`` in ``t``, or None when what follows is not
     a separator and value (the label word is then part of a value or a sentence)."""
-    rest = _UNIT_SUFFIX.sub("", t[end:])
+    um = _UNIT_SUFFIX.match(t[end:])
+    unit = um.group(0).strip(" ()（）") if um else ""
+    rest = t[end:][um.end():] if um else t[end:]
     eng = _ENGLISH_LABEL.match(rest)
     if eng and eng.group(1).strip().lower() not in _ENGLISH_VALUES:
         if eng.group(3):
-            return LabelMatch(syn, fields, ranks, eng.group(3).strip())
+            return LabelMatch(syn, fields, ranks, eng.group(3).strip(), unit)
         rest = ""
     if rest.strip(" :：") == "":
-        return LabelMatch(syn, fields, ranks, "")
+        return LabelMatch(syn, fields, ranks, "", unit)
     m = _SEP.match(rest) or _LABEL_TAIL.match(rest)
     if m or (rest[:1].isspace() and not re.match(r"^\s*[×x*的]", rest)):
         value = rest[m.end():] if m else rest.strip()
-        return LabelMatch(syn, fields, ranks, value.strip())
+        return LabelMatch(syn, fields, ranks, value.strip(), unit)
     return None
 
 
@@ -188,7 +221,7 @@ _CLOSERS = set(")）%元点日") | set("0123456789") | set("ABCDEFGHIJKLMNOPQRST
 _VALUE_START = re.compile(r"^\s*([0-9¥￥$]|人民币|RMB|CNY|[A-Z]{2,}[-_]?\d)")
 
 
-def split_glued(text: str) -> list[str]:
+def split_glued(text: str, table=None) -> list[str]:
     """Cut a box that holds two table cells with no visible gap between them.
 
     A value that fills its cell touches the next column's label (``中证500指数（000905.SH）交易日``),
@@ -202,20 +235,21 @@ def split_glued(text: str) -> list[str]:
 
     t = normalize(text)
     compact = t.replace(" ", "")
+    table = _SYNONYMS if table is None else table
     # value + trailing label
-    for syn, _fields, _ranks in _SYNONYMS:
+    for syn, _fields, _ranks in table:
         s = syn.replace(" ", "")
         if len(s) < 3:
             continue
         for tail in (s, s + ":", s + "："):
             if compact.endswith(tail) and len(compact) > len(tail):
                 head = compact[: -len(tail)]
-                if head[-1] in _CLOSERS and match_label(head) is None:
-                    return [*split_glued(head), tail]
+                if head[-1] in _CLOSERS and match_label(head, table) is None:
+                    return [*split_glued(head, table), tail]
     # leading label + value
-    m = match_label(t)
+    m = match_label(t, table)
     if m is None:
-        for syn, _fields, _ranks in _SYNONYMS:
+        for syn, _fields, _ranks in table:
             s = syn.replace(" ", "")
             if len(s) >= 2 and compact.startswith(s) and len(compact) > len(s):
                 rest = compact[len(s):]

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .labels import match_label, split_glued
+from .labels import LAYOUT_RANK, Labels
 from .layout import Cell, PageText, rows, segments
+
+_GENERIC = Labels()
 
 
 @dataclass
@@ -22,15 +24,33 @@ class Hit:
     rank: int
     order: tuple
     score: float
+    unit: str = ""  # the label's own unit words (名义本金（万元） -> 万元)
+    fuzzy: bool = False  # the label was matched with one character misread
+    layout: bool = False  # the label is one an annotated layout gives for this field
+    label: str = ""  # the label as matched
 
 
-def hits_on_page(page: PageText, page_index: int) -> tuple[list[Hit], list[Cell]]:
-    segs = _join_wrapped_labels(_split_glued(segments(
-        page.cells, gap_factor=0.6 if page.route == "text" else 0.4, is_label=match_label)))
+def phrases(page: PageText, labels: Labels | None = None) -> list[Cell]:
+    """The phrases of a page as the extractor sees them: boxes merged, glued cells cut, wrapped
+    labels joined (what the layout tool shows)."""
+    lab = labels or _GENERIC
+    return _join_wrapped_labels(_split_glued(segments(
+        page.cells, gap_factor=0.6 if page.route == "text" else 0.4, is_label=lab.match), lab), lab)
+
+
+def hits_on_page(page: PageText, page_index: int, labels: Labels | None = None,
+                 positions: dict[str, str] | None = None) -> tuple[list[Hit], list[Cell]]:
+    """(field, raw value) hits of one page, and its phrases. ``labels``: the label table (the
+    generic synonyms, or an annotated layout's labels on top of them); ``positions``: field ->
+    where its value sits on this layout (``right``, ``below``, ``inline``; ``auto`` or absent:
+    the rest of the phrase, else right, else below)."""
+    lab = labels or _GENERIC
+    positions = positions or {}
+    segs = phrases(page, lab)
     lines = rows(segs)
     order = {id(s): (li, si) for li, line in enumerate(lines) for si, s in enumerate(line)}
-    matches = {id(s): match_label(s.text) for s in segs}
-    labels = [s for s in segs if matches[id(s)] is not None]
+    matches = {id(s): lab.match(s.text) for s in segs}
+    labels_ = [s for s in segs if matches[id(s)] is not None]
     claimed: set[int] = set()
     hits: list[Hit] = []
     for line in lines:
@@ -39,24 +59,36 @@ def hits_on_page(page: PageText, page_index: int) -> tuple[list[Hit], list[Cell]
             if m is None or id(seg) in claimed:
                 continue
             raw, score = m.remainder, seg.score * (0.9 if m.fuzzy else 1.0)
-            if not raw:
-                vals = _value_cell(seg, segs, labels, matches, claimed) or _value_below(seg, lines, order, matches, claimed)
+            pos = positions.get(m.fields[0], "auto") if m.ranks.get(m.fields[0]) == LAYOUT_RANK else "auto"
+            if pos in ("right", "below") or (pos == "auto" and not raw):
+                if pos == "right":
+                    vals = _value_cell(seg, segs, labels_, matches, claimed)
+                elif pos == "below":
+                    vals = _value_below(seg, lines, order, matches, claimed)
+                else:
+                    vals = (_value_cell(seg, segs, labels_, matches, claimed)
+                            or _value_below(seg, lines, order, matches, claimed))
                 if not vals:
-                    continue
-                claimed.update(id(v) for v in vals)
-                raw = "".join(v.text for v in vals)
-                score = min([score] + [v.score for v in vals])
+                    if not raw:
+                        continue
+                else:
+                    claimed.update(id(v) for v in vals)
+                    raw = "".join(v.text for v in vals)
+                    score = min([score] + [v.score for v in vals])
+            elif not raw:
+                continue
             for f in m.fields:
-                hits.append(Hit(f, raw, m.ranks[f], (page_index, *order[id(seg)]), score))
+                hits.append(Hit(f, raw, m.ranks[f], (page_index, *order[id(seg)]), score, m.unit, m.fuzzy,
+                                m.ranks[f] == LAYOUT_RANK, m.label))
     return hits, segs
 
 
-def _split_glued(segs: list[Cell]) -> list[Cell]:
+def _split_glued(segs: list[Cell], lab: Labels = _GENERIC) -> list[Cell]:
     """Boxes holding a value and a label with no gap between them, cut in two (``split_glued``);
     the cut's x position is shared out by character count."""
     out = []
     for s in segs:
-        pieces = split_glued(s.text)
+        pieces = lab.split(s.text)
         if len(pieces) == 1:
             out.append(s)
             continue
@@ -69,7 +101,7 @@ def _split_glued(segs: list[Cell]) -> list[Cell]:
     return out
 
 
-def _join_wrapped_labels(segs: list[Cell]) -> list[Cell]:
+def _join_wrapped_labels(segs: list[Cell], lab: Labels = _GENERIC) -> list[Cell]:
     """A label wrapped in a narrow label column (敲出补偿收益 / 率) becomes one box again: a
     piece and the piece just below it, starting at the same x, are joined when together they
     make a longer label than the first piece alone."""
@@ -84,9 +116,9 @@ def _join_wrapped_labels(segs: list[Cell]) -> list[Cell]:
                 break
             if id(b) in used or abs(b.x0 - s.x0) > 0.5 * s.h or b.y0 < s.y1 - 0.3 * s.h or len(b.text) > 8:
                 continue
-            joined = match_label(s.text + b.text)
-            alone = match_label(s.text)
-            if joined is not None and not joined.remainder and match_label(b.text) is None and (
+            joined = lab.match(s.text + b.text)
+            alone = lab.match(s.text)
+            if joined is not None and not joined.remainder and lab.match(b.text) is None and (
                     alone is None or len(joined.label) > len(alone.label)):
                 s = Cell(s.text + b.text, min(s.x0, b.x0), s.y0, max(s.x1, b.x1), b.y1, min(s.score, b.score))
                 used.add(id(b))
