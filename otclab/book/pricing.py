@@ -23,6 +23,7 @@ from ..pricing.price import GREEKS, RATE_BUMP, VOL_BUMP, best_engine, desk_greek
 from ..pricing.request import parse_request
 from ..templates.loader import get_template
 from ..templates.context import PricingContext, with_market_all
+from .closed_form import price_closed_forms
 
 GREEK_SCENARIOS = (
     Scenario("base"),
@@ -106,7 +107,7 @@ def _named(e: OtcError, i: int, c: dict) -> OtcError:
 
 
 def compile_book(contracts, market, cache: dict | None = None, engine: str = "fused", errors: dict | None = None,
-                 positions=None):
+                 positions=None, closed: dict | None = None):
     """(fused items, generic requests) where items are (index, ctx, program) for the fused Monte
     Carlo pass; contracts without a program (or with one for the batched PDE only) are generic.
 
@@ -120,9 +121,13 @@ def compile_book(contracts, market, cache: dict | None = None, engine: str = "fu
     form for its valuation date: a refresh on new market data of the same day only re-reads
     spot, curves and vols (``PricingContext.with_market``). Fused programs depend on terms,
     dates and state only, so they are reused as they are. Clear the cache when templates change.
+
+    ``closed`` (with ``engine="auto"``): a dict that receives index → context (on ``market``) of
+    every generic contract whose engine is its exact closed form (``closed_form.py`` prices
+    those together); the context is kept in the cache with the contract.
     """
     snap = _as_market(market)
-    fused, generic, moved = [], [], []
+    fused, generic, moved, reread = [], [], [], []
     named: dict = {}
     for i, c in enumerate(contracts):
         key = engine + _cache_key(c, snap) if cache is not None else None
@@ -134,6 +139,8 @@ def compile_book(contracts, market, cache: dict | None = None, engine: str = "fu
                 moved.append(len(fused) - 1)
             else:
                 generic.append((i, obj.with_market(snap)))
+                if prog is not None and closed is not None:
+                    reread.append((i, prog))       # the closed form's context, re-read below
             continue
         try:
             tpl = c["template"]
@@ -148,7 +155,8 @@ def compile_book(contracts, market, cache: dict | None = None, engine: str = "fu
             prog = fn(ctx) if callable(fn) else None
             if prog is not None and prog.get("mc") is False:   # a program for the batched PDE only
                 prog = None
-            if prog is not None and engine == "auto" and best_engine(ctx) == "analytic":
+            analytic = engine == "auto" and req.template.has_analytic and best_engine(ctx) == "analytic"
+            if analytic:
                 prog = None
         except OtcError as e:
             e = _named(e, positions[i] if positions is not None else i, c)
@@ -158,14 +166,20 @@ def compile_book(contracts, market, cache: dict | None = None, engine: str = "fu
             continue
         if prog is None:
             generic.append((i, req))
+            if analytic and closed is not None:
+                closed[i] = ctx
         else:
             fused.append((i, ctx, prog))
         if cache is not None:
-            cache[key] = ("generic", req, None) if prog is None else ("fused", ctx, prog)
+            # a generic entry keeps the closed form's context (None for the PDE or Monte Carlo)
+            cache[key] = ("generic", req, ctx if analytic else None) if prog is None else ("fused", ctx, prog)
     if moved:
         ctxs = with_market_all([fused[j][1] for j in moved], snap)
         for j, ctx in zip(moved, ctxs):
             fused[j] = (fused[j][0], ctx, fused[j][2])
+    if reread:
+        for (i, _), ctx in zip(reread, with_market_all([c for _, c in reread], snap)):
+            closed[i] = ctx
     return fused, generic
 
 
@@ -226,7 +240,9 @@ def price_book(contracts, market, paths: int = 100_000, seed: int = 20240101, gr
     snap = _as_market(market)
     check_book(contracts, snap, positions)
     failed: dict | None = {} if errors == "record" else None
-    fused, generic = compile_book(contracts, snap, cache, engine=engine, errors=failed, positions=positions)
+    closed: dict | None = {} if engine == "auto" and not scenarios else None
+    fused, generic = compile_book(contracts, snap, cache, engine=engine, errors=failed, positions=positions,
+                                  closed=closed)
     t_compile = time.perf_counter() - t0
     scen = tuple(scenarios) if scenarios else (GREEK_SCENARIOS if greeks else GREEK_SCENARIOS[:1])
     out = [None] * len(contracts)
@@ -256,7 +272,15 @@ def price_book(contracts, market, paths: int = 100_000, seed: int = 20240101, gr
             out[i] = row
     else:
         t_build = t_run = 0.0
+    t2 = time.perf_counter()
+    # the closed forms together (closed_form.py); what it leaves out goes one by one below
+    batched = price_closed_forms(sorted(closed.items()), greeks) if closed else {}
+    for i, row in batched.items():
+        out[i] = row
+    t_closed = time.perf_counter() - t2
     for i, req in generic:
+        if i in batched:
+            continue
         eng = "auto" if engine == "auto" else ("pde" if req.template.has_pde else "mc")
         dev = device
         try:
@@ -289,7 +313,8 @@ def price_book(contracts, market, paths: int = 100_000, seed: int = 20240101, gr
     df = pd.DataFrame(out)
     df.insert(0, "template", [template_name(c["template"]) for c in contracts])
     df.insert(0, "id", [c.get("id", i) for i, c in enumerate(contracts)])
-    df.attrs["timing"] = {"compile_s": t_compile, "build_s": t_build, "run_s": t_run,
+    df.attrs["timing"] = {"compile_s": t_compile, "build_s": t_build, "run_s": t_run, "closed_s": t_closed,
+                          "closed": len(batched),
                           "total_s": time.perf_counter() - t0, "fused": len(fused), "generic": len(generic),
                           "failed": len(failed or {}),
                           "rows": len(fused) * len(scen)}
