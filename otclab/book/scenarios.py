@@ -74,8 +74,11 @@ def scenario_grid(contracts, market, spot_shifts=np.linspace(-0.3, 0.3, 41), vol
     by_pde = [(i, ctx, prog) for i, ctx, prog in fused + _pde_only(generic, snap)
               if method == "auto" and supported(prog)]
     pde_ids = {i for i, _, _ in by_pde}
-    values: dict = {}
-    methods: dict = {}
+    n, ns, nv = len(contracts), len(spot_shifts), len(vol_shifts)
+    # every contract's values as one (spot shift, vol shift) matrix; the long table built by columns
+    grid = np.full((n, ns, nv), np.nan)
+    base = np.full(n, np.nan)
+    methods = np.empty(n, dtype=object)
     pde_batches: list = []
     t_mc = 0.0
     if by_pde:
@@ -86,33 +89,30 @@ def scenario_grid(contracts, market, spot_shifts=np.linspace(-0.3, 0.3, 41), vol
                              n_x=n_x, timings=pde_batches)
         for (j, dv), row in vals.items():
             i, ctx, _ = by_pde[j]
-            d = values.setdefault(i, {})
             if dv == 0.0:
-                d["value"] = ctx.notional * row[0]
-            for ds, v in zip(spot_shifts, row[1:]):
-                d[_col(ds, dv)] = ctx.notional * v
+                base[i] = ctx.notional * row[0]
+            grid[i][:, vol_shifts == dv] = ctx.notional * np.asarray(row[1:], float)[:, None]
             methods[i] = "pde"
-    rest = [c for i, c in enumerate(contracts) if i not in pde_ids]
-    rest_ids = [i for i in range(len(contracts)) if i not in pde_ids]
-    if rest:
+    rest_ids = [i for i in range(n) if i not in pde_ids]
+    if rest_ids:
         scen = [Scenario("base")] + grid_scenarios(spot_shifts, vol_shifts)
         t1 = time.perf_counter()
-        df = price_book(rest, snap, paths=paths, seed=seed, greeks=False, device=device, scenarios=scen)
+        df = price_book([contracts[i] for i in rest_ids], snap, paths=paths, seed=seed, greeks=False, device=device,
+                        scenarios=scen)
         t_mc = time.perf_counter() - t1
-        for i, (_, r) in zip(rest_ids, df.iterrows()):
-            values[i] = r.to_dict()
-            methods[i] = "mc" if str(r["engine"]).startswith("fused") else r["engine"]
-    rows = []
-    for i, c in enumerate(contracts):
-        d = values[i]
-        for ds in spot_shifts:
-            for dv in vol_shifts:
-                v = d.get(_col(ds, dv), np.nan)
-                rows.append({"id": c.get("id", i), "template": c["template"], "method": methods[i],
-                             "spot_shift": ds, "vol_shift": dv, "value": v, "pnl": v - d["value"]})
-    long = pd.DataFrame(rows)
+        cols = [_col(ds, dv) for ds in spot_shifts for dv in vol_shifts]
+        got = df.reindex(columns=cols).to_numpy(dtype=float, na_value=np.nan).reshape(len(rest_ids), ns, nv)
+        grid[rest_ids] = got
+        base[rest_ids] = df["value"].to_numpy(dtype=float)
+        methods[rest_ids] = ["mc" if str(e).startswith("fused") else e for e in df["engine"]]
+    k = ns * nv
+    long = pd.DataFrame({"id": np.repeat(np.array([c.get("id", i) for i, c in enumerate(contracts)], dtype=object), k),
+                         "template": np.repeat(np.array([c["template"] for c in contracts], dtype=object), k),
+                         "method": np.repeat(methods, k),
+                         "spot_shift": np.tile(np.repeat(spot_shifts, nv), n), "vol_shift": np.tile(vol_shifts, n * ns),
+                         "value": grid.ravel(), "pnl": (grid - base[:, None, None]).ravel()})
     matrix = grid_matrix(long)
-    long.attrs["timing"] = {"total_s": time.perf_counter() - t0, "pde": len(by_pde), "mc_or_generic": len(rest),
+    long.attrs["timing"] = {"total_s": time.perf_counter() - t0, "pde": len(by_pde), "mc_or_generic": len(rest_ids),
                             "pde_batches": pde_batches, "mc_s": t_mc}
     return long, matrix
 
