@@ -260,18 +260,32 @@ def _read_rate(raw: str, unit: str, label_unit: str) -> tuple[float | None, str 
         return round(float(annual.group(1)) / 100.0, 6), None
     if unit == "annual_pct":
         return round(pct[0], 6), None
+    m = re.search(r"\d+(?:\.(\d+))?\s*%", t)
+    decimals = len(m.group(1) or "") if m else 0
     if unit == "monthly_pct":
-        return round(pct[0] * 12, 6), None
+        return _annualise(pct[0], 12, decimals), None
     if unit == "quarterly_pct":
-        return round(pct[0] * 4, 6), None
+        return _annualise(pct[0], 4, decimals), None
     words = t + " " + label_unit
     if _MONTHLY.search(words):
-        return round(pct[0] * 12, 6), None
+        return _annualise(pct[0], 12, decimals), None
     if _QUARTERLY.search(words):
-        return round(pct[0] * 4, 6), None
+        return _annualise(pct[0], 4, decimals), None
     if _PER_PERIOD.search(words) and not _ANNUAL.search(words):
         return round(pct[0], 6), "ambiguous"
     return round(pct[0], 6), None
+
+
+def _annualise(rate: float, per_year: int, decimals: int) -> float:
+    """A per-period rate (fraction) × periods per year. Annual rates are set in steps of 0.01%,
+    and a per-period rate printed to ``decimals`` places of a percent carries up to half a unit
+    of its last place: when a whole 0.01% lies within that (× periods), it is the annual rate
+    (0.6833% a month is 8.20% a year, not 8.1996%)."""
+    v = rate * per_year
+    step = round(v, 4)
+    if abs(step - v) <= per_year * 0.5 * 10.0 ** -(decimals + 2) + 1e-12:
+        return step
+    return round(v, 6)
 
 
 def _read_raw(field_name: str, raw: str, initial_price: float | None, unit: str = "auto", label_unit: str = ""):
@@ -349,6 +363,14 @@ PLAUSIBLE = {
 }
 
 
+_LEGAL_ENDINGS = ("公司", "企业", "（有限合伙）", "（普通合伙）", "合伙", "基金", "银行", "中心", "研究院", "大学",
+                  "会", "所", "局", "部", "社", "厂", "店", "行", "Ltd", "Ltd.", "LLC", "Inc.", "Limited", "LP", "L.P.")
+
+
+def _is_reference(h: Hit) -> bool:
+    return "参考" in h.unit or "仅供" in h.unit
+
+
 def _resolve(hits: list[Hit], warnings: list[str], units: dict | None = None) -> tuple[dict, dict]:
     units = units or {}
     fields: dict = {}
@@ -356,7 +378,8 @@ def _resolve(hits: list[Hit], warnings: list[str], units: dict | None = None) ->
     order = ["initial_price"] + [f for f in (*FIELDS, "party_a", "party_b") if f != "initial_price"]
     for f in order:
         cands = []
-        for h in sorted((h for h in hits if h.field == f), key=lambda h: (h.rank, h.order)):
+        # a figure its label calls a reference (年化收益率（参考）) is not a term: read it last
+        for h in sorted((h for h in hits if h.field == f), key=lambda h: (h.rank + 100 * _is_reference(h), h.order)):
             unit = units.get(f, "auto") if h.layout else "auto"
             v, derived, warn, note = _read(f, h.raw, fields.get("initial_price"), unit, h.unit)
             if v is None:
@@ -370,19 +393,25 @@ def _resolve(hits: list[Hit], warnings: list[str], units: dict | None = None) ->
             continue
         v, h, derived, note = cands[0]
         c = h.score * (0.9 if derived else 1.0)
-        others = {x[0] for x in cands[1:] if not _same(f, x[0], v)}
+        others = {x[0] for x in cands[1:] if not _same(f, x[0], v) and not _is_reference(x[1])}
         if others:
             c *= 0.6
             warnings.append(f"{f}: printed with different values {[v, *sorted(map(str, others))]}; "
                             f"kept {v!r} (label {h.raw[:20]!r})")
         if derived:
             warnings.append(f"{f}: printed as a price only; divided by the initial price")
+        if _is_reference(h):
+            c *= 0.5
+            warnings.append(f"{f}: read from a figure printed for reference ({h.label}（{h.unit}）); check it")
         if note == "ambiguous":
             c *= 0.5
             warnings.append(f"{f}: printed per period without its period or annual rate; kept {v!r} as printed")
         elif note == "disagree":
             c *= 0.6
             warnings.append(f"{f}: its two printed forms disagree ({h.raw[:40]!r}); kept {v!r}")
+        if f in ("counterparty", "party_a", "party_b") and isinstance(v, str) and not v.endswith(_LEGAL_ENDINGS):
+            c *= 0.7  # a legal name ends in its legal form; a name cut short (a wrapped cell) does not
+            warnings.append(f"{f}: {v!r} does not end in a legal form (公司, 企业, （有限合伙） ...); check it")
         lo, hi = PLAUSIBLE.get(f, (None, None))
         if lo is not None and isinstance(v, float) and not lo <= v <= hi:
             c *= 0.7

@@ -290,3 +290,4 @@ def below_threshold(extraction, layouts: list[Layout] | None = None) -> list[str
         if d["confidence"].get(f, 0.0) < threshold(f, lay, lays):
             out.append(f)
     return out
+

@@ -7,6 +7,7 @@ values), else from the phrase below it (stacked forms).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .labels import LAYOUT_RANK, Labels
@@ -64,10 +65,12 @@ def hits_on_page(page: PageText, page_index: int, labels: Labels | None = None,
                 if pos == "right":
                     vals = _value_cell(seg, segs, labels_, matches, claimed)
                 elif pos == "below":
-                    vals = _value_below(seg, lines, order, matches, claimed)
+                    vals = _value_below(seg, lines, order, matches, claimed, wrapped=True)
                 else:
-                    vals = (_value_cell(seg, segs, labels_, matches, claimed)
-                            or _value_below(seg, lines, order, matches, claimed))
+                    vals = _value_cell(seg, segs, labels_, matches, claimed)
+                    below = _value_below(seg, lines, order, matches, claimed)
+                    if below and _stacked(seg, vals, below[0], segs):
+                        vals = below
                 if not vals:
                     if not raw:
                         continue
@@ -77,10 +80,38 @@ def hits_on_page(page: PageText, page_index: int, labels: Labels | None = None,
                     score = min([score] + [v.score for v in vals])
             elif not raw:
                 continue
+            raw, inner = _cut_embedded(raw, lab)
+            for m2, raw2 in inner:  # 期初价格×100%，参与率80%: the participation has a clause of its own
+                for f in m2.fields:
+                    hits.append(Hit(f, raw2, m2.ranks[f], (page_index, *order[id(seg)]), score, m2.unit, m2.fuzzy,
+                                    m2.ranks[f] == LAYOUT_RANK, m2.label))
             for f in m.fields:
                 hits.append(Hit(f, raw, m.ranks[f], (page_index, *order[id(seg)]), score, m.unit, m.fuzzy,
                                 m.ranks[f] == LAYOUT_RANK, m.label))
     return hits, segs
+
+
+_CLAUSE_SEP = re.compile(r"[，,；;]\s*")
+
+
+def _cut_embedded(raw: str, lab: Labels) -> tuple[str, list]:
+    """A value that goes on with another label's clause after a comma or semicolon
+    (``期初价格×100%，参与率80%``): the value up to it, and (label match, value) per clause.
+    A clause counts only when a known label starts it and a value follows that label."""
+    parts = _CLAUSE_SEP.split(raw)
+    if len(parts) < 2:
+        return raw, []
+    inner, keep = [], [parts[0]]
+    for p in parts[1:]:
+        # the label may touch its value (参与率80%): read it as if a colon stood between them
+        m = lab.match(re.sub(r"^(\D+?)\s*(\d)", r"\1：\2", p, count=1))
+        if m is not None and m.remainder and re.search(r"\d", m.remainder):
+            inner.append((m, m.remainder))
+        elif not inner:
+            keep.append(p)
+    if not inner:
+        return raw, []
+    return "，".join(keep), inner
 
 
 def _split_glued(segs: list[Cell], lab: Labels = _GENERIC) -> list[Cell]:
@@ -127,6 +158,21 @@ def _join_wrapped_labels(segs: list[Cell], lab: Labels = _GENERIC) -> list[Cell]
     return out
 
 
+def _stacked(label: Cell, right: list[Cell], below: Cell, segs: list[Cell]) -> bool:
+    """Whether ``label`` heads a cell of a stacked form (its value on the next line, starting
+    where it starts) rather than a table row: nothing is right of it on its own line, or what is
+    right of it is another cell's head, itself with text just under it. Rows of a table are
+    further apart (cell padding) than the lines of one stacked cell."""
+    h = label.h
+    if not (abs(below.x0 - label.x0) < 0.5 * h and 0 < below.yc - label.yc < 1.6 * h):
+        return False
+    same_line = [v for v in right if abs(v.yc - label.yc) < 0.5 * h]
+    if not same_line:
+        return True
+    v = same_line[0]
+    return any(abs(w.x0 - v.x0) < 0.5 * h and 0 < w.yc - v.yc < 1.6 * h for w in segs if w is not v)
+
+
 def _looks_like_label(cell: Cell) -> bool:
     """Text ending in a colon is a label (one we may not know), never a value."""
     return cell.text.rstrip().endswith((":", "："))
@@ -143,7 +189,12 @@ def _value_cell(label: Cell, segs: list[Cell], labels: list[Cell], matches: dict
     h = label.h
     right_limit = min((o.x0 for o in labels if o is not label and o.x0 > label.x1
                        and abs(o.yc - label.yc) < 0.5 * h), default=float("inf"))
+    # the row anchors of this label's column: the known labels above and below it, and any text
+    # starting where it starts (a label the table does not know still begins its own row)
     column = [o for o in labels if o is not label and min(o.x1, label.x1) - max(o.x0, label.x0) > 0]
+    # (a row apart: not the rest of this label wrapped onto the next line, 期初参考价 / 格)
+    column += [o for o in segs if o is not label and abs(o.x0 - label.x0) < 0.5 * h and o not in column
+               and (o.y0 - label.y1 > 0.6 * h or label.y0 - o.y1 > 0.6 * h)]
     cands = []
     for c in segs:
         if c is label or not _is_value(c, matches, claimed):
@@ -165,8 +216,11 @@ def _value_cell(label: Cell, segs: list[Cell], labels: list[Cell], matches: dict
     return sorted(col, key=lambda c: c.yc)
 
 
-def _value_below(label: Cell, lines: list[list[Cell]], order: dict, matches: dict, claimed: set) -> list[Cell]:
-    """A stacked form: the value printed just under its label, overlapping it horizontally."""
+def _value_below(label: Cell, lines: list[list[Cell]], order: dict, matches: dict, claimed: set,
+                 wrapped: bool = False) -> list[Cell]:
+    """A stacked form: the value printed just under its label, overlapping it horizontally.
+    ``wrapped`` (a layout that says its values sit below their labels): the value's further
+    lines too, each starting where the first starts, a line apart, up to the next label."""
     li = order[id(label)][0]
     for line in lines[li + 1: li + 2]:
         for c in line:
@@ -174,5 +228,14 @@ def _value_below(label: Cell, lines: list[list[Cell]], order: dict, matches: dic
                 return []
             overlap = min(c.x1, label.x1) - max(c.x0, label.x0)
             if overlap > 0.3 * min(c.x1 - c.x0, label.x1 - label.x0) and _is_value(c, matches, claimed):
-                return [c]
+                out = [c]
+                for nxt in lines[li + 2:] if wrapped else ():
+                    prev = out[-1]
+                    if nxt[0].yc - prev.yc > 1.6 * prev.h:
+                        break
+                    cont = [d for d in nxt if abs(d.x0 - c.x0) < 0.5 * c.h]
+                    if not cont or not _is_value(cont[0], matches, claimed):
+                        break
+                    out.append(cont[0])
+                return out
     return []
