@@ -10,7 +10,7 @@ The pieces live in ``otclab.hub``; this file puts them together:
   (otclab's ``custom_scopes``), access to the group's apps and, for the desk, a JupyterLab server.
 - The apps as hub-managed services behind the hub's OAuth (``otclab.hub.services``).
 - JupyterLab servers with ``SimpleLocalProcessSpawner``: every server runs as the hub's own OS
-  user, one home folder per hub user under the hub folder. A one-machine demo has no OS account
+  user, one home folder per hub user under the hub folder (with a copy of notebooks/). A one-machine demo has no OS account
   per desk user, which ``LocalProcessSpawner`` would need (it switches to the user's account and
   so needs root and real accounts); a desk deployment uses that or a container spawner.
 - Culling: jupyterhub-idle-culler stops servers idle for an hour; the servers cull idle kernels.
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # otclab, when no
 from otclab.access import GROUPS, SCOPES, local_users  # noqa: E402
 from otclab.hub import services as S  # noqa: E402
 from otclab.hub.logins import ADMIN  # noqa: E402
-from otclab.hub.paths import PROXY, ROOT, hub_dir  # noqa: E402
+from otclab.hub.paths import PROXY, hub_dir  # noqa: E402
 from otclab.store.db import default_url  # noqa: E402
 
 c = get_config()  # noqa: F821 (JupyterHub's config loader defines it)
@@ -89,8 +89,10 @@ c.JupyterHub.default_url = _landing
 # ---- JupyterLab servers --------------------------------------------------------------------------------
 c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
 c.SimpleLocalProcessSpawner.home_dir_template = str(data / "homes" / "{username}")
+# each user works in their own home folder, on their own copy of the tutorials (made at the first
+# start): a notebook run and saved in JupyterLab never writes into the repository
+c.Spawner.pre_spawn_hook = S.prepare_home
 c.Spawner.cmd = [str(Path(sys.executable).with_name("jupyterhub-singleuser"))]
-c.Spawner.notebook_dir = str(ROOT)
 c.Spawner.default_url = "/lab"
 c.Spawner.environment = {**env, "OTCLAB_DATA": os.environ.get("OTCLAB_DATA", str(data.parent))}
 c.Spawner.http_timeout = 120

@@ -486,6 +486,10 @@ class Outcome:
 _SELF_EXPLAINED = {"user", "quote_id", "state", "reason", "request"}
 
 
+#: The actions that decide a quote's fate (behind the hub they need the quote-approve scope).
+DECISIONS = ("approval", "rejection", "withdrawal", "acceptance")
+
+
 def refusal(quote_id, action: str, err) -> str:
     """One line for a refused action: ``quote Q1: approval refused: <why>``; the error's field
     is named when it is a quote field (``ki_barrier: must be ...``), not when it is the user,
@@ -515,10 +519,13 @@ class QuoteDesk:
     """The service as one logged-in trader uses it: every action names ``user`` (the login the
     app was given, never a name typed into a box) and answers an ``Outcome``."""
 
-    def __init__(self, store, user: str | None, service=None):
+    def __init__(self, store, user: str | None, service=None, identity=None):
         if service is None:
             from ..workflows.quotes import service
         self.store, self.user, self.service = store, user, service
+        # behind the hub: the user's ``otclab.access.Identity``; every decision then needs the
+        # quote-approve scope (served with --basic-auth, the credentials file lists the traders)
+        self.identity = identity
 
     # reading
     def token(self):
@@ -549,6 +556,10 @@ class QuoteDesk:
             return Outcome(False, f"quote {quote_id}: {action} refused: nobody is logged in (serve the app with "
                                   "--basic-auth or OAuth: every decision names the logged-in trader)"), None
         try:
+            if self.identity is not None and action in DECISIONS:
+                from ..access import QUOTE_APPROVE
+
+                self.identity.require(QUOTE_APPROVE, f"decide on quote {quote_id}")
             return None, fn(*args)
         except OtcError as e:
             return Outcome(False, refusal(quote_id, action, e)), None

@@ -54,11 +54,12 @@ def _now() -> dt.datetime:
 class QuoteReviewPage:
     """The page of one session: ``store`` (an open Store), ``user`` (the login, None when the app
     is served without authentication: it then shows quotes but refuses every decision),
-    ``poll_s`` seconds between looks at the store."""
+    ``poll_s`` seconds between looks at the store; ``identity`` (behind the hub, the user's
+    ``otclab.access.Identity``: decisions then need the quote-approve scope)."""
 
-    def __init__(self, store, user: str | None, poll_s: float = 1.0, service=None):
+    def __init__(self, store, user: str | None, poll_s: float = 1.0, service=None, identity=None):
         pn.extension("tabulator", notifications=True, raw_css=[CSS])
-        self.desk = v.QuoteDesk(store, user, service)
+        self.desk = v.QuoteDesk(store, user, service, identity)
         self.user = user
         self.poll_s = poll_s
         self.blotter = v.Blotter()

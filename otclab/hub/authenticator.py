@@ -133,7 +133,7 @@ class OtclabAuthenticator(NativeAuthenticator):
         try:
             redeem(open_store(), code, username)
         except OtcError as e:
-            return str(e)
+            return getattr(e, "message", None) or str(e)
         return None
 
     def get_handlers(self, app):

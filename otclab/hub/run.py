@@ -7,6 +7,9 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from ..dashboards.child_server import ChildServer, free_port
@@ -46,9 +49,24 @@ class HubServer(ChildServer):
         old = os.getcwd()
         os.chdir(self.data)          # anything the hub writes beside its config lands in its folder
         try:
-            return super().start(timeout)
+            super().start(timeout)
         finally:
             os.chdir(old)
+        # the proxy answers (503) before the hub has added its routes: wait for the hub's own answer
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.probe_url(), timeout=2) as r:
+                    if r.status == 200 and b"version" in r.read():
+                        return self
+            except (urllib.error.URLError, OSError):
+                pass
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.25)
+        self.stop()
+        raise RuntimeError(f"the hub did not answer on {self.probe_url()} within {timeout:.0f} s"
+                           + (f"; see {self.log}" if self.log else ""))
 
     def stop(self) -> None:
         """SIGTERM the hub (it stops the proxy and the apps), then end whatever of its process

@@ -120,3 +120,14 @@ def service_env(db_url: str) -> dict:
     env["OTCLAB_DB_URL"] = db_url
     env["OTCLAB_STORE_URL"] = db_url
     return env
+
+
+def prepare_home(spawner) -> None:
+    """The hub's ``pre_spawn_hook``: the user's home folder with a copy of the repository's
+    notebooks/ (made once; the user's later edits are theirs)."""
+    import shutil
+
+    home = Path(spawner.home_dir)
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "notebooks").exists():
+        shutil.copytree(ROOT / "notebooks", home / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
