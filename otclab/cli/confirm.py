@@ -202,3 +202,63 @@ def inbox_summary(folder: Path, entries: list[dict], settle: float) -> str:
         parts.append(f"{sum(left.values())} left in the inbox ({why})")
     hint = (f"; run it again in {settle:g} s, or with --settle 0 if the copy has finished" if left.get("young") else "")
     return f"inbox {folder}: " + ", ".join(parts) + hint
+
+
+# ---------------------------------------------------------------------- annotated layouts
+
+layouts_app = typer.Typer(help="Counterparties' confirmation layouts (annotation files): list, show, check.",
+                          no_args_is_help=True, add_completion=False)
+app.add_typer(layouts_app, name="layouts")
+
+
+@layouts_app.command("list")
+def layouts_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """The layouts extraction uses: shipped ones and operations' own ($OTCLAB_CONFIRM_LAYOUTS,
+    default ~/.otclab/confirm/layouts), which replace shipped ones of the same id."""
+    from ..confirm import layouts as L
+
+    lays = L.load_all()
+    if as_json:
+        print(json.dumps([{**x.to_dict(), "source": x.source} for x in lays], ensure_ascii=False, indent=1))
+        return
+    if not lays:
+        print(f"no layouts (shipped: {L.SHIPPED_DIR}; operations': {L.ops_dir()})")
+    for x in lays:
+        print(f"{x.id:28s} v{x.version}  {x.counterparty}  {len(x.fields)} fields  markers {x.markers}  {x.source}")
+
+
+@layouts_app.command("show")
+def layouts_show(layout_id: str = typer.Argument(..., help="the layout's id (see `otclab confirm layouts list`)")) -> None:
+    """One layout's annotation file, as JSON."""
+    from ..confirm import layouts as L
+
+    lays = {x.id: x for x in L.load_all()}
+    if layout_id not in lays:
+        raise InputError(f"no layout {layout_id!r}; known: {', '.join(sorted(lays)) or 'none'}", field="layout")
+    print(json.dumps({**lays[layout_id].to_dict(), "source": lays[layout_id].source}, ensure_ascii=False, indent=1))
+
+
+@layouts_app.command("check")
+def layouts_check(
+    file: Path = typer.Argument(..., help="an annotation file (JSON) to check before installing it"),
+    sample: Optional[Path] = typer.Option(None, help="a sample confirmation: also read it with the layout"),
+) -> None:
+    """Check an annotation file: one line naming the key and what is allowed when it is wrong
+    (exit 2); with --sample, the fields read from the sample with it, their confidence and
+    whether each would be accepted without a person."""
+    from ..confirm import layouts as L
+
+    lay = L.load(file)
+    print(f"{file}: layout {lay.id} v{lay.version} for {lay.counterparty}: {len(lay.fields)} fields, "
+          f"markers {lay.markers}: valid")
+    if sample is not None:
+        from ..confirm.extract import extract_pages, read_pages
+
+        ex = extract_pages(read_pages(sample), sample.name, layouts=[lay])
+        if ex.layout is None:
+            raise InputError(f"{sample.name} does not match layout {lay.id} (its markers or most of its labels "
+                             f"are not printed on page 1)", field="sample")
+        low = set(L.below_threshold(ex, [lay]))
+        for f, v in ex.fields.items():
+            if v is not None:
+                print(f"  {f:15s} {str(v):40s} {ex.confidence.get(f, 0):.3f} {'BREAK' if f in low else 'ok'}")

@@ -42,9 +42,9 @@ def label_text(phrase_text: str) -> str:
     """The label part of a phrase a person pointed at: the text before a colon when the phrase
     holds its value too (``交易参考号：OPT25008959`` -> ``交易参考号``), clause numbering removed."""
     from .labels import _NUMBERING
-    from .values import normalize
 
-    t = _NUMBERING.sub("", normalize(phrase_text), count=1)
+    # the label as printed (full-width brackets kept: 名义本金（万元）), numbering and value cut off
+    t = _NUMBERING.sub("", phrase_text.strip(), count=1)
     head = re.split(r"[:：]", t, maxsplit=1)[0]
     return head.strip()
 

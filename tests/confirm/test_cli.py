@@ -18,7 +18,7 @@ def write_json(path, obj):
 def test_extract_json(text_pdf, trade, capsys):
     assert main(["confirm", "extract", str(text_pdf), str(text_pdf), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert len(out) == 2 and set(out[0]) == {"source", "fields", "confidence", "warnings"}
+    assert len(out) == 2 and set(out[0]) == {"source", "fields", "confidence", "layout", "warnings"}
     assert out[0]["source"] == "conf.pdf"
     want = confirmation_fields(trade)
     assert out[0]["fields"]["ko_barrier"] == want["ko_barrier"]

@@ -111,3 +111,24 @@ def test_extraction_with_and_without_the_layout(tmp_path):
     # a document without the markers does not match the layout
     other = L.from_dict({**GOOD, "markers": ["明川资本"]})
     assert extract_file(pdf, layouts=[other]).layout is None
+
+
+def test_cli_list_show_check(tmp_path, monkeypatch, capsys):
+    from otclab.cli.main import main
+
+    monkeypatch.setenv("OTCLAB_CONFIRM_LAYOUTS", str(tmp_path / "ops"))
+    L.save(L.from_dict(GOOD), tmp_path / "ops")
+    assert main(["confirm", "layouts", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "yunqi-2025" in out and "mingchuan-mc-form-07" in out  # operations' and shipped
+    assert main(["confirm", "layouts", "show", "yunqi-2025"]) == 0
+    assert json.loads(capsys.readouterr().out)["fields"]["notional"]["unit"] == "wan_yuan"
+    assert main(["confirm", "layouts", "show", "nope"]) == 2
+    assert "no layout 'nope'" in capsys.readouterr().err
+    pdf = _draw(tmp_path / "yq.pdf")
+    assert main(["confirm", "layouts", "check", str(tmp_path / "ops" / "yunqi-2025.json"), "--sample", str(pdf)]) == 0
+    out = capsys.readouterr().out
+    assert "valid" in out and "participation" in out and "BREAK" not in out
+    (tmp_path / "bad.json").write_text(json.dumps({**GOOD, "fields": {"strike": {"labels": ["执行水平"], "unit": "万元"}}}))
+    assert main(["confirm", "layouts", "check", str(tmp_path / "bad.json")]) == 2
+    assert "bad.json.fields.strike.unit" in capsys.readouterr().err
