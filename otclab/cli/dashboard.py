@@ -1,5 +1,6 @@
 """``otclab dashboard risk``: the risk dashboard with standalone Voila; ``otclab dashboard quotes``:
-the quote-review app with ``panel serve``."""
+the quote-review app with ``panel serve``; ``otclab dashboard kyc-client`` / ``kyc-review``: the KYC
+client form and the reviewers' page, likewise."""
 from __future__ import annotations
 
 from typing import Optional
@@ -71,6 +72,76 @@ def quotes_cmd(port: int = typer.Option(5006), ip: str = typer.Option("127.0.0.1
     login = "" if creds else " (no --basic-auth: nobody can log in, decisions are refused)"
     print(f"quote-review app on {app_url(QUOTES_APP, ip, port, prefix)} (store {url}){login}", flush=True)
     os.execvpe(cmd[0], cmd, env)
+
+
+def _serve_kyc(app_path, what: str, port: int, ip: str, prefix: str, basic_auth: Optional[str],
+               cookie_secret: Optional[str], env_extra: dict, db: Optional[str]) -> None:
+    """``panel serve`` one of the two KYC apps (the client form, the review page) with a login."""
+    import os
+    import secrets
+    from pathlib import Path
+
+    from ..dashboards.panel_server import app_url, panel_command
+    from ..dashboards.quotes import store_url
+
+    creds = None
+    if basic_auth:
+        creds = Path(basic_auth)
+        _check_credentials(creds)
+    url = db or store_url()
+    env = {**os.environ, "PANEL_COOKIE_SECRET": cookie_secret or secrets.token_urlsafe(32), **env_extra}
+    cmd = panel_command(app_path, port, ip, store=url, basic_auth=creds, prefix=prefix)
+    login = "" if creds else " (no --basic-auth: nobody is logged in, the page refuses every step)"
+    print(f"{what} on {app_url(app_path, ip, port, prefix)} (store {url}){login}", flush=True)
+    os.execvpe(cmd[0], cmd, env)
+
+
+_KYC_AUTH = ("credentials file: a JSON object of user -> password (the login each case, upload and decision "
+             "names)")
+
+
+@app.command("kyc-client")
+def kyc_client_cmd(port: int = typer.Option(5007), ip: str = typer.Option("127.0.0.1"),
+                   prefix: str = typer.Option("", help="the prefix it is served under (e.g. behind a proxy)"),
+                   basic_auth: Optional[str] = typer.Option(None, "--basic-auth", help=_KYC_AUTH),
+                   cookie_secret: Optional[str] = typer.Option(None, "--cookie-secret", envvar="PANEL_COOKIE_SECRET",
+                                                               help="secret signing the login cookie"),
+                   db: Optional[str] = db_option()) -> None:
+    """Serve the client's KYC form (dashboards/kyc_client.py) on http://IP:PORT/kyc_client."""
+    from ..dashboards.panel_server import ROOT
+
+    _serve_kyc(ROOT / "dashboards" / "kyc_client.py", "KYC client form", port, ip, prefix, basic_auth,
+               cookie_secret, {}, db)
+
+
+@app.command("kyc-review")
+def kyc_review_cmd(port: int = typer.Option(5008), ip: str = typer.Option("127.0.0.1"),
+                   prefix: str = typer.Option("", help="the prefix it is served under (e.g. behind a proxy)"),
+                   basic_auth: Optional[str] = typer.Option(None, "--basic-auth", help=_KYC_AUTH),
+                   cookie_secret: Optional[str] = typer.Option(None, "--cookie-secret", envvar="PANEL_COOKIE_SECRET",
+                                                               help="secret signing the login cookie"),
+                   users: Optional[str] = typer.Option(
+                       None, "--users", help="users file (TOML: a table users.NAME with a list of groups): each "
+                       "reviewer's role; default $OTCLAB_USERS or $OTCLAB_DATA/users.toml"),
+                   poll: float = typer.Option(2.0, help="seconds between the page's looks at the queue"),
+                   db: Optional[str] = db_option()) -> None:
+    """Serve the KYC reviewers' page (dashboards/kyc_review.py) on http://IP:PORT/kyc_review."""
+    from pathlib import Path
+
+    from ..access import local_users
+    from ..core.errors import InputError
+    from ..dashboards.panel_server import ROOT
+
+    if not 0.1 <= poll <= 60:
+        raise InputError(f"{poll} is out of range; allowed 0.1 to 60 seconds", "--poll")
+    env = {"OTCLAB_KYC_POLL": str(poll)}
+    if users:
+        if not Path(users).exists():
+            raise InputError(f"{users} does not exist; give the users file (TOML) of the reviewers", "--users")
+        local_users(Path(users))           # a bad file: one line now, not in every page
+        env["OTCLAB_USERS"] = str(Path(users).resolve())
+    _serve_kyc(ROOT / "dashboards" / "kyc_review.py", "KYC review page", port, ip, prefix, basic_auth,
+               cookie_secret, env, db)
 
 
 def _check_credentials(path) -> None:
