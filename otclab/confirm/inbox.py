@@ -245,7 +245,7 @@ def process_file(path: Path, index: dict, extractor=None) -> dict:
         if getattr(exc, "limit", None):
             out["limit"] = exc.limit
         return out
-    entry = {"status": "processed", "fields": ex.fields, "confidence": ex.confidence,
+    entry = {"status": "processed", "fields": ex.fields, "confidence": ex.confidence, "layout": ex.layout,
              "warnings": ex.warnings, "mismatches": None, "booked": False}
     tid = ex.fields.get("trade_id")
     booked = index.get(id_key(tid)) if tid else None
@@ -259,7 +259,9 @@ def process_file(path: Path, index: dict, extractor=None) -> dict:
             entry["warnings"].append(f"booked trade {tid} cannot be confirmed: {exc}")
     elif tid:
         entry["warnings"].append(f"no booked trade with id {tid}")
-    low = [f for f, c in ex.confidence.items() if c < 0.8]
+    from .layouts import below_threshold
+
+    low = below_threshold(ex)  # each field's threshold (the layout's own, else the defaults)
     entry["review"] = bool(entry["mismatches"]) or not entry["booked"] or bool(low) or any(
         w.startswith("not found") for w in ex.warnings)
     entry["timing"] = {"seconds": round(time.perf_counter() - t0, 3), "pages": ex.pages}
@@ -286,14 +288,23 @@ class _LazyExtractor:
 
 
 def run_inbox(paths: InboxPaths, book: list | dict | None = None, settle_seconds: float = 0.0,
-              on_entry=None, stable_seconds: float = 60.0, limits: Limits | None = None) -> list[dict]:
+              on_entry=None, stable_seconds: float = 60.0, limits: Limits | None = None,
+              store=None, mail=None, documents: Path | None = None) -> list[dict]:
     """Process every file waiting in the inbox once; returns this run's entries (one per file:
     processed, quarantined, duplicate, pending or skipped; see the module doc), each also passed
     to ``on_entry`` as it happens. ``book``: the booked trades to reconcile with (see
     ``book_index``). ``settle_seconds``: files modified more recently wait for the next run.
     ``stable_seconds``: how long an unreadable file must stay unchanged, having failed on an
     earlier run, before it is quarantined. ``limits``: reading limits (default
-    ``Limits.from_env()``)."""
+    ``Limits.from_env()``).
+
+    With ``store`` (an ``otclab.store.db.Store``) the book of record is the store, not ``book``:
+    each file is recorded there (``attach.receive``: its bytes kept under ``documents``, default
+    ``attach.documents_dir()``) before it is read, then matched, reconciled, attached and
+    confirmed or raised as a break, its mail queued (``book_confirm.confirm_document``, with
+    ``mail``, an ``otclab.mail.config.MailConfig``); the entry's ``book`` holds that summary. A
+    file whose document the store already processed (a crash before the log line) is not read
+    again."""
     settle = _seconds_setting(settle_seconds, "settle_seconds", "--settle")
     stable = _seconds_setting(stable_seconds, "stable_seconds", "--stable")
     limits = limits or Limits.from_env()
@@ -401,7 +412,19 @@ def run_inbox(paths: InboxPaths, book: list | dict | None = None, settle_seconds
                     waiting(src, st, "incomplete", f"a PDF without its %%EOF end marker, modified {age:.0f} s ago: "
                             f"still being written? Read once it ends or is unchanged for {stable:g} s (stable)")
                     continue
-                result = process_file(src, index, extractor)
+                doc = None
+                if store is not None:  # persisted in the store before it is read
+                    from .attach import receive
+
+                    doc = receive(store, src.read_bytes(), name, "inbox", documents)
+                if doc is not None and doc["status"] == "processed":
+                    # the store has it (a crash after its commit, before the log line): not read again
+                    ex = doc["extraction"] or {}
+                    result = {"status": "processed", "fields": ex.get("fields"), "confidence": ex.get("confidence"),
+                              "layout": ex.get("layout"), "warnings": ex.get("warnings", []), "mismatches": None,
+                              "booked": doc["trade_id"] is not None, "review": doc["outcome"] != "confirmed"}
+                else:
+                    result = process_file(src, index if store is None else {}, extractor)
                 try:
                     st_after = src.lstat()
                 except FileNotFoundError:
@@ -417,6 +440,8 @@ def run_inbox(paths: InboxPaths, book: list | dict | None = None, settle_seconds
                             f"again unchanged for {stable:g} s (stable)", **pend)
                     failed[digest] = {"ts": _now(), **pend}
                     continue
+                if doc is not None:
+                    result = _against_book(store, doc, result, mail)
                 entry = {"ts": _now(), "file": name, "sha256": digest, "size": st.st_size,
                          "ctime_ns": st.st_ctime_ns, **result, "destination": _rel(paths, paths.processed / name12)}
                 report(entry)  # durable record first ...
@@ -426,6 +451,20 @@ def run_inbox(paths: InboxPaths, book: list | dict | None = None, settle_seconds
         finally:
             extractor.close()
     return written
+
+
+def _against_book(store, doc: dict, result: dict, mail) -> dict:
+    """The inbox entry of a file read, with the store's outcome: matched, attached, confirmed or
+    a break (``book_confirm.confirm_document``, idempotent per document)."""
+    from .book_confirm import confirm_document
+
+    ex = {"fields": result["fields"], "confidence": result["confidence"], "layout": result.get("layout"),
+          "warnings": result.get("warnings") or []}
+    summary = confirm_document(store, doc["id"], ex, mail)
+    items = summary.get("items") or []
+    return {**result, "book": summary, "booked": summary.get("trade_id") is not None,
+            "mismatches": [i for i in items if i["kind"] != "low_confidence"] if summary.get("trade_id") else None,
+            "review": summary.get("outcome") != "confirmed"}
 
 
 def _looks_complete(src: Path) -> bool:
@@ -445,7 +484,12 @@ def _looks_complete(src: Path) -> bool:
 def describe(entry: dict) -> str:
     """One line for a log entry, as the command line prints it."""
     e = entry
-    if e["status"] == "processed":
+    if e["status"] == "processed" and e.get("book"):
+        b = e["book"]
+        extra = (f"confirmed {b.get('trade_id')}" if b.get("outcome") == "confirmed"
+                 else f"break {b.get('break_id')} ({b.get('kind')}): {b.get('summary')}" if b.get("break_id")
+                 else f"{b.get('outcome')} {b.get('trade_id') or ''} (recorded before a restart)")
+    elif e["status"] == "processed":
         extra = f"{len(e['mismatches'])} mismatch(es)" if e.get("mismatches") is not None else "not booked"
     elif e["status"] == "duplicate":
         extra = f"same content as {e.get('first_file')} ({e.get('first_seen')})"

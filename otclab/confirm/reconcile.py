@@ -45,3 +45,27 @@ def reconcile(extracted: dict, trade: TradeRecord) -> list[Mismatch]:
         elif not same_value(f, b, d):
             out.append(Mismatch(f, b, d, "different"))
     return out
+
+
+def review_items(extraction: dict, trade: TradeRecord, layouts: list | None = None) -> list[dict]:
+    """What stops a confirmation (an extraction's JSON: fields, confidence, layout) being accepted
+    against ``trade`` unattended, one item per field: every ``Mismatch`` (kind different, missing,
+    unexpected) and every field read below its confidence threshold (``layouts.threshold``;
+    kind ``low_confidence`` when the value agrees with the booking: a person must still look).
+    Each item: field, booked, document, kind, confidence (None when not read), threshold."""
+    from . import layouts as L
+
+    fields, conf = extraction["fields"], extraction.get("confidence") or {}
+    lay = extraction.get("layout")
+    lays = (L.load_all() if layouts is None else layouts) if lay is not None else None
+    low = set(L.below_threshold({"fields": fields, "confidence": conf, "layout": lay}, lays))
+    expected = confirmation_fields(trade)
+    out = []
+    for m in reconcile(fields, trade):
+        out.append({**m.to_json(), "confidence": conf.get(m.field), "threshold": L.threshold(m.field, lay, lays)})
+        low.discard(m.field)
+    for f in FIELDS:
+        if f in low:
+            out.append({"field": f, "booked": expected.get(f), "document": fields.get(f), "kind": "low_confidence",
+                        "confidence": conf.get(f), "threshold": L.threshold(f, lay, lays)})
+    return out

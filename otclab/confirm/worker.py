@@ -206,9 +206,7 @@ class Extractor:
                     page_deadline = math.inf
                 continue
             if kind == "result":
-                d = ev["extraction"]
-                return Extraction(d["source"], d["fields"], d["confidence"], d["warnings"], d.get("pages", []),
-                                  d.get("seconds", 0.0))
+                return Extraction.from_json(ev["extraction"])  # keeps the layout the child matched
             if kind == "error":
                 if ev.get("limit"):  # the child's message already says how to change the limit
                     raise LimitError(ev["message"], limit=ev["limit"], field=ev.get("field") or "file", located=True)
