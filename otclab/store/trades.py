@@ -79,6 +79,7 @@ def book(store: Store, raws, recorded_by: str | None = None, as_of: Date | None 
     """Book new trades (one transaction: all or none). Returns the booked records."""
     with store.begin() as conn:
         parsed = parse_trades(conn, raws, as_of)
+        _require_approved(conn, {(r.template, r.template_version) for r, _ in parsed})
         ids = [r.trade_id for r, _ in parsed]
         utis = [r.uti for r, _ in parsed]
         taken = set()
@@ -110,6 +111,14 @@ def book(store: Store, raws, recorded_by: str | None = None, as_of: Date | None 
         if flows:
             conn.execute(insert(T.cashflows), flows)
     return [r for r, _ in parsed]
+
+
+def _require_approved(conn, versions) -> None:
+    """New business only on approved template versions (template governance, otclab.governance)."""
+    from ..governance.enforce import require_approved
+
+    for name, version in sorted(versions):
+        require_approved(conn, name, version, "book")
 
 
 def _current(conn, trade_id: str) -> StoredTrade:

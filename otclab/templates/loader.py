@@ -72,6 +72,16 @@ def tagged_sources(nb: dict) -> list[tuple[str, str]]:
     return out
 
 
+def source_version(sources: list[tuple[str, str]]) -> str:
+    """The version of a template with these tagged sources: the first 12 hex digits of the SHA-256
+    over each cell's tag and source, computed without running anything (a scheduler watching the
+    template folders hashes notebooks it has not trusted to load yet)."""
+    digest = hashlib.sha256()
+    for tag, src in sources:
+        digest.update(tag.encode() + b"\0" + src.encode() + b"\0")
+    return digest.hexdigest()[:12]
+
+
 def template_from_sources(sources: list[tuple[str, str]], path: Path | None = None) -> Template:
     """Execute the tagged sources in a fresh namespace and wrap them as a ``Template``."""
     where = str(path) if path else "<template>"
@@ -79,10 +89,8 @@ def template_from_sources(sources: list[tuple[str, str]], path: Path | None = No
         raise TemplateError(f"{where}: no cell tagged 'schema'", "template")
     if not any(tag == "payoff" for tag, _ in sources):
         raise TemplateError(f"{where}: no cell tagged 'payoff'", "template")
-    digest = hashlib.sha256()
     ns: dict = {"__name__": f"otclab_template_{abs(hash(where))}", "__file__": where}
     for i, (tag, src) in enumerate(sources):
-        digest.update(tag.encode() + b"\0" + src.encode() + b"\0")
         try:
             exec(compile(src, f"{where}[{tag} cell {i}]", "exec"), ns)
         except Exception as exc:
@@ -104,7 +112,7 @@ def template_from_sources(sources: list[tuple[str, str]], path: Path | None = No
         check_common(terms)
         return own_check(terms) if callable(own_check) else None
 
-    return Template(name=name, version=digest.hexdigest()[:12], path=path, namespace=ns,
+    return Template(name=name, version=source_version(sources), path=path, namespace=ns,
                     schema=Schema(fields, check, name=name), description=ns.get("DESCRIPTION", ""))
 
 

@@ -22,7 +22,8 @@ DEFAULT_OUT = Path("runs") / "payoffs"
 
 def validate_notebook(path: Path, out_dir: Path, parameters: dict | None = None,
                       timeout: int = 600) -> dict:
-    """Run one template notebook; returns its report row (status pass | fail)."""
+    """Run one template notebook; returns its report row (status pass | fail; ``timed_out`` when a
+    cell ran past ``timeout`` seconds, papermill's per-cell limit, which also bounds a hung kernel)."""
     import papermill as pm
 
     path = Path(path).resolve()
@@ -43,13 +44,14 @@ def validate_notebook(path: Path, out_dir: Path, parameters: dict | None = None,
     old_payoffs = os.environ.get("OTCLAB_PAYOFFS")
     os.environ["OTCLAB_PAYOFFS"] = os.pathsep.join(filter(None, [str(path.parent), old_payoffs]))
     t0 = time.perf_counter()
-    status, error = "pass", None
+    status, error, timed_out = "pass", None, False
     try:
         pm.execute_notebook(str(path), str(executed), parameters=parameters or {}, cwd=str(path.parent),
                             kernel_name="python3", progress_bar=False, log_output=False,
                             execution_timeout=timeout)
     except Exception as exc:  # papermill raises PapermillExecutionError with the cell's error
         status = "fail"
+        timed_out = isinstance(exc, TimeoutError)
         error = f"{type(exc).__name__}: {getattr(exc, 'ename', '')} {getattr(exc, 'evalue', exc)}".strip()
     finally:
         if old is None:
@@ -62,7 +64,9 @@ def validate_notebook(path: Path, out_dir: Path, parameters: dict | None = None,
             os.environ["OTCLAB_PAYOFFS"] = old_payoffs
     records = [json.loads(line) for line in Path(rec).read_text(encoding="utf-8").splitlines() if line.strip()]
     Path(rec).unlink(missing_ok=True)
-    return _row(name, version, path, executed, status, error, time.perf_counter() - t0, records, out_dir)
+    row = _row(name, version, path, executed, status, error, time.perf_counter() - t0, records, out_dir)
+    row["timed_out"] = timed_out
+    return row
 
 
 def _row(name, version, path, executed, status, error, seconds, records, out_dir: Path) -> dict:

@@ -28,6 +28,7 @@ import uuid
 from sqlalchemy import and_, insert, or_, select, update
 
 from ...core.errors import InputError, OtcError
+from ...governance.enforce import require_approved
 from ...store import markets
 from ...store import tables as T
 from ...store.db import now
@@ -114,6 +115,8 @@ def work(store, msg, cfg, pool=None) -> dict:
                 with store.connect() as conn:
                     market = load_market(conn, cfg.market)
             q.update(price_request(f, market[0], cfg, pool))
+            with store.connect() as conn:       # template governance: quote only approved versions
+                require_approved(conn, q["template"], q["template_version"], "quote")
             q["market"] = market
             q["priced_at"] = now()
         except Incomplete as e:

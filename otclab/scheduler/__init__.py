@@ -1,0 +1,1 @@
+"""The validation scheduler: template notebooks validated nightly and whenever one changes."""
