@@ -6,6 +6,7 @@ Heavy libraries (docling, RapidOCR, reportlab) are imported inside the commands 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import List, Optional
 
@@ -152,12 +153,20 @@ def inbox(
     stable: float = typer.Option(60.0, help="Quarantine an unreadable file only once it has failed on two runs "
                                  "and not changed for this many seconds; until then it is pending and retried."),
     as_json: bool = typer.Option(False, "--json", help="Print this run's log entries as JSON lines."),
+    db: Optional[str] = typer.Option(None, "--db", help="The store (book of record; default OTCLAB_DB_URL): match, "
+                                     "attach, confirm or raise breaks, mail the trader (docs/confirm-book.md)."),
+    mail_config: Optional[Path] = typer.Option(None, help="Mail settings and addresses (default "
+                                               "OTCLAB_MAIL_CONFIG, else <data>/mail.toml)."),
+    documents: Optional[Path] = typer.Option(None, help="Where documents are kept (default "
+                                             "OTCLAB_CONFIRM_DOCUMENTS, else <data>/documents)."),
     max_mb: Optional[float] = MaxMb, max_pages: Optional[int] = MaxPages,
     max_megapixels: Optional[float] = MaxMegapixels, ocr_page_seconds: Optional[float] = OcrPageSeconds,
     file_seconds: Optional[float] = FileSeconds, max_memory_mb: Optional[float] = MaxMemoryMb,
 ) -> None:
     """Process every file waiting in the inbox once (idempotent, crash-safe)."""
-    from ..confirm.inbox import InboxPaths, describe, run_inbox
+    import os
+
+    from ..confirm.inbox import InboxPaths, describe, run_against_book
 
     limits = _limits(max_mb=max_mb, max_pages=max_pages, max_megapixels=max_megapixels,
                      ocr_page_seconds=ocr_page_seconds, file_seconds=file_seconds, max_memory_mb=max_memory_mb)
@@ -171,8 +180,9 @@ def inbox(
 
     paths = InboxPaths.under(root)
     try:
-        entries = run_inbox(paths, trades, settle_seconds=settle, stable_seconds=stable, limits=limits,
-                            on_entry=show)
+        entries = run_against_book(paths, trades, db or os.environ.get("OTCLAB_DB_URL"), mail_config, documents,
+                                   settle_seconds=settle, stable_seconds=stable, limits=limits, on_entry=show,
+                                   on_mail=None if as_json else (lambda c: print(f"mail: {c or 'none due'}")))
     except OSError as exc:  # a full disk, a folder we may not write: one line, not a traceback
         raise InputError(f"{exc.strerror or exc}: {exc.filename or root}", field="inbox") from exc
     if not as_json:
@@ -262,3 +272,134 @@ def layouts_check(
         for f, v in ex.fields.items():
             if v is not None:
                 print(f"  {f:15s} {str(v):40s} {ex.confidence.get(f, 0):.3f} {'BREAK' if f in low else 'ok'}")
+
+
+# ---- against the book: online confirmation, mail, breaks (docs/confirm-book.md) ------------------
+
+def _store(db: Optional[str]):
+    from ..store.db import open_store
+
+    return open_store(db)
+
+
+def _user(user: Optional[str]) -> str:
+    import getpass
+
+    return user or os.environ.get("OTCLAB_USER") or getpass.getuser()
+
+
+@app.command()
+def issue(
+    trade_id: str = typer.Argument(..., help="A booked trade's id."),
+    key: Path = typer.Option(..., help="The dealer's seal key: PKCS#12 (.p12) or PEM key (e.g. demo PKI dealer.p12)."),
+    cert: Optional[Path] = typer.Option(None, help="Certificate chain (PEM), for a PEM key."),
+    password: Optional[str] = typer.Option(None, help="Password of the key file."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also write the sealed PDF here (for the client)."),
+    trust_root: Optional[List[Path]] = typer.Option(None, help="Trusted root (PEM): the seal is checked before sealing."),
+    crl: Optional[List[Path]] = typer.Option(None, help="CRL file(s)."),
+    evidence: Optional[str] = typer.Option(None, help="Evidence log (default OTCLAB_EVIDENCE_URL)."),
+    db: Optional[str] = typer.Option(None, "--db", help="The store (default OTCLAB_DB_URL)."),
+    documents: Optional[Path] = typer.Option(None, help="Documents folder (default <data>/documents)."),
+    user: Optional[str] = typer.Option(None, help="Who issues it (default OTCLAB_USER, else the login name)."),
+) -> None:
+    """Print the confirmation of a booked trade, seal it by the dealer and attach it (route online)."""
+    from ..confirm.online import issue as do_issue
+    from ..esign.cli_support import credentials, open_log, trust_store, write_bytes
+
+    trust = trust_store(trust_root, crl) if trust_root else None
+    with open_log(evidence) as log:
+        res = do_issue(_store(db), trade_id, credentials(key, cert, password), by=_user(user), evidence=log,
+                       trust=trust, documents=documents)
+    if out:
+        write_bytes(out, res["file"].read_bytes())
+    print(f"issued {res['trade_id']} v{res['trade_version']}: sealed by the dealer, attachment "
+          f"v{res['attachment_version']} {res['sha256'][:12]} ({out or res['file']})")
+
+
+@app.command()
+def countersign(
+    trade_id: str = typer.Argument(..., help="A trade whose online confirmation was issued."),
+    key: Path = typer.Option(..., help="The client's signing key: PKCS#12 (.p12) or PEM (e.g. demo PKI client.p12)."),
+    trust_root: List[Path] = typer.Option(..., help="Trusted root certificate(s) (PEM)."),
+    cert: Optional[Path] = typer.Option(None, help="Certificate chain (PEM), for a PEM key."),
+    password: Optional[str] = typer.Option(None, help="Password of the key file."),
+    crl: Optional[List[Path]] = typer.Option(None, help="CRL file(s)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also write the signed PDF here."),
+    evidence: Optional[str] = typer.Option(None, help="Evidence log (default OTCLAB_EVIDENCE_URL)."),
+    db: Optional[str] = typer.Option(None, "--db", help="The store (default OTCLAB_DB_URL)."),
+    documents: Optional[Path] = typer.Option(None, help="Documents folder (default <data>/documents)."),
+    user: Optional[str] = typer.Option(None, help="Who records it (default OTCLAB_USER, else the login name)."),
+) -> None:
+    """The client's signature on the issued confirmation; both signatures verified; the trade confirmed online."""
+    from ..confirm.online import countersign as do_sign
+    from ..esign.cli_support import credentials, open_log, trust_store, write_bytes
+
+    with open_log(evidence) as log:
+        res = do_sign(_store(db), trade_id, credentials(key, cert, password), trust_store(trust_root, crl),
+                      by=_user(user), evidence=log, documents=documents)
+    if out:
+        write_bytes(out, res["file"].read_bytes())
+    signers = ", ".join(s.get("signer", "?") for s in res["verification"]["signatures"])
+    print(f"confirmed {trade_id} online: {res['verification']['count']} signatures verify ({signers}); "
+          f"attachment v{res['attachment_version']} {res['sha256'][:12]} ({out or res['file']})")
+
+
+@app.command()
+def mail(
+    db: Optional[str] = typer.Option(None, "--db", help="The store (default OTCLAB_DB_URL)."),
+    mail_config: Optional[Path] = typer.Option(None, help="Mail settings (default OTCLAB_MAIL_CONFIG, else <data>/mail.toml)."),
+    documents: Optional[Path] = typer.Option(None, help="Documents folder (default <data>/documents)."),
+    send: bool = typer.Option(True, help="Send the due mails (--no-send: only list the queue)."),
+    retry_failed: bool = typer.Option(False, help="Queue failed mails again first (after fixing the cause)."),
+    status: Optional[str] = typer.Option(None, help="List only: pending | sending | sent | failed."),
+) -> None:
+    """Send the confirmation mails that are due (retrying with backoff), then list the queue."""
+    from ..confirm.attach import documents_dir
+    from ..mail import queue as Q
+    from ..mail.config import load_config
+
+    if status is not None and status not in Q.STATUSES:
+        raise InputError(f"unknown status {status!r}; allowed: {', '.join(Q.STATUSES)}", field="status")
+    store = _store(db)
+    if retry_failed:
+        print(f"queued again: {Q.retry_failed(store)}")
+    if send:
+        print(f"sent: {Q.deliver_due(store, load_config(mail_config), documents or documents_dir()) or 'none due'}")
+    for r in Q.queue_rows(store, status):
+        print(f"{r['id']:5d} {r['status']:8s} {r['attempts']}x {r['to_addr']}  {r['subject']}"
+              + (f"  [{r['last_error']}]" if r["status"] != "sent" and r["last_error"] else ""))
+
+
+@app.command()
+def breaks(
+    db: Optional[str] = typer.Option(None, "--db", help="The store (default OTCLAB_DB_URL)."),
+    status: Optional[str] = typer.Option("open", help="open | resolved | accepted | all"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """List confirmation breaks (the operations view: otclab dashboard confirm-breaks)."""
+    from ..confirm.breaks import list_breaks
+
+    out = list_breaks(_store(db), None if status == "all" else status)
+    if as_json:
+        print(json.dumps(out, ensure_ascii=False, indent=1, default=str))
+        return
+    for b in out:
+        print(f"{b['id']:5d} {b['status']:8s} {b['kind']:12s} {b['trade_id'] or '-':22s} {b['file_name']}  {b['summary']}")
+
+
+@app.command("close-break")
+def close_break(
+    break_id: int = typer.Argument(...),
+    action: str = typer.Argument(..., help="accept (the document confirms the trade) | resolve (closed, not confirmed)"),
+    comment: str = typer.Option(..., help="Why (audited)."),
+    trade: Optional[str] = typer.Option(None, help="For a break without a matched trade: the trade it confirms."),
+    user: Optional[str] = typer.Option(None, help="Who (default OTCLAB_USER, else the login name); must be in the "
+                                       "operations group of the users file."),
+    db: Optional[str] = typer.Option(None, "--db", help="The store (default OTCLAB_DB_URL)."),
+) -> None:
+    """Accept or resolve a confirmation break, naming the user and why."""
+    from ..access import local_identity
+    from ..confirm.breaks import close_break as do_close
+
+    b = do_close(_store(db), break_id, action, local_identity(_user(user)), comment, trade)
+    print(f"break {b['id']} {b['status']} by {b['resolved_by']}" + (f": {b['trade_id']} confirmed" if b["status"] == "accepted" else ""))

@@ -453,6 +453,28 @@ def run_inbox(paths: InboxPaths, book: list | dict | None = None, settle_seconds
     return written
 
 
+def run_against_book(paths: InboxPaths, book=None, db_url: str | None = None, mail_config=None,
+                     documents: Path | None = None, on_mail=None, **kw) -> list[dict]:
+    """One inbox run as the pipeline and ``otclab confirm inbox`` do it: against the store at
+    ``db_url`` when given (then the due mails are sent, ``on_mail`` gets the counts), else against
+    the JSON ``book``. ``kw``: ``run_inbox``'s settle, stable, limits and on_entry."""
+    if not db_url:
+        return run_inbox(paths, book, **kw)
+    from ..mail.config import load_config
+    from ..mail.queue import deliver_due
+    from ..store.db import open_store
+    from .attach import documents_dir
+
+    store = open_store(db_url)
+    cfg = load_config(mail_config)
+    root = Path(documents or documents_dir())
+    entries = run_inbox(paths, store=store, mail=cfg, documents=root, **kw)
+    counts = deliver_due(store, cfg, root)
+    if on_mail:
+        on_mail(counts)
+    return entries
+
+
 def _against_book(store, doc: dict, result: dict, mail) -> dict:
     """The inbox entry of a file read, with the store's outcome: matched, attached, confirmed or
     a break (``book_confirm.confirm_document``, idempotent per document)."""
