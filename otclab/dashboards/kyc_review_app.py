@@ -59,6 +59,8 @@ class KycReviewPage:
         for btn, action in ((self.approve_btn, "approve"), (self.return_btn, "return"), (self.reject_btn, "reject")):
             btn.on_click(self._action_handler(action))
         self.report_pane = pn.Column(css_classes=["kyc-report"])
+        self.actions = pn.Row(self.comment, self.approve_btn, self.return_btn, self.reject_btn,
+                              sizing_mode="stretch_width", css_classes=["kyc-actions"])
         if identity is None:
             who = '<b class="kyc-user-none">未登录 not logged in</b>'
         else:
@@ -201,7 +203,7 @@ class KycReviewPage:
         self.case_pane.objects = [
             head,
             pn.Column(checklist, *first, css_classes=["kyc-focus", "kyc-focus-box"], sizing_mode="stretch_width"),
-            pn.Row(self.comment, self.approve_btn, self.return_btn, self.reject_btn, sizing_mode="stretch_width"),
+            self.actions,
             self.report_pane,
             pn.Column("### 其他信息 Everything else", *rest, sizing_mode="stretch_width", css_classes=["kyc-rest"])]
         self.case_pane.visible = True

@@ -182,6 +182,8 @@ def value_text(value) -> str:
         return "；".join(str(x) for x in value)
     if isinstance(value, float):
         return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000:
+        return f"{value:,}"
     return field_text(value)
 
 
@@ -207,8 +209,10 @@ def facts_html(view, form, steps: tuple[str, ...], only: tuple[str, ...] | None 
                 continue
             chk = checks.get(f["name"])
             note = check_html(chk) if chk and get(chk, "level") != "ok" else ""
+            value = facts.get(f["name"])
+            shown = next((c[1] for c in f["choices"] or [] if c[0] == value), None) or value_text(value)
             rows.append(f'<tr class="kyc-fact-{esc(f["name"])}"><th>{esc(f["label_zh"])} <span class="kyc-en">'
-                        f'{esc(f["label_en"])}</span></th><td>{esc(value_text(facts.get(f["name"])))}</td>'
+                        f'{esc(f["label_en"])}</span></th><td>{esc(shown)}</td>'
                         f'<td>{note}</td></tr>')
     return f'<table class="kyc-table kyc-facts">{"".join(rows)}</table>'
 

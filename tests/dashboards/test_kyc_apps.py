@@ -40,6 +40,7 @@ USERS = {
     "rita": ("risk-pw-1", ["risk"]),
 }
 INSTITUTION = "上海示例投资管理有限公司"
+RETURN_COMMENT = "请确认授权书原件已由法定代表人签字 / confirm the legal representative signed the authorisation"
 LISTED_ID = "test-person-wang-jianguo"
 # the screening list in force for the test: another 王建国 (the client's legal representative has
 # the same name: a hit for compliance to clear), and an unrelated company
@@ -118,18 +119,25 @@ def kyc(tmp_path_factory, request):
     env = {"OTCLAB_USERS": str(users), "OTCLAB_DATA": str(tmp), "OTCLAB_KYC_POLL": "1"}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)               # this process calls the service on the same store and files
+    servers = None
     try:
+        from concurrent.futures import ThreadPoolExecutor
+
         from otclab.esign.pki.demo import build_demo_pki
 
-        build_demo_pki().write(tmp / "pki")          # the firm's seal: OTCLAB_DATA/pki (see otclab.kyc.report)
-        store = Store(url)
-        lst = tmp / "test-sanctions.jsonl"
-        lst.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in SCREENING_LIST), encoding="utf-8")
-        service.register_list(store, lst, by="carl")
-        inv = service.invite(store, institution=INSTITUTION, uscc=USCC, contact_name="陈经理",
-                             contact="chen@example.com", invited_by="sally")
+        store = Store(url)                            # the schema first: the server's process opens it too
         servers = KycServers(url, creds, env=env, log=tmp / "panel.log")
-        with servers, playwright.sync_playwright() as p:
+        with ThreadPoolExecutor(1) as pool:
+            started = pool.submit(servers.start)      # panel serve starts while the rest is set up
+            build_demo_pki().write(tmp / "pki")      # the firm's seal: OTCLAB_DATA/pki (see otclab.kyc.report)
+            lst = tmp / "test-sanctions.jsonl"
+            lst.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in SCREENING_LIST),
+                           encoding="utf-8")
+            service.register_list(store, lst, by="carl")
+            inv = service.invite(store, institution=INSTITUTION, uscc=USCC, contact_name="陈经理",
+                                 contact="chen@example.com", invited_by="sally")
+            started.result(timeout=120)
+        with playwright.sync_playwright() as p:
             browser = launch(p)
             shots = Path(os.environ["OTCLAB_SCREENSHOTS"]) if os.environ.get("OTCLAB_SCREENSHOTS") else None
             ctx = {"store": store, "url": url, "servers": servers, "browser": browser, "tmp": tmp,
@@ -142,6 +150,8 @@ def kyc(tmp_path_factory, request):
                     print(f"\n--- panel.log (last 3000 characters)\n{(tmp / 'panel.log').read_text()[-3000:]}",
                           file=sys.__stderr__)
     finally:
+        if servers is not None:
+            servers.stop()
         for k, val in saved.items():
             if val is None:
                 os.environ.pop(k, None)
@@ -269,11 +279,13 @@ def test_an_invited_client_fills_the_form_with_inline_checks_and_submits(kyc):
 
 
 # ---- the reviewers ------------------------------------------------------------------------------
-def _open_case(page, cid: str) -> None:
+def _open_case(page, cid: str, state: str) -> None:
+    """Open case ``cid`` from the queue; return once the page shows it at ``state``."""
     btn = page.locator(f".kyc-open-{cid} button")
     btn.wait_for(timeout=30_000)
     btn.click()
-    _wait(lambda: page.locator(f".kyc-case-head[data-case='{cid}']").count() == 1, 20, f"case {cid} opened")
+    _wait(lambda: page.locator(f".kyc-case-head[data-case='{cid}']").count() == 1 and
+          page.locator(f".kyc-case .kyc-state[data-state='{state}']").count() == 1, 20, f"case {cid} opened at {state}")
 
 
 DEEP_TEXT = """el => { const out = []; const walk = n => { if (n.shadowRoot) walk(n.shadowRoot);
@@ -297,25 +309,37 @@ def test_reviewers_of_each_role_approve_in_turn_in_their_views(kyc):
     store = kyc["store"]
     # sales: identity and relationship first; sally prepared part of the case: four-eyes refuses her
     sally = _page(kyc, "sally", REVIEW_APP, ".kyc-user")
-    _open_case(sally, cid)
+    _open_case(sally, cid, "sales_review")
     focus = _focus(sally)
     assert "机构身份与基本信息" in focus and USCC in focus and "sally" in focus
     msg = _approve(sally, "refused")
     assert f"four-eyes: sally prepared case {cid} and may not approve it" in msg
     assert service.view(store, cid).state == "sales_review"
+    # sam returns it for a correction; the client sees the comment and submits again
     sam = _page(kyc, "sam", REVIEW_APP, ".kyc-user")
-    _open_case(sam, cid)
+    _open_case(sam, cid, "sales_review")
+    msg = _after(sam, lambda: sam.locator(".kyc-return button").click(), "refused")
+    assert "a return needs a comment" in msg
+    sam.locator(".kyc-comment textarea").fill(RETURN_COMMENT)
+    assert "returned" in _after(sam, lambda: sam.locator(".kyc-return button").click(), "return by sam")
+    client = kyc["pages"][(CLIENT, CLIENT_APP.stem)]
+    client.reload()
+    client.locator(".kyc-return-comment").wait_for(timeout=30_000)
+    assert client.locator(".kyc-return-comment").inner_text() == RETURN_COMMENT
+    _tab(client, "确认提交")
+    _after(client, lambda: client.locator(".kyc-submit button").click(), "submitted", timeout=60)
+    _open_case(sam, cid, "sales_review")
     assert "operations_review" in _approve(sam, "approve by sam")
     # operations: the documents, every version with its SHA-256
     olga = _page(kyc, "olga", REVIEW_APP, ".kyc-user")
-    _open_case(olga, cid)
+    _open_case(olga, cid, "operations_review")
     focus = _focus(olga)
     for d in service.view(store, cid).document_versions:
         assert d.sha256 in focus
     assert "compliance_review" in _approve(olga, "approve by olga")
     # compliance: suitability with its rule, the screening hit, the AML rating
     carl = _page(kyc, "carl", REVIEW_APP, ".kyc-user")
-    _open_case(carl, cid)
+    _open_case(carl, cid, "compliance_review")
     focus = _focus(carl)
     assert "《证券公司场外期权业务管理办法》第十条（法人）" in focus and "符合 met" in focus
     hit = next(h for h in service.view(store, cid).hits if h["subject_name"] == "王建国")
@@ -333,7 +357,7 @@ def test_reviewers_of_each_role_approve_in_turn_in_their_views(kyc):
     assert "risk_review" in _approve(carl, "approve by carl")
     # risk: the C-level against R5 first; the last approval makes and seals the report
     rita = _page(kyc, "rita", REVIEW_APP, ".kyc-user")
-    _open_case(rita, cid)
+    _open_case(rita, cid, "risk_review")
     assert "C5" in _focus(rita)
     assert "approved" in _approve(rita, "approve by rita")
     rita.locator(".kyc-report-download").wait_for(timeout=60_000)
@@ -361,6 +385,8 @@ def _trade(trade_id: str, cp_id: str) -> dict:
                       "tenor_months": 3, "option_type": "call", "strike": 1.0}}
 
 
+# a 3-month trade from today may end in a year whose SSE holidays are not in the data yet: said once
+@pytest.mark.filterwarnings("ignore::otclab.core.calendar.CalendarWarning")
 def test_booking_for_the_approved_client_succeeds_and_for_a_suspended_one_fails(kyc):
     from otclab.core.errors import OtcError
     from otclab.kyc import service
