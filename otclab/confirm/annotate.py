@@ -201,9 +201,10 @@ class Session:
         low = set(below_threshold(ex, [lay] if lay is not None else []))
         return ex, {f: (v is not None and f not in low) for f, v in ex.fields.items()}
 
-    def result_rows(self) -> list[dict]:
-        """The re-read fields as rows: field, value, confidence, threshold, accepted, label."""
-        ex, ok = self.extract()
+    def result_rows(self, reading=None) -> list[dict]:
+        """The re-read fields as rows: field, value, confidence, threshold, accepted, label
+        (``reading``: what ``extract()`` returned, else it is called)."""
+        ex, ok = reading or self.extract()
         lay = self.draft.to_layout() if ex.layout else None
         out = []
         for f, v in ex.fields.items():

@@ -11,6 +11,7 @@ A refusal (an unknown field, a draft that does not match its own sample) shows i
 """
 from __future__ import annotations
 
+import html
 import logging
 import tempfile
 from pathlib import Path
@@ -148,7 +149,7 @@ class LayoutToolPage:
                 s.draft.markers = self._marker_list()
             else:
                 self.markers.value = "; ".join(s.draft.markers)
-            self.sample_info.object = (f"<span class='lt-sample-name'>{name}</span>: {len(s.pages)} page(s), route "
+            self.sample_info.object = (f"<span class='lt-sample-name'>{html.escape(name)}</span>: {len(s.pages)} page(s), route "
                                        f"<b class='lt-route'>{s.route}</b>, {len(s.phrases)} phrases on page 1")
             self._refresh()
             self._say(f"{name} read; select a phrase, pick its field, press 'label'", "info")
@@ -204,12 +205,16 @@ class LayoutToolPage:
         sel = self.phrases.selection
         self.phrases.value = pd.DataFrame(s.rows(), columns=PHRASE_COLUMNS)
         self.phrases.selection = sel
-        rows = s.result_rows()
+        reading = s.extract()
+        rows = [{**r, "confidence": "" if r["confidence"] is None else f"{r['confidence']:.3f}",
+                 "accepted": "" if r["value"] == "" else "yes" if r["accepted"] else "BREAK (a person checks)"}
+                for r in s.result_rows(reading)]
         self.results.value = pd.DataFrame(rows, columns=RESULT_COLUMNS)
-        ex, _ok = s.extract()
+        ex = reading[0]
         used = f"annotated layout <b class='lt-layout'>{ex.layout}</b>" if ex.layout else \
             "<b class='lt-layout'>generic extractor</b> (the draft is not a complete layout yet, or does not match)"
-        self.used.object = f"read with the {used}; " + "; ".join(ex.warnings[:4])
+        notes = html.escape("; ".join(ex.warnings[:4]))
+        self.used.object = f"<div class='lt-used-text'>read with the {used}{'; ' + notes if notes else ''}</div>"
 
     def servable(self):
         return self.view.servable(title="Confirmation layouts")
