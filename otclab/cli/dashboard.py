@@ -144,6 +144,35 @@ def kyc_review_cmd(port: int = typer.Option(5008), ip: str = typer.Option("127.0
                cookie_secret, env, db)
 
 
+@app.command("confirm-layouts")
+def confirm_layouts_cmd(port: int = typer.Option(5009), ip: str = typer.Option("127.0.0.1"),
+                        prefix: str = typer.Option("", help="the prefix it is served under (e.g. behind a proxy)"),
+                        basic_auth: Optional[str] = typer.Option(
+                            None, "--basic-auth", help="credentials file: a JSON object of user -> password"),
+                        folder: Optional[str] = typer.Option(
+                            None, "--folder", help="where layouts are saved (default $OTCLAB_CONFIRM_LAYOUTS, "
+                            "else ~/.otclab/confirm/layouts); extraction reads the same folder")) -> None:
+    """Serve the confirmation layout tool (dashboards/confirm_layouts.py) on http://IP:PORT/confirm_layouts."""
+    import os
+    import secrets
+    from pathlib import Path
+
+    from ..dashboards.panel_server import ROOT, app_url, panel_command
+
+    app_path = ROOT / "dashboards" / "confirm_layouts.py"
+    creds = None
+    if basic_auth:
+        creds = Path(basic_auth)
+        _check_credentials(creds)
+    env = {**os.environ, "PANEL_COOKIE_SECRET": os.environ.get("PANEL_COOKIE_SECRET") or secrets.token_urlsafe(32)}
+    if folder:
+        env["OTCLAB_CONFIRM_LAYOUTS"] = str(Path(folder).expanduser().resolve())
+    cmd = panel_command(app_path, port, ip, basic_auth=creds, prefix=prefix)
+    print(f"confirmation layout tool on {app_url(app_path, ip, port, prefix)} (layouts saved in "
+          f"{env.get('OTCLAB_CONFIRM_LAYOUTS', '~/.otclab/confirm/layouts')})", flush=True)
+    os.execvpe(cmd[0], cmd, env)
+
+
 def _check_credentials(path) -> None:
     """A credentials file Panel's basic auth can read: a JSON object of user name -> password."""
     import json
