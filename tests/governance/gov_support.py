@@ -63,3 +63,15 @@ def vanilla_trade(trade_id: str, **kw) -> dict:
             "terms": {"underlying": "000300.SH", "notional": 5e6, "initial_price": 3900.0, "start_date": "2025-06-03",
                       "tenor_months": 6, "option_type": "call", "strike": 1.0},
             **kw}
+
+
+def onboard(store, counterparties: list[dict], by: str = "test-operations") -> None:
+    """The counterparties ({id, name, uscc}) in the KYC client master as approved clients (booking
+    and quoting also refuse a client that is not onboarded)."""
+    from otclab.kyc.clients import record_client
+
+    with store.begin() as conn:
+        for cp in counterparties:
+            record_client(conn, counterparty_id=cp["id"], name=cp["name"], uscc=cp.get("uscc"), status="approved",
+                          c_level=5, eligible_otc=True, review_date=dt.date.today(), docs_valid_until=None,
+                          source="import", recorded_by=by)

@@ -19,7 +19,7 @@ from otclab.store.tables_governance import template_comparisons, template_events
 from otclab.templates.loader import get_template
 
 from builders import market, terms
-from gov_support import BOOK_DATE, USERS, notebook, reviewed, vanilla_trade
+from gov_support import BOOK_DATE, USERS, notebook, onboard, reviewed, vanilla_trade
 
 RISK_PAYOFF = '''def intrinsic(xp, s, t):
     phi = 1.0 if t.option_type == "call" else -1.0
@@ -61,9 +61,7 @@ def st(validated, tmp_path, monkeypatch):
     shutil.copy(db, tmp_path / "otclab.db")
     url = f"sqlite:///{tmp_path / 'otclab.db'}"
     store = dbm.open_store(url)
-    from otclab.kyc.demo import onboard
-
-    onboard(store, ["CP001"], by="test-operations")       # booking also needs an onboarded client (KYC)
+    onboard(store, [vanilla_trade("V0")["counterparty"]])   # booking also needs an onboarded client (KYC)
     cases = tmp_path / "cases.jsonl"
     cases.write_text("\n".join(json.dumps({"name": f"K{k}", "terms": terms(option_type="call", strike=k),
                                            "market": market()}) for k in (0.9, 1.0, 1.1)), encoding="utf-8")
