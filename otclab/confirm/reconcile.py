@@ -14,6 +14,7 @@ from ..store.record import TradeRecord
 from .accuracy import same_value
 from .extract import FIELDS
 from .trade import confirmation_fields
+from .values import id_key
 
 
 @dataclass
@@ -62,6 +63,8 @@ def review_items(extraction: dict, trade: TradeRecord, layouts: list | None = No
     expected = confirmation_fields(trade)
     out = []
     for m in reconcile(fields, trade):
+        if m.field == "trade_id" and m.document and id_key(str(m.document)) == id_key(trade.uti):
+            continue  # the document names the trade by its UTI
         out.append({**m.to_json(), "confidence": conf.get(m.field), "threshold": L.threshold(m.field, lay, lays)})
         low.discard(m.field)
     for f in FIELDS:
