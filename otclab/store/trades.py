@@ -96,6 +96,7 @@ def book(store: Store, raws, recorded_by: str | None = None, as_of: Date | None 
         if dup_uti or len(set(utis)) != len(utis):
             u = sorted(dup_uti)[0] if dup_uti else next(u for u in utis if utis.count(u) > 1)
             raise BookingError(f"UTI {u!r} is already used by another trade", "uti")
+        _require_onboarded(conn, [r for r, _ in parsed])
         ts = now()
         for tpl in {(r.template, r.template_version) for r, _ in parsed}:
             tpl_store.register(conn, tpl_store.resolve(conn, *tpl))
@@ -119,6 +120,14 @@ def _require_approved(conn, versions) -> None:
 
     for name, version in sorted(versions):
         require_approved(conn, name, version, "book")
+
+
+def _require_onboarded(conn, records) -> None:
+    """New trades only with onboarded counterparties whose C-level fits the product (otclab.kyc):
+    one query for the whole batch."""
+    from ..kyc.clients import require_onboarded
+
+    require_onboarded(conn, records, "book")
 
 
 def _current(conn, trade_id: str) -> StoredTrade:

@@ -174,6 +174,14 @@ def demo_contacts(store: Store, seed: int = 7) -> int:
     return len(DEMO_CONTACTS)
 
 
+def onboard_clients(store: Store, folder, seed: int = 7) -> int:
+    """The demo counterparties in the KYC client master (approved, C5), as operations imports
+    clients onboarded before the platform (``otclab kyc import clients.csv``)."""
+    from ..kyc.demo import import_demo_clients
+
+    return import_demo_clients(store, counterparties(40, seed), folder, by="demo")
+
+
 def init_demo(folder, trades: int = 4800, seed: int = 7, paths: int = 4000, force: bool = False,
               log=print, progress=None, url: str | None = None, upto: str = "eod") -> dict:
     """Create the demo store in ``folder`` (``folder/otclab.db``, or the empty database ``url``,
@@ -210,6 +218,7 @@ def init_demo(folder, trades: int = 4800, seed: int = 7, paths: int = 4000, forc
         markets.put(conn, mkt, "demo")
     raws = demo_trades(trades, closes, seed)
     inception_premiums(raws, closes, paths=min(2000, paths))
+    onboard_clients(store, folder, seed)
     booked = trade_cmds.book(store, raws, recorded_by="demo", as_of=FIRST_CLOSE)
     log(f"booked {len(booked)} trades ({time.perf_counter() - t0:.1f} s so far)")
     out = {"db": str(db) if store.is_sqlite else store.display_url, "url": url, "trades": len(booked),

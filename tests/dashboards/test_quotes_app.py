@@ -61,6 +61,9 @@ def _seed(store: Store) -> dict:
         markets.put(c, base_market(Date(2025, 12, 30), UNDERLYINGS), "test")
     cp = counterparties(3, 7)[0]
     contacts.add(store, CLIENT, cp["id"], cp["name"], cp["uscc"], "approved", by="test")
+    from otclab.kyc.demo import onboard
+
+    onboard(store, [cp], by="test-operations")   # quoting and booking need the client onboarded (KYC)
     return cp
 
 

@@ -34,6 +34,9 @@ def desk(store, tmp_path):
         markets.put(c, base_market(Date(2025, 12, 30), UNDERLYINGS), "test")
     cp = counterparties(3, 7)[0]
     contacts.add(store, "client01", cp["id"], cp["name"], cp["uscc"], "approved", by="test")
+    from otclab.kyc.demo import onboard
+
+    onboard(store, [cp], by="test-operations")   # quoting and booking need the client onboarded (KYC)
     service.configure(QuoteConfig(four_eyes_notional=30_000_000, validity_s=300,
                                   webhook_url="http://127.0.0.1:9/cgi-bin/webhook/send?key=unused",
                                   evidence_log=str(tmp_path / "evidence.sqlite")))

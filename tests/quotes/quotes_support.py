@@ -35,12 +35,14 @@ def seed_store(st) -> None:
     """The demo market and three contacts: client01 approved, client06 pending, client07 blocked."""
     from otclab.store import markets
     from otclab.workflows.demo import counterparties
+    from otclab.kyc.demo import onboard
     from otclab.workflows.quotes import contacts
 
     with st.begin() as c:
         markets.put(c, market(), "test")
     cps = counterparties(7, 7)
     contacts.add(st, "client01", cps[0]["id"], cps[0]["name"], cps[0]["uscc"], "approved", by="test")
+    onboard(st, [cps[0]], by="test-operations")   # quoting and booking need the client onboarded (KYC)
     contacts.add(st, "client06", cps[5]["id"], cps[5]["name"], cps[5]["uscc"], "pending", by="test")
     contacts.add(st, "client07", cps[6]["id"], cps[6]["name"], cps[6]["uscc"], "blocked", by="test")
 

@@ -84,11 +84,18 @@ def db_url(request, tmp_path, pg_server):
     drop()
 
 
+#: the counterparties the store tests book for, onboarded in the KYC client master the way
+#: operations brings in clients onboarded before the platform (booking refuses anyone else)
+TEST_COUNTERPARTIES = ("CP001", "CP1", "CP9", "CP024", "CP900", "CP901")
+
+
 @pytest.fixture
 def store(db_url):
+    from otclab.kyc.demo import onboard
     from otclab.store.db import Store
 
     st = Store(db_url)
+    onboard(st, TEST_COUNTERPARTIES, by="test-operations")
     yield st
     st.dispose()
 

@@ -29,6 +29,7 @@ from sqlalchemy import and_, insert, or_, select, update
 
 from ...core.errors import InputError, OtcError
 from ...governance.enforce import require_approved
+from ...kyc.clients import require_onboarded
 from ...store import markets
 from ...store import tables as T
 from ...store.db import now
@@ -114,6 +115,8 @@ def work(store, msg, cfg, pool=None) -> dict:
             if market is None:
                 with store.connect() as conn:
                     market = load_market(conn, cfg.market)
+            with store.connect() as conn:       # KYC: only onboarded clients whose C-level fits the product
+                require_onboarded(conn, [(contact["counterparty_id"], f.get("structure"))], "quote")
             q.update(price_request(f, market[0], cfg, pool))
             with store.connect() as conn:       # template governance: quote only approved versions
                 require_approved(conn, q["template"], q["template_version"], "quote")

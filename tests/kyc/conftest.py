@@ -1,0 +1,72 @@
+"""KYC fixtures: a fresh store on SQLite and PostgreSQL (the fixtures of tests/store/conftest.py,
+without its pre-onboarded test counterparties: these tests onboard their own), the KYC files
+and the data folder in the test's temporary folder, and a demo PKI for the report's seal."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))          # kyc_support
+_spec = importlib.util.spec_from_file_location("_kyc_store_fixtures", Path(__file__).parents[1] / "store" / "conftest.py")
+_fx = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_fx)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """``OTCLAB_TEST_PG_URL`` (CI), else a throwaway cluster of this session (its own port)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    url = os.environ.get("OTCLAB_TEST_PG_URL")
+    if url:
+        yield url
+        return
+    d = Path(tempfile.mkdtemp(prefix="otclab-pg-k-"))
+    port = 56002 + (os.getpid() % 300) * 3
+    script = str(_fx.ROOT / "scripts" / "pg-test-cluster")
+    try:
+        out = subprocess.run([script, "start", str(d), str(port)], capture_output=True, text=True, timeout=120)
+        url = out.stdout.strip() if out.returncode == 0 else None
+    except (OSError, subprocess.TimeoutExpired):
+        url = None
+    if not url and os.environ.get("OTCLAB_REQUIRE_PG") == "1":
+        pytest.fail("PostgreSQL is required (OTCLAB_REQUIRE_PG=1) but no server could be started")
+    yield url
+    subprocess.run([script, "stop", str(d)], capture_output=True)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+db_url = _fx.db_url
+
+
+@pytest.fixture
+def store(db_url, tmp_path, monkeypatch):
+    from otclab.store.db import Store
+
+    monkeypatch.setenv("OTCLAB_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("OTCLAB_KYC_FILES", str(tmp_path / "kyc-files"))
+    monkeypatch.setenv("OTCLAB_KYC_EVIDENCE", str(tmp_path / "kyc-evidence.sqlite"))
+    st = Store(db_url)
+    yield st
+    st.dispose()
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    from otclab.esign.pki.demo import build_demo_pki
+
+    d = tmp_path_factory.mktemp("pki")
+    build_demo_pki().write(d)
+    return d
+
+
+@pytest.fixture
+def seal(pki, monkeypatch):
+    monkeypatch.setenv("OTCLAB_KYC_PKI", str(pki))
+    return pki
