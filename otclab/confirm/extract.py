@@ -483,13 +483,14 @@ def _check_terms(fields: dict, conf: dict, warnings: list[str]) -> None:
         warnings.append("dates out of order: " + ", ".join(f"{f} {d}" for f, d in dates))
 
 
-def find_layout(pages: list[PageText], layouts: list | None = None):
+def find_layout(pages: list[PageText], layouts: list | None = None, warnings: list[str] | None = None):
     """The annotated layout (``layouts.Layout``) the document's first page matches, or None;
-    ``layouts`` defaults to ``layouts.load_all()`` (shipped and operations' folders)."""
+    ``layouts`` defaults to ``layouts.load_all()`` (shipped and operations' folders; a bad file
+    there is skipped with a line in ``warnings``)."""
     from . import layouts as L
     from .matching import phrases
 
-    lays = L.load_all() if layouts is None else layouts
+    lays = L.load_all(errors=warnings) if layouts is None else layouts
     if not lays or not pages:
         return None
     lay, _score = L.match(phrases(pages[0]), lays)
@@ -501,13 +502,13 @@ def extract_pages(pages: list[PageText], source: str, layouts: list | None = Non
     ``layouts``, default ``layouts.load_all()``; ``[]``: the generic extractor only)."""
     from .labels import Labels
 
-    lay = find_layout(pages, layouts)
+    warnings: list[str] = []
+    lay = find_layout(pages, layouts, warnings)
     lab = Labels(lay.label_table()) if lay is not None else None
     positions = {f: sp.position for f, sp in lay.fields.items()} if lay is not None else None
     units = {f: sp.unit for f, sp in lay.fields.items()} if lay is not None else None
     hits: list[Hit] = []
     all_segs: list[Cell] = []
-    warnings: list[str] = []
     for i, p in enumerate(pages):
         h, segs = hits_on_page(p, i, lab, positions)
         hits += h

@@ -207,10 +207,12 @@ def ops_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".otclab" / "confirm" / "layouts"
 
 
-def load_all(folders: list[str | Path] | None = None) -> list[Layout]:
+def load_all(folders: list[str | Path] | None = None, errors: list[str] | None = None) -> list[Layout]:
     """Every layout of ``folders`` (default: the shipped folder, then operations' folder); a later
     folder's file replaces an earlier one of the same id. A bad file is an ``InputError`` naming it
-    (`otclab confirm layouts check FILE` says what is wrong before it is installed)."""
+    (`otclab confirm layouts check FILE` says what is wrong before it is installed); given an
+    ``errors`` list, its message is appended there instead and the file skipped, so that one bad
+    file in operations' folder does not stop every extraction."""
     folders = [SHIPPED_DIR, ops_dir()] if folders is None else folders
     out: dict[str, Layout] = {}
     for folder in folders:
@@ -218,7 +220,13 @@ def load_all(folders: list[str | Path] | None = None) -> list[Layout]:
         if not folder.is_dir():
             continue
         for p in sorted(folder.glob("*.json")):
-            lay = load(p)
+            try:
+                lay = load(p)
+            except InputError as exc:
+                if errors is None:
+                    raise
+                errors.append(f"layout file {p} skipped: {exc}")
+                continue
             out[lay.id] = lay
     return list(out.values())
 

@@ -132,3 +132,15 @@ def test_cli_list_show_check(tmp_path, monkeypatch, capsys):
     (tmp_path / "bad.json").write_text(json.dumps({**GOOD, "fields": {"strike": {"labels": ["执行水平"], "unit": "万元"}}}))
     assert main(["confirm", "layouts", "check", str(tmp_path / "bad.json")]) == 2
     assert "bad.json.fields.strike.unit" in capsys.readouterr().err
+
+
+def test_a_bad_file_in_the_ops_folder_does_not_stop_extraction(tmp_path, monkeypatch):
+    ops = tmp_path / "ops"
+    L.save(L.from_dict(GOOD), ops)
+    (ops / "broken.json").write_text('{"id": "x y"}')
+    monkeypatch.setenv("OTCLAB_CONFIRM_LAYOUTS", str(ops))
+    with pytest.raises(InputError, match="broken.json.id"):
+        L.load_all()
+    ex = extract_file(_draw(tmp_path / "yq.pdf"))  # default layouts: shipped + the ops folder
+    assert ex.layout == "yunqi-2025" and ex.fields["participation"] == 0.8
+    assert any("broken.json skipped" in w for w in ex.warnings)
