@@ -40,6 +40,8 @@ def serve_cmd(cron: str = typer.Option("0 2 * * *", help="when the nightly valid
     from ._store import get_store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # one line per poll of the folders would bury the runs: the jobs log what they validate
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     serve(get_store(db), _out(out), cron=cron, poll_s=poll, timeout=timeout, webhook=webhook, jobstore_url=jobstore)
 
 
