@@ -173,6 +173,39 @@ def confirm_layouts_cmd(port: int = typer.Option(5009), ip: str = typer.Option("
     os.execvpe(cmd[0], cmd, env)
 
 
+@app.command("confirm-breaks")
+def confirm_breaks_cmd(port: int = typer.Option(5010), ip: str = typer.Option("127.0.0.1"),
+                       prefix: str = typer.Option("", help="the prefix it is served under (e.g. behind a proxy)"),
+                       basic_auth: Optional[str] = typer.Option(
+                           None, "--basic-auth", help="credentials file: a JSON object of user -> password (the "
+                           "login each accept / resolve names; the user must be in the operations group)"),
+                       users: Optional[str] = typer.Option(
+                           None, "--users", help="users file (TOML users.NAME groups = [...]); default $OTCLAB_USERS "
+                           "or $OTCLAB_DATA/users.toml"),
+                       documents: Optional[str] = typer.Option(
+                           None, "--documents", help="documents folder (default $OTCLAB_CONFIRM_DOCUMENTS, else "
+                           "$OTCLAB_DATA/documents)"),
+                       db: Optional[str] = db_option()) -> None:
+    """Serve the operations view of confirmation breaks (dashboards/confirm_breaks.py) on http://IP:PORT/confirm_breaks."""
+    import os
+    from pathlib import Path
+
+    from ..access import local_users
+    from ..core.errors import InputError
+    from ..dashboards.panel_server import ROOT
+
+    env = {}
+    if users:
+        if not Path(users).exists():
+            raise InputError(f"{users} does not exist; give the users file (TOML) of operations", "--users")
+        local_users(Path(users))
+        env["OTCLAB_USERS"] = str(Path(users).resolve())
+    if documents:
+        env["OTCLAB_CONFIRM_DOCUMENTS"] = str(Path(documents).resolve())
+    _serve_kyc(ROOT / "dashboards" / "confirm_breaks.py", "confirmation breaks", port, ip, prefix, basic_auth,
+               os.environ.get("PANEL_COOKIE_SECRET"), env, db)
+
+
 def _check_credentials(path) -> None:
     """A credentials file Panel's basic auth can read: a JSON object of user name -> password."""
     import json
