@@ -40,7 +40,9 @@ def start_cmd(port: int = typer.Option(8000, help="the hub's port on 127.0.0.1")
     url = db or default_url()
     data = hub_dir()
     stop = threading.Event()
+    # Ctrl-C and SIGTERM end the wait below (also when started with SIGINT ignored, as a background job is)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     refresh = None
     if feed is not None:
         log = open(data / "refresh.log", "ab")
@@ -59,17 +61,16 @@ def start_cmd(port: int = typer.Option(8000, help="the hub's port on 127.0.0.1")
             if hub.proc.poll() is not None:
                 raise OtcError(f"the hub exited with {hub.proc.returncode}; see {data / 'hub.log'}", "hub")
             stop.wait(1.0)
-    except KeyboardInterrupt:
-        pass
     finally:
         print("stopping ...", flush=True)
-        hub.stop()
         if refresh is not None and refresh.poll() is None:
-            refresh.terminate()
+            refresh.terminate()          # first: a refresh running would slow the hub's shutdown
             try:
                 refresh.wait(30)
             except subprocess.TimeoutExpired:
                 refresh.kill()
+        hub.stop()
+        print("stopped", flush=True)
 
 
 @app.command("users")

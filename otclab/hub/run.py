@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import time
 import urllib.error
@@ -68,13 +69,41 @@ class HubServer(ChildServer):
         raise RuntimeError(f"the hub did not answer on {self.probe_url()} within {timeout:.0f} s"
                            + (f"; see {self.log}" if self.log else ""))
 
-    def stop(self) -> None:
-        """SIGTERM the hub (it stops the proxy and the apps), then end whatever of its process
-        group is left."""
-        super().stop()
-        if self.proc is not None:
+    def stop(self, timeout: float = 90.0) -> None:
+        """SIGTERM the hub: it stops the apps, the JupyterLab servers and the proxy (each in a
+        session of its own); wait up to ``timeout`` seconds (a loaded machine takes a while), then
+        end whatever the hub started that is still running, and the hub."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        family = _descendants(self.proc.pid)
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        family |= {p for p in _descendants(self.proc.pid)}
+        for pid in family:
             try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
+                os.kill(pid, signal.SIGTERM)
             except (ProcessLookupError, PermissionError):
                 pass
 
+
+def _descendants(pid: int) -> set[int]:
+    """The processes under ``pid`` now (Linux /proc; an empty set elsewhere)."""
+    parent = {}
+    for d in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            parent[int(d.name)] = int(fields[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    out, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        for child, ppid in parent.items():
+            if ppid == p and child not in out:
+                out.add(child)
+                todo.append(child)
+    return out
