@@ -195,6 +195,8 @@ def amend(store: Store, trade_id: str, changes: dict, reason: str, correct: bool
         rec = parse_record(raw, lambda n, v: tpl_store.resolve(conn, n, v), "trade")
         if rec.template != cur.record.template:
             raise BookingError("the template cannot change; book a new trade", "changes.template")
+        if rec.template_version != cur.record.template_version:     # moving a trade to new code
+            _require_approved(conn, {(rec.template, rec.template_version)})
         def facts(r):
             return {k: v for k, v in r.to_dict().items() if k not in ("status", "version")}
 

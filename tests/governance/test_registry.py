@@ -42,6 +42,17 @@ def test_a_shipped_version_books_and_an_edited_one_is_a_draft_that_cannot(store,
         assert registry.state_of(c, "vanilla", new) == ("draft", "none")
 
 
+def test_a_booked_trade_is_not_moved_onto_a_draft_version(store, desk):
+    shipped = get_template("vanilla").version
+    tc.book(store, [vanilla_trade("V1")], as_of=BOOK_DATE)
+    notebook(desk, "vanilla", reviewed)
+    new = get_template("vanilla").version
+    with pytest.raises(TemplateNotApproved, match=f"template vanilla version {new} is draft"):
+        tc.amend(store, "V1", {"template_version": new}, reason="new payoff code")
+    rec = tc.amend(store, "V1", {"terms": {"strike": 1.05}}, reason="client asked")   # its own version stays
+    assert rec.template_version == shipped and rec.version == 2
+
+
 def test_a_retired_version_cannot_be_booked_and_retiring_needs_the_scope_and_a_reason(store):
     v = get_template("vanilla").version
     with store.begin() as c:
