@@ -106,6 +106,7 @@ class KycClientPage:
         tabs = []
         self.docs = pn.Column(sizing_mode="stretch_width", css_classes=["kyc-docs"])
         self.rows: dict[str, tuple[dict, pn.Row]] = {}
+        self.step_cols: dict[str, tuple[pn.Column, list, pn.widgets.Button]] = {}
         for step in self.kyc.FORM:
             title = f'{v.get(step, "label_zh")} {v.get(step, "label_en") or ""}'.strip()
             if v.get(step, "fields"):
@@ -161,7 +162,9 @@ class KycClientPage:
         save = pn.widgets.Button(name="保存 Save", button_type="primary", css_classes=[f"kyc-save-{name}"],
                                  disabled=not editable)
         save.on_click(lambda _e, s=name: self.save(s))
-        return pn.Column(*rows, save, sizing_mode="stretch_width", css_classes=[f"kyc-step-{name}"])
+        col = pn.Column(*rows, save, sizing_mode="stretch_width", css_classes=[f"kyc-step-{name}"])
+        self.step_cols[name] = (col, [(v.get(f, "name"), r) for f, r in zip(v.get(step, "fields"), rows)], save)
+        return col
 
     def _input(self, step: str, f, value, editable: bool):
         kind, name = v.get(f, "kind"), v.get(f, "name")
@@ -211,16 +214,23 @@ class KycClientPage:
             self._render_documents(v.get(self.view, "state") in EDITABLE)
             self._show_applicable()
 
-    def _show_applicable(self) -> None:
-        """Only the fields ``FORM`` names for the chosen client type (all until one is chosen)."""
+    def _applies(self, name: str) -> bool:
+        types = self.rows[name][0]["client_types"]
         ct = self.client_type()
-        for f, row in self.rows.values():
-            types = v.get(f, "client_types")
-            row.visible = not (types and ct and ct not in types)
+        return not (types and ct and ct not in types)
+
+    def _show_applicable(self) -> None:
+        """Only the fields ``FORM`` names for the chosen client type (all until one is chosen):
+        each step's column gets the rows that apply (its children replaced, not hidden: a
+        visibility change inside a tab was seen not to reach the browser)."""
+        for col, rows, save in self.step_cols.values():
+            keep = [r for n, r in rows if self._applies(n)]
+            if keep != list(col.objects[:-1]):
+                col.objects = [*keep, save]
 
     def save(self, step: str) -> None:
         """Store the step's values (``save_section``) and show each field's check from the service."""
-        values = {n: self._value(step, n) for n in self.inputs[step] if self.rows[n][1].visible}
+        values = {n: self._value(step, n) for n in self.inputs[step] if self._applies(n)}
         try:
             checks = self.kyc.save_section(self.store, self.case_id, step, values, self.user)
         except OtcError as e:

@@ -236,6 +236,8 @@ def test_an_invited_client_fills_the_form_with_inline_checks_and_submits(kyc):
     level, text = _wait(lambda: (lambda c: c if c[0] else None)(_check(page, "legal_rep_id")), 10,
                         "the resident ID's check")
     assert level == "warning" and "310115" in text
+    # only the fields of the chosen client type: an asset-management product's manager is not asked
+    _wait(lambda: page.locator(".kyc-row-manager_name").count() == 0, 10, "the manager's field to go")
     assert _check(page, "uscc")[0] == "error"
     _shot(kyc, page, "kyc-client-form.png")
     # saved with the error: reported, the case cannot be submitted with it
