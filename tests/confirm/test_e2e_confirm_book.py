@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 
-from confirm_book_support import OPS_MAIL, TRADER_MAIL, _raw, book, mail_cfg, render, rows
+from confirm_book_support import OPS_MAIL, TRADER, TRADER_MAIL, _raw, book, mail_cfg, render, rows
 from smtp_server import free_port, smtp_server
 from store.conftest import db_url, pg_server, store  # noqa: F401  (the store fixtures, both backends)
 
@@ -106,7 +106,10 @@ def test_breaks_mismatch_no_match_ambiguous_and_the_same_document_twice(store, t
     assert len(queue_rows(store)) == 3 and len(rows(store, TC.confirm_breaks)) == 3
 
 
-def test_a_mail_server_that_is_down_delays_the_mail_and_nothing_is_lost(store, tmp_path):
+def test_a_mail_server_that_is_down_delays_the_mail_and_nothing_is_lost(store, tmp_path, capsys):
+    from otclab.cli.main import main
+    from otclab.mail.config import load_config
+
     raw = _raw(8, "snowball", "OTC-20250601-00300")
     book(store, [raw])
     paths = InboxPaths.under(tmp_path / "root")
@@ -114,10 +117,15 @@ def test_a_mail_server_that_is_down_delays_the_mail_and_nothing_is_lost(store, t
     render(raw, paths.inbox / "conf.pdf")
     docs = tmp_path / "documents"
     port = free_port()                 # nothing listens there yet
-    cfg = mail_cfg(port)
-    (e,) = run_inbox(paths, store=store, mail=cfg, documents=docs)
-    assert e["book"]["outcome"] == "confirmed"
-    assert deliver_due(store, cfg, docs) == {"retry": 1}
+    (tmp_path / "mail.toml").write_text(
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nfrom = "otclab@desk.test"\ntimeout_s = 5\n'
+        f'[queue]\nbackoff_s = 30\n[addresses]\n"{TRADER}" = "{TRADER_MAIL}"\n', encoding="utf-8")
+    cfg = load_config(tmp_path / "mail.toml")
+    # the command line: the inbox against the store, then the due mails (the server is down)
+    assert main(["confirm", "inbox", str(paths.log.parent), "--db", store.url.render_as_string(hide_password=False),
+                 "--mail-config", str(tmp_path / "mail.toml"), "--documents", str(docs), "--settle", "0"]) == 0
+    out = capsys.readouterr().out
+    assert f"confirmed {raw['trade_id']}" in out and "mail: {'retry': 1}" in out
     (m,) = queue_rows(store)
     assert m["status"] == "pending" and m["attempts"] == 1 and "not reachable" in m["last_error"]
     assert deliver_due(store, cfg, docs) == {}              # not due before its backoff
