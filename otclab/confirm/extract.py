@@ -227,7 +227,14 @@ def _in_range(field_name: str, v):
     return None, f"{field_name}: {shown} is out of range ({lo:g}, {hi:g}]; ignored"
 
 
-def _read(field_name: str, raw: str, initial_price: float | None, unit: str = "auto", label_unit: str = ""):
+def _read(field_name: str, raw: str, initial_price: float | None):
+    """Value of ``field_name`` from raw text, as the generic extractor reads it: (value, derived?,
+    warning); see ``_read_value``."""
+    v, derived, warn, _note = _read_value(field_name, raw, initial_price)
+    return v, derived, warn
+
+
+def _read_value(field_name: str, raw: str, initial_price: float | None, unit: str = "auto", label_unit: str = ""):
     """Value of ``field_name`` from raw text: (value, derived?, warning, unit note); numbers are
     checked against ``VALUE_RANGES`` (a value outside is None with a warning). ``unit`` is the
     annotated layout's unit for the field (``layouts.UNITS``), ``label_unit`` the label's own
@@ -381,7 +388,7 @@ def _resolve(hits: list[Hit], warnings: list[str], units: dict | None = None) ->
         # a figure its label calls a reference (年化收益率（参考）) is not a term: read it last
         for h in sorted((h for h in hits if h.field == f), key=lambda h: (h.rank + 100 * _is_reference(h), h.order)):
             unit = units.get(f, "auto") if h.layout else "auto"
-            v, derived, warn, note = _read(f, h.raw, fields.get("initial_price"), unit, h.unit)
+            v, derived, warn, note = _read_value(f, h.raw, fields.get("initial_price"), unit, h.unit)
             if v is None:
                 if warn and f in VALUE_RANGES and warn not in warnings:
                     warnings.append(warn)  # a number out of range: say so, keep nothing
