@@ -47,3 +47,9 @@ def test_a_draft_version_is_not_quoted_and_the_shipped_one_is(quoting, store, de
     assert q["error"] == (f"template_version: template vanilla version {draft} is draft, not approved: it cannot be "
                           f"used to quote (validate it (otclab payoffs validate vanilla), then risk control compares "
                           f"and approves it; otclab payoffs status)")
+    # a trader's edit reprices with the same draft version: refused the same way, nothing written
+    from otclab.workflows.quotes.errors import QuoteError
+
+    with pytest.raises(QuoteError, match=f"template vanilla version {draft} is draft, not approved"):
+        quoting.edit_quote(store, q["quote_id"], "notional", 20_000_000, "zhang.wei")
+    assert len(quoting.list_quotes(store)) == 2

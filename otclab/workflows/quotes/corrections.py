@@ -19,6 +19,7 @@ import math
 from sqlalchemy import insert, select
 
 from ...core.errors import OtcError
+from ...governance.enforce import require_approved
 from ...rfq.request import FIELDS
 from ...store import markets
 from ...store import tables as T
@@ -83,6 +84,8 @@ def edit_quote(store, quote_id: str, field: str, value, user: str, cfg) -> str:
         raise QuoteError(f"the quote already has {field} = {value!r}", field)
     try:
         priced = price_request(fields, market[0], cfg)
+        with store.connect() as conn:       # template governance: a repriced quote too, only approved versions
+            require_approved(conn, priced["template"], priced["template_version"], "quote")
     except Incomplete as e:
         raise QuoteError(f"with this change the request still lacks {', '.join(n for n, _ in e.missing)}: "
                          f"{e.missing[0][1]}", e.missing[0][0]) from None
