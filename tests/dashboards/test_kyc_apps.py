@@ -173,6 +173,13 @@ def _page(kyc, user: str, app: Path, ready: str):
     return kyc["pages"][key]
 
 
+def _close(kyc, *users: str) -> None:
+    """Close the reviewers' pages (their browser contexts)."""
+    for u in users:
+        page = kyc["pages"].pop((u, REVIEW_APP.stem))
+        page.context.close()
+
+
 def _tab(page, title: str) -> None:
     page.locator(".bk-tab", has_text=title).click()
 
@@ -336,6 +343,10 @@ def test_reviewers_of_each_role_approve_in_turn_in_their_views(kyc):
     _after(client, lambda: client.locator(".kyc-submit button").click(), "submitted", timeout=60)
     _open_case(sam, cid, "sales_review")
     assert "operations_review" in _approve(sam, "approve by sam")
+    # sally's page still shows the case at sales review: the step has moved on, her approval is refused
+    msg = _approve(sally, "refused")
+    assert "sally may not act at operations_review: it is the operations step" in msg
+    _close(kyc, "sally", "sam")           # a closed page's session stops looking at the queue
     # operations: the documents, every version with its SHA-256
     olga = _page(kyc, "olga", REVIEW_APP, ".kyc-user")
     _open_case(olga, cid, "operations_review")
@@ -343,6 +354,7 @@ def test_reviewers_of_each_role_approve_in_turn_in_their_views(kyc):
     for d in service.view(store, cid).document_versions:
         assert d.sha256 in focus
     assert "compliance_review" in _approve(olga, "approve by olga")
+    _close(kyc, "olga")
     # compliance: suitability with its rule, the screening hit, the AML rating
     carl = _page(kyc, "carl", REVIEW_APP, ".kyc-user")
     _open_case(carl, cid, "compliance_review")
@@ -361,6 +373,7 @@ def test_reviewers_of_each_role_approve_in_turn_in_their_views(kyc):
     _wait(lambda: "误报" in carl.locator(f".kyc-hit-row[data-hit='{hit['hit_id']}'] .kyc-hit-decision").inner_text(),
           20, "the cleared hit")
     assert "risk_review" in _approve(carl, "approve by carl")
+    _close(kyc, "carl")
     # risk: the C-level against R5 first; the last approval makes and seals the report
     rita = _page(kyc, "rita", REVIEW_APP, ".kyc-user")
     _open_case(rita, cid, "risk_review")
