@@ -213,6 +213,23 @@ def group_greeks(gvals: dict, count, notional: float, spot: float, h: float) -> 
     return out, se
 
 
+def group_greeks_many(gvals: dict, count, notional, spot, h) -> tuple[dict, dict]:
+    """``group_greeks`` for n contracts at once: ``gvals`` scenario → (n, groups) group means,
+    ``notional``, ``spot``, ``h`` arrays (n,); returns Greek → (n,) and its standard errors
+    (None with one group)."""
+    import numpy as np
+
+    g = desk_greeks(gvals, notional[:, None], spot[:, None], h[:, None])
+    w = np.asarray(count) / np.sum(count)
+    G = len(w)
+    out, se = {}, {}
+    for k, arr in g.items():
+        m = np.sum(w * arr, axis=1)
+        out[k] = m
+        se[k] = np.sqrt(np.sum(w**2 * (arr - m[:, None]) ** 2, axis=1) * G / max(G - 1, 1)) if G > 1 else None
+    return out, se
+
+
 ENGINE_CHOICES = ("fused", "auto")
 
 
@@ -256,6 +273,16 @@ def price_book(contracts, market, paths: int = 100_000, seed: int = 20240101, gr
         per: dict = {}
         for t, (j, name) in enumerate(batch.tasks):
             per.setdefault(j, {})[name] = t
+        if with_greeks:
+            # every contract's Greeks from its scenarios' group means as array operations
+            import numpy as np
+
+            gm = np.asarray(gmean)
+            nf = len(fused)
+            G_all, SE_all = group_greeks_many(
+                {s.name: gm[[per[j][s.name] for j in range(nf)]] for s in scen}, count,
+                np.fromiter((c.notional for _, c, _ in fused), float, nf), np.fromiter((c.spot for _, c, _ in fused), float, nf),
+                np.fromiter((c.delta_bump() for _, c, _ in fused), float, nf))
         for j, (i, ctx, _) in enumerate(fused):
             tj = per[j]
             row = {"value": ctx.notional * mean[tj["base"]], "stderr": ctx.notional * se[tj["base"]],
@@ -264,8 +291,8 @@ def price_book(contracts, market, paths: int = 100_000, seed: int = 20240101, gr
             if scenarios:
                 row.update({f"value[{k}]": ctx.notional * mean[t] for k, t in tj.items()})
             elif with_greeks:
-                g, gse = group_greeks({k: gmean[t] for k, t in tj.items()}, count, ctx.notional, ctx.spot,
-                                      ctx.delta_bump())
+                g = {k: float(v[j]) for k, v in G_all.items()}
+                gse = {k: None if v is None else float(v[j]) for k, v in SE_all.items()}
                 row.update(g)
                 row.update({f"{k}_se": v for k, v in gse.items()})
                 row["flagged"] = ",".join(flag_greeks(g, gse, ctx.notional))
