@@ -90,7 +90,11 @@ def _serve_kyc(app_path, what: str, port: int, ip: str, prefix: str, basic_auth:
         _check_credentials(creds)
     url = db or store_url()
     env = {**os.environ, "PANEL_COOKIE_SECRET": cookie_secret or secrets.token_urlsafe(32), **env_extra}
+    # an upload travels in one websocket message (base64): room for files well above the service's
+    # per-document limit, so that an oversized one is refused with its reason, not a dropped connection
     cmd = panel_command(app_path, port, ip, store=url, basic_auth=creds, prefix=prefix)
+    i = cmd.index("--address")
+    cmd[i:i] = ["--websocket-max-message-size", str(64 * 1024 * 1024)]
     login = "" if creds else " (no --basic-auth: nobody is logged in, the page refuses every step)"
     print(f"{what} on {app_url(app_path, ip, port, prefix)} (store {url}){login}", flush=True)
     os.execvpe(cmd[0], cmd, env)

@@ -283,9 +283,11 @@ class KycClientPage:
             up.param.watch(lambda e, k=k, up=up, st=status: self._upload(k, up, st), "value")
             rows.append(pn.Row(pn.pane.HTML(v.label_html(kind["label_zh"], kind["label_en"], True),
                                             width=260), up, status, sizing_mode="stretch_width"))
-        self.docs.objects = [pn.pane.HTML('<div class="kyc-meta">PDF 或图片（PNG/JPEG），单个文件大小有限制；'
-                                          '重新上传为新版本 <span class="kyc-en">PDF or image; a new upload is a new '
-                                          'version, earlier ones are kept</span></div>'), *rows]
+        mib = self.kyc.MAX_BYTES / 1048576
+        self.docs.objects = [pn.pane.HTML(f'<div class="kyc-meta">PDF 或图片（PNG/JPEG），单个文件不超过 {mib:.0f} MiB；'
+                                          f'重新上传为新版本 <span class="kyc-en">PDF or image, at most {mib:.0f} MiB '
+                                          'each; a new upload is a new version, earlier ones are kept</span></div>'),
+                             *rows]
 
     def _upload(self, kind: str, widget, status) -> None:
         data, name = widget.value, widget.filename
