@@ -12,10 +12,12 @@ import panel as pn
 
 from otclab.dashboards.quotes import store_url
 from otclab.dashboards.quotes_app import QuoteReviewPage
-from otclab.hub.identity import panel_identity
+from otclab.hub.identity import panel_identity, under_hub
 from otclab.store.db import open_store
 
 identity = panel_identity()      # behind the hub: the hub user, with the scopes of their roles
-page = QuoteReviewPage(open_store(store_url(sys.argv[1:])), identity.name if identity else pn.state.user,
+# behind the hub without an identity nobody may decide (never the cookie's name without its scopes)
+user = identity.name if identity else (None if under_hub() else pn.state.user)
+page = QuoteReviewPage(open_store(store_url(sys.argv[1:])), user,
                        poll_s=float(os.environ.get("OTCLAB_QUOTES_POLL", "1")), identity=identity)
 page.start().servable()
