@@ -344,8 +344,33 @@ def decide_hit(store, case_id: str, hit_id: int, decision: str, by: str, comment
         add_event(conn, case_id, "hit_decided", by, case.state, from_state=case.state, comment=comment,
                   details={"hit_id": int(hit_id), "decision": decision, "entry_id": hit["entry_id"],
                            "subject_name": hit["subject_name"], "score": hit["score"], "aml": aml["level"]})
+        if case.state == "approved":
+            _after_rescreen_decision(conn, case, by)
     catch_up(store)
     return hit
+
+
+def _after_rescreen_decision(conn, case, by: str) -> None:
+    """An approved client suspended by a rescreening hit: a true match keeps it suspended (with that
+    reason); once every new hit is cleared, trading resumes (a new approved row)."""
+    from .clients import _latest, record_client
+    from .screen import current_hits
+
+    cur = _latest(conn, [case.counterparty_id]).get(case.counterparty_id)
+    if cur is None or cur.case_id != case.case_id:
+        return
+    hits = current_hits(conn, case.case_id)
+    keep = dict(counterparty_id=cur.counterparty_id, name=cur.name, uscc=cur.uscc, c_level=cur.c_level,
+                eligible_otc=bool(cur.eligible_otc), review_date=cur.review_date, docs_valid_until=cur.docs_valid_until,
+                max_premium=cur.max_premium, case_id=case.case_id, recorded_by=by)
+    true = [h for h in hits if h["decision"] == "true_match"]
+    if true:
+        if cur.status != "suspended" or not (cur.reason or "").startswith("screening: true match"):
+            record_client(conn, status="suspended", source="suspend",
+                          reason=f"screening: true match {true[0]['entry_name']} ({true[0]['entry_id']})", **keep)
+    elif cur.status == "suspended" and (cur.reason or "").startswith("new screening hit") \
+            and not any(h["decision"] is None for h in hits):
+        record_client(conn, status="approved", source="case", reason="screening hits cleared", **keep)
 
 
 # ---- what the views show ------------------------------------------------------------------------

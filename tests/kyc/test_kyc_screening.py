@@ -72,7 +72,8 @@ def test_hits_are_stored_a_cleared_false_positive_is_remembered_and_a_list_chang
     got = {(h["subject_role"], h["entry_id"]) for h in hits}
     assert got == {("institution", "t-co-1"), ("legal_rep", "t-p-1"), ("owner", "t-p-1")}
     assert all(h["decision"] is None and h["score"] >= 85 for h in hits)
-    assert K.view(store, a).aml["level"] == "high" or "open_hits" in {f["factor"] for f in K.view(store, a).aml["factors"]}
+    aml = K.view(store, a).aml
+    assert {"open_hits", "pep"} <= {f["factor"] for f in aml["factors"]} and aml["level"] == "high"
     # compliance cannot approve with open hits; sales and operations can move the case on
     K.act(store, a, "approve", who["sales"])
     K.act(store, a, "approve", who["operations"])
@@ -99,3 +100,30 @@ def test_hits_are_stored_a_cleared_false_positive_is_remembered_and_a_list_chang
     assert "rescreened" in [e["action"] for e in K.view(store, a).history]
     same = K.register_list(store, tmp_path / "watch.jsonl", "carl.comp")
     assert not same["new"]
+
+
+def test_an_approved_client_with_a_new_hit_is_suspended_until_it_is_cleared(store, tmp_path):
+    from kyc_support import approve_all
+
+    K.register_list(store, write_list(tmp_path / "w.jsonl", EXTRA[2:3]), "carl.comp")      # no hit yet
+    case = _submit_hanhai(store, "CP-R", "client.r")
+    approve_all(store, case)
+    with store.connect() as c:
+        assert K.client_status(c, "CP-R").tradable
+    K.register_list(store, write_list(tmp_path / "w.jsonl", EXTRA), "carl.comp")
+    assert K.rescreen(store, "carl.comp") == [case]
+    with store.connect() as c:
+        st = K.client_status(c, "CP-R")
+    assert not st.tradable and "new screening hit" in st.reason
+    for h in K.view(store, case).hits:
+        K.decide_hit(store, case, h["hit_id"], "false_positive", "carl.comp", "已核实非同一人")
+    with store.connect() as c:
+        assert K.client_status(c, "CP-R").tradable
+    K.register_list(store, write_list(tmp_path / "w.jsonl", EXTRA + [
+        {"id": "t-co-9", "schema": "Company", "properties": {"name": ["瀚海鼎盛投资有限公司"]}}]), "carl.comp")
+    K.rescreen(store, "carl.comp")
+    hit = next(h for h in K.view(store, case).hits if h["entry_id"] == "t-co-9")
+    K.decide_hit(store, case, hit["hit_id"], "true_match", "carl.comp", "同名同址，确认命中")
+    with store.connect() as c:
+        st = K.client_status(c, "CP-R")
+    assert not st.tradable and "true match" in st.reason
