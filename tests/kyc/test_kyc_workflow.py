@@ -224,3 +224,36 @@ def test_quoting_is_refused_for_a_client_not_onboarded_or_suspended(store, tmp_p
         assert "is not onboarded" in errors[cp2["id"]]
     finally:
         service.configure(None)
+
+
+def test_the_cli_invites_reviews_with_the_users_file_and_prints_one_line_errors(store, tmp_path, capsys, monkeypatch):
+    import re
+
+    from kyc_support import make_uscc
+
+    from otclab.cli.main import main
+
+    url = store.url.render_as_string(hide_password=False)
+    args = ["kyc", "invite", "--institution", "嘉禾瑞丰资产管理有限公司", "--contact-name", "林静", "--contact",
+            "lin@example.com", "--counterparty-id", "CP-CLI", "--db", url, "--user", "sam.sales"]
+    bad = make_uscc()[:-1] + ("A" if make_uscc()[-1] != "A" else "B")
+    assert main(args + ["--uscc", bad]) == 2
+    err = capsys.readouterr().err
+    assert "check character" in err and len(err.strip().splitlines()) == 1
+    assert main(args + ["--uscc", make_uscc()]) == 0
+    code = re.search(r"code ([A-Z0-9-]{19})", capsys.readouterr().out).group(1)
+    case = K.redeem(store, code, "client.cli")
+    assert main(["kyc", "queue", "sales", "--db", url]) == 0 and "no case waits" in capsys.readouterr().out
+    users = tmp_path / "users.toml"
+    users.write_text('[users."sam.sales"]\ngroups = ["sales"]\n[users."olga.ops"]\ngroups = ["operations"]\n',
+                     encoding="utf-8")
+    monkeypatch.setenv("OTCLAB_USERS", str(users))
+    assert main(["kyc", "act", case, "approve", "--db", url, "--user", "sam.sales"]) != 0      # still a draft
+    assert "no review step" in capsys.readouterr().err
+    other = new_case(store, counterparty_id="CP-CLI2", username="client.cli2")
+    K.submit(store, other, "client.cli2")
+    assert main(["kyc", "act", other, "approve", "--comment", "已核实", "--db", url, "--user", "sam.sales"]) == 0
+    assert f"{other}: operations_review" in capsys.readouterr().out
+    assert main(["kyc", "act", other, "approve", "--db", url, "--user", "sam.sales"]) == 3         # not operations
+    assert "operations step" in capsys.readouterr().err
+    assert K.view(store, other).history[-1]["comment"] == "已核实"
