@@ -76,33 +76,40 @@ def client_status(conn, counterparty: str, today: dt.date | None = None) -> Stat
 
 
 def _item(it):
-    """(counterparty id, product template, premium) from a TradeRecord, a dict or a tuple."""
+    """(counterparty id, product template, premium, USCC or None) from a TradeRecord, a dict or a
+    tuple (id, template[, premium[, uscc]])."""
     if isinstance(it, (tuple, list)):
-        cp, product = it[0], it[1] if len(it) > 1 else None
-        return cp, product, it[2] if len(it) > 2 else None
+        return (it[0], it[1] if len(it) > 1 else None, it[2] if len(it) > 2 else None,
+                it[3] if len(it) > 3 else None)
     if isinstance(it, dict):
         cp = it.get("counterparty")
+        uscc = cp.get("uscc") if isinstance(cp, dict) else it.get("counterparty_uscc")
         cp = cp.get("id") if isinstance(cp, dict) else (it.get("counterparty_id") or cp)
-        return cp, it.get("template") or it.get("product"), it.get("premium")
+        return cp, it.get("template") or it.get("product"), it.get("premium"), uscc
     cp = getattr(it, "counterparty", None)
-    return getattr(cp, "id", cp), getattr(it, "template", None), getattr(it, "premium", None)
+    return getattr(cp, "id", cp), getattr(it, "template", None), getattr(it, "premium", None), getattr(cp, "uscc", None)
 
 
 def check_counterparties(conn, items, today: dt.date | None = None) -> list[str | None]:
     """For each booking item (a ``TradeRecord``, a dict with counterparty/template/premium, or a
-    tuple (counterparty id, template[, premium])): None when the counterparty may trade it, else
-    the refusal naming the counterparty and the reason. One query for the whole batch."""
+    tuple (counterparty id, template[, premium[, uscc]])): None when the counterparty may trade
+    it, else the refusal naming the counterparty and the reason (a USCC that differs from the
+    onboarded one is refused too). One query for the whole batch."""
     today = today or dt.date.today()
     parsed = [_item(i) for i in items]
-    latest = _latest(conn, sorted({cp for cp, _, _ in parsed if cp}))
+    latest = _latest(conn, sorted({p[0] for p in parsed if p[0]}))
     statuses: dict = {}
     out = []
-    for cp, product, premium in parsed:
+    for cp, product, premium, uscc in parsed:
         st = statuses.get(cp)
         if st is None:
             st = statuses[cp] = _status(cp, latest.get(cp), today)
         if not st.tradable:
             out.append(st.reason)
+            continue
+        known = latest[cp].uscc
+        if uscc and known and uscc.strip().upper() != known.upper():
+            out.append(f"counterparty {cp} ({st.name}) is onboarded with USCC {known}, the trade names {uscc}")
             continue
         need = product_level(product)
         if (st.c_level or 0) < need:

@@ -155,11 +155,12 @@ def test_a_lower_c_level_an_expired_document_or_a_lapsed_review_refuse_the_trade
                       source="import", recorded_by="t")
     with store.connect() as c:
         got = check_counterparties(c, [("CP-C3", "snowball"), ("CP-DOC", "vanilla"), ("CP-OLD", "phoenix"),
-                                       ("CP-NONE", "sharkfin")])
+                                       ("CP-NONE", "sharkfin"), ("CP-C3", "snowball", None, "91110000600037341L")])
     assert "is C1; snowball is an R5 product and needs C5" in got[0]
     assert "suspended: an identity document expired" in got[1]
     assert "suspended: its annual KYC review lapsed" in got[2]
     assert "not onboarded" in got[3]
+    assert "onboarded with USCC 91310115MA1H7GQK3W, the trade names 91110000600037341L" in got[4]
 
 
 def test_check_counterparties_answers_a_batch_in_one_query(store):
