@@ -198,6 +198,7 @@ class KycReviewPage:
             f'data-state="{v.esc(vw.state)}">{v.esc(v.STATE_LABELS.get(vw.state, vw.state))}</b> · 填报 prepared by '
             f'{v.esc("、".join(vw.prepared_by or []))}</div>', sizing_mode="stretch_width")
         checklist = pn.pane.HTML(v.checklist_html(self.role, checks), sizing_mode="stretch_width")
+        self.actions.visible = vw.step is not None        # a decided case takes no more decisions
         first = [sections[k] for k in focus]
         rest = [sections[k] for k in sections if k not in focus]
         self.case_pane.objects = [
@@ -227,6 +228,7 @@ class KycReviewPage:
             self.notify(False, f"case {self.case_id}: decision refused: {e.message}")
             return
         self.notify(True, f"case {self.case_id}: hit {hit_id} marked {decision} by {self.identity.name}")
+        self.comment.value = ""          # the reason was the hit's, not the next decision's
         self.open(self.case_id)
 
     async def _act(self, action: str) -> None:

@@ -1,15 +1,18 @@
 """The two KYC apps in a real browser (Playwright driving Debian's Chromium), the whole onboarding:
 sales invites an institution (``otclab.kyc.service.invite``); one ``panel serve`` runs the
 client's form and the reviewers' page with a login (basic auth; the reviewers' groups in a users
-TOML file). The client redeems the code, fills the form, sees a wrong USCC flagged beside the
-field as it is typed and corrects it, uploads documents (small PDFs and a PNG made here; a fake
-PDF is refused with its reason), answers the questionnaire and submits. Sales, operations,
-compliance and risk reviewers approve in turn, each in their own view, which shows that role's
-checks first; the compliance reviewer clears a screening hit; a reviewer who already approved
-the case at an earlier step is refused in the page (four-eyes). After the last approval the
-sealed report is offered; ``otclab esign verify`` verifies it; booking a trade for the client
-succeeds, and once the client is suspended it fails. ``OTCLAB_SCREENSHOTS=DIR`` also writes the
-screens there (docs/ holds them)."""
+TOML file). The client redeems the code (a wrong one refused), fills the form, sees a wrong USCC
+flagged beside the field as it is typed (a recoded county code in amber) and corrects it,
+uploads documents (small PDFs and a PNG made here; a fake PDF is refused with its reason),
+answers the questionnaire and submits; sales uploads the signed original too (a preparer). In the
+review page: the preparer's approval is refused (four-eyes); another salesperson returns the case
+with a comment, the client sees it and submits again; sales, operations, compliance (after
+clearing a screening hit; approving with it open is refused) and risk approve in turn, each view
+showing that role's checks first; a reviewer acting on a case whose step has moved on is refused.
+The last approval seals the report; ``otclab esign verify`` verifies it; booking a trade for the
+client succeeds, and once the client is suspended it fails. ``OTCLAB_SCREENSHOTS=DIR`` also writes
+the screens there (docs/ holds them: the form with the inline USCC error, the compliance view with
+an open screening hit, the risk view with the sealed report)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -359,7 +362,8 @@ def test_reviewers_of_each_role_approve_in_turn_in_their_views(kyc):
     carl = _page(kyc, "carl", REVIEW_APP, ".kyc-user")
     _open_case(carl, cid, "compliance_review")
     focus = _focus(carl)
-    assert "《证券公司场外期权业务管理办法》第十条（法人）" in focus and "符合 met" in focus
+    from otclab.kyc.rules import rules
+    assert rules()["otc_counterparty"]["legal_entity"]["rule"] in focus and "符合 met" in focus
     hit = next(h for h in service.view(store, cid).hits if h["subject_name"] == "王建国")
     assert hit["entry_id"] == LISTED_ID and hit["decision"] is None
     row = carl.locator(f".kyc-hit-row[data-hit='{hit['hit_id']}']")
@@ -382,6 +386,7 @@ def test_reviewers_of_each_role_approve_in_turn_in_their_views(kyc):
     rita.locator(".kyc-report-download").wait_for(timeout=60_000)
     ref = service.report(store, cid)
     assert rita.locator(".kyc-report-sha").inner_text() == ref.sha256
+    _shot(kyc, rita, "kyc-review-risk.png")
     v = service.view(store, cid)
     assert v.state == "approved" and v.approvals == {"sales": "sam", "operations": "olga", "compliance": "carl",
                                                       "risk": "rita"}
