@@ -195,3 +195,16 @@ def report(case_id: str, out: Optional[Path] = typer.Option(None, "--out", help=
         print(json.dumps({**ref.__dict__, "created_at": ref.created_at.isoformat()}, ensure_ascii=False))
         return
     print(f"{ref.path} sha256 {ref.sha256} sealed by {ref.signer} (evidence entry {ref.log_index})")
+
+
+@app.command()
+def demo(db: Optional[str] = _db()) -> None:
+    """Three demo onboarding cases for the KYC pages (one at sales, one at compliance with screening
+    hits, one draft); running it again changes nothing."""
+    from ..kyc import service
+    from ..kyc.demo import demo_cases
+
+    st = get_store(db)
+    for case in demo_cases(st):
+        v = service.view(st, case)
+        print(f"{case} {v.institution} ({v.counterparty_id}, login {v.username}): {v.state}, {len(v.hits)} hit(s)")

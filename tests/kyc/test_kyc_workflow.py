@@ -258,3 +258,14 @@ def test_the_cli_invites_reviews_with_the_users_file_and_prints_one_line_errors(
     assert main(["kyc", "act", other, "approve", "--db", url, "--user", "sam.sales"]) == 3         # not operations
     assert "operations step" in capsys.readouterr().err
     assert K.view(store, other).history[-1]["comment"] == "已核实"
+
+
+def test_the_demo_cases_wait_at_their_steps(store):
+    from otclab.kyc.demo import demo_cases
+
+    ids = demo_cases(store)
+    views = [K.view(store, c) for c in ids]
+    assert [v.state for v in views] == ["sales_review", "compliance_review", "draft"]
+    assert {h["subject_role"] for h in views[1].hits} == {"institution", "legal_rep", "owner"}
+    assert views[1].aml["level"] == "high" and views[2].missing
+    assert demo_cases(store) == ids
