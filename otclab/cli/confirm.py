@@ -403,3 +403,22 @@ def close_break(
 
     b = do_close(_store(db), break_id, action, local_identity(_user(user)), comment, trade)
     print(f"break {b['id']} {b['status']} by {b['resolved_by']}" + (f": {b['trade_id']} confirmed" if b["status"] == "accepted" else ""))
+
+
+@app.command("documents")
+def documents_cmd(
+    trade_id: str = typer.Argument(..., help="A booked trade's id."),
+    db: Optional[str] = typer.Option(None, "--db", help="The store (default OTCLAB_DB_URL)."),
+    documents: Optional[Path] = typer.Option(None, help="Documents folder (default <data>/documents)."),
+) -> None:
+    """A trade's confirmation state and the documents attached to it (version, kind, hash, file)."""
+    from ..confirm import attach as A
+
+    with _store(db).connect() as conn:
+        state = A.confirmation_state(conn, trade_id)
+        atts = A.attachments(conn, trade_id)
+    print(f"{trade_id}: " + (f"{state['state']} ({state['route']}) v{state['trade_version']} by {state['by']} "
+                             f"{state['at']:%Y-%m-%d %H:%M}" if state else "not confirmed"))
+    for a in atts:
+        print(f"  v{a['version']} {a['kind']:18s} {a['sha256'][:12]} {a['file_name']}  "
+              f"{A.document_path(a['path'], documents)}")

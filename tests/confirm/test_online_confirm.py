@@ -50,6 +50,9 @@ def test_issue_countersign_verify(store, tmp_path, capsys):
     assert (state["state"], state["route"], state["by"]) == ("confirmed", "online", "ops.li")
     assert [a["kind"] for a in atts] == ["online_issued", "online_signed"] and [a["version"] for a in atts] == [1, 2]
     assert A.document_path(atts[1]["path"], tmp_path / "documents").read_bytes() == (tmp_path / "signed.pdf").read_bytes()
+    assert main(["confirm", "documents", tid, "--db", url, "--documents", docs]) == 0
+    shown = capsys.readouterr().out
+    assert f"{tid}: confirmed (online) v1 by ops.li" in shown and "v2 online_signed" in shown
     with EvidenceLog(ev) as log:
         kinds = [log.entry(i)[0] for i in range(log.size())]
         last = json.loads(log.entry(log.size() - 1)[1])
