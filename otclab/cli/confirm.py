@@ -383,6 +383,8 @@ def breaks(
     if as_json:
         print(json.dumps(out, ensure_ascii=False, indent=1, default=str))
         return
+    if not out:
+        print(f"no {'' if status == 'all' else status + ' '}breaks")
     for b in out:
         print(f"{b['id']:5d} {b['status']:8s} {b['kind']:12s} {b['trade_id'] or '-':22s} {b['file_name']}  {b['summary']}")
 
