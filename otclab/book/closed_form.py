@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 
+from ..core.errors import OtcError
 from ..engines.analytic import barrier_price, bs_price, cash_or_nothing
 from ..engines.analytic.black_scholes import black_formula
 from ..pricing.price import GREEKS, RATE_BUMP, VOL_BUMP, desk_greeks
@@ -95,22 +96,23 @@ FAMILIES = {
     "asian": (_asian, _asian_ok),
 }
 
-_SHIPPED: dict = {}
-
-
 def shipped_version(name: str) -> str | None:
-    """The version of the template ``name`` in ``payoffs/`` (the one FAMILIES transcribe)."""
-    if name not in _SHIPPED:
-        path = BUILTIN_DIR / f"{name}.ipynb"
-        _SHIPPED[name] = get_template(str(path)).version if path.exists() else None
-    return _SHIPPED[name]
+    """The version of the template ``name`` in ``payoffs/`` now (the one FAMILIES transcribe;
+    the loader re-reads a notebook whose file changed), None where there is none."""
+    path = BUILTIN_DIR / f"{name}.ipynb"
+    try:
+        return get_template(str(path)).version if path.exists() else None
+    except OtcError:
+        return None
 
 
-def batchable(ctx) -> bool:
-    """Whether this contract (its closed form already chosen by ``best_engine``) is priced here."""
+def batchable(ctx, shipped: dict | None = None) -> bool:
+    """Whether this contract (its closed form already chosen by ``best_engine``) is priced here.
+    ``shipped``: template name → ``shipped_version``, read once for a book."""
     tpl = ctx.template
     fam = FAMILIES.get(tpl.name)
-    if fam is None or tpl.version != shipped_version(tpl.name) or not fam[1](ctx):
+    version = shipped[tpl.name] if shipped is not None and tpl.name in shipped else shipped_version(tpl.name)
+    if fam is None or tpl.version != version or not fam[1](ctx):
         return False
     return ctx.cal.add_trading_days(ctx.valuation_date, 1) < ctx.maturity
 
@@ -158,7 +160,8 @@ def price_closed_forms(items, greeks: bool = True) -> dict:
     rows as ``price_book`` writes them for the one-by-one analytic path (value in currency, the
     desk's Greeks, no standard errors); a contract whose value or a Greek is not finite is left
     out (the one-by-one path then reports it)."""
-    items = [(i, c) for i, c in items if batchable(c)]
+    shipped = {name: shipped_version(name) for name in {c.template.name for _, c in items} & set(FAMILIES)}
+    items = [(i, c) for i, c in items if batchable(c, shipped)]
     if not items:
         return {}
     ctxs = [c for _, c in items]
