@@ -1,12 +1,22 @@
 """Shared fixtures: reference data shipped with the tests, and small request builders."""
 from __future__ import annotations
 
+import atexit
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 DATA = Path(__file__).parent / "data"
+
+# The platform's default data folder is the user's ~/.otclab (the store, template validation
+# records, the hub's files). A test that relies on the defaults, or a command it runs in a
+# subprocess, must never write into a developer's real store: the whole session gets its own.
+os.environ["OTCLAB_DATA"] = tempfile.mkdtemp(prefix="otclab-test-data-")
+atexit.register(shutil.rmtree, os.environ["OTCLAB_DATA"], True)
 
 
 @pytest.fixture(scope="session")
