@@ -298,7 +298,11 @@ def _annualise(rate: float, per_year: int, decimals: int) -> float:
 def _read_raw(field_name: str, raw: str, initial_price: float | None, unit: str = "auto", label_unit: str = ""):
     if field_name == "trade_id":
         v = V.canonical_id(raw)
-        return (v if re.search(r"\d", v) and len(v) >= 4 else None), False, None, None
+        if not (re.search(r"\d", v) and len(v) >= 4):
+            return None, False, None, None
+        # look-alike letters and digits decided by their neighbours (0OPT -> OOPT): a guess
+        printed = re.sub(r"[^A-Za-z0-9|\-_/]", "", V.normalize(raw)).upper()
+        return v, False, None, ("repaired" if v not in printed else None)
     if field_name in ("counterparty", "party_a", "party_b"):
         t = re.sub(r"[(（][^)）]*简称[^)）]*[)）]", "", V.normalize(raw))
         # Chinese legal names are written with full-width brackets: （有限合伙）
@@ -413,6 +417,9 @@ def _resolve(hits: list[Hit], warnings: list[str], units: dict | None = None) ->
         if note == "ambiguous":
             c *= 0.5
             warnings.append(f"{f}: printed per period without its period or annual rate; kept {v!r} as printed")
+        elif note == "repaired":
+            c *= 0.85
+            warnings.append(f"{f}: printed {h.raw[:40]!r}; look-alike characters (O/0, I/1) decided as {v!r}")
         elif note == "disagree":
             c *= 0.6
             warnings.append(f"{f}: its two printed forms disagree ({h.raw[:40]!r}); kept {v!r}")
