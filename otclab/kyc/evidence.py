@@ -18,32 +18,18 @@ import threading
 
 from sqlalchemy import func, insert, select
 
+from ..esign.evidence.catchup import append_unrecorded, open_log, store_log_url
 from ..store import tables_kyc as T
 from ..store.db import now
 
 KIND = "kyc.event"
 _LOCK = threading.Lock()
-_LOCAL = threading.local()
 
 
 def log_url(store) -> str:
     if os.environ.get("OTCLAB_KYC_EVIDENCE"):
         return os.environ["OTCLAB_KYC_EVIDENCE"]
-    if store.is_sqlite:
-        return str(store.path.with_name(f"{store.path.stem}-kyc-evidence.sqlite"))
-    return store.url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def open_log(url: str):
-    from ..esign.evidence.log import EvidenceLog
-
-    logs = getattr(_LOCAL, "logs", None)
-    if logs is None:
-        logs = _LOCAL.logs = {}
-    log = logs.get(url)
-    if log is None:
-        log = logs[url] = EvidenceLog(url, create=True)
-    return log
+    return store_log_url(store, "kyc-evidence")
 
 
 def add_event(conn, case_id: str, action: str, by: str, to_state: str, *, from_state: str | None = None,
@@ -75,24 +61,7 @@ def catch_up(store) -> int:
         with store.connect() as conn:
             rows = conn.execute(q).all()
             last = conn.execute(select(func.max(ke.c.log_index))).scalar()
-        if not rows:
-            return 0
-        found: dict = {}
-        for idx in range(0 if last is None else last + 1, log.size()):
-            kind, data, _ = log.entry(idx)
-            if kind == KIND:
-                try:
-                    found[int(json.loads(data)["event_id"])] = idx
-                except (ValueError, KeyError, TypeError):
-                    continue
-        todo = [r for r in rows if r.id not in found]
-        receipts = log.append_many([(KIND, record(r)) for r in todo]) if todo else []
-        ts = now()
-        links = [{"event_id": r.id, "log_index": found[r.id], "recorded_at": ts} for r in rows if r.id in found]
-        links += [{"event_id": r.id, "log_index": rc.index, "recorded_at": ts} for r, rc in zip(todo, receipts)]
-        with store.begin() as conn:
-            conn.execute(insert(ke), links)
-        return len(todo)
+        return append_unrecorded(store, log, KIND, rows, last, record, ke)
 
 
 def entries(store, case_id: str | None = None) -> list[dict]:

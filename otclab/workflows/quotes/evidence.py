@@ -16,35 +16,20 @@ from __future__ import annotations
 import json
 import threading
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
+from ...esign.evidence.catchup import append_unrecorded, open_log, store_log_url
 from ...store import tables as T
-from ...store.db import now
 
 KIND = "quote.event"
 _LOCK = threading.Lock()
-_LOCAL = threading.local()     # a SQLite connection belongs to the thread that opened it
 
 
 def log_url(store, configured: str | None = None) -> str:
     """Where the quote evidence log of ``store`` is."""
     if configured:
         return configured
-    if store.is_sqlite:
-        return str(store.path.with_name(f"{store.path.stem}-quotes-evidence.sqlite"))
-    return store.url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def open_log(url: str):
-    from ...esign.evidence.log import EvidenceLog
-
-    logs = getattr(_LOCAL, "logs", None)
-    if logs is None:
-        logs = _LOCAL.logs = {}
-    log = logs.get(url)
-    if log is None:
-        log = logs[url] = EvidenceLog(url, create=True)
-    return log
+    return store_log_url(store, "quotes-evidence")
 
 
 def event_record(row) -> dict:
@@ -69,24 +54,8 @@ def catch_up(store, url: str | None = None) -> int:
             last = conn.execute(select(qe.c.log_index).order_by(qe.c.log_index.desc()).limit(1)).scalar()
         if not rows:
             return 0
-        # entries appended by a run that died before recording them
-        found: dict = {}
-        start = 0 if last is None else last + 1
-        for idx in range(start, log.size()):
-            kind, data, _ = log.entry(idx)
-            if kind == KIND:
-                try:
-                    found[int(json.loads(data)["event_id"])] = idx
-                except (ValueError, KeyError, TypeError):
-                    continue
-        todo = [r for r in rows if r.id not in found]
-        receipts = log.append_many([(KIND, event_record(r)) for r in todo]) if todo else []
-        ts = now()
-        links = [{"event_id": r.id, "log_index": found[r.id], "recorded_at": ts} for r in rows if r.id in found]
-        links += [{"event_id": r.id, "log_index": rc.index, "recorded_at": ts} for r, rc in zip(todo, receipts)]
-        with store.begin() as conn:
-            conn.execute(insert(qe), links)
-        return len(todo)
+        # entries appended by a run that died before recording them are linked, not appended again
+        return append_unrecorded(store, log, KIND, rows, last, event_record, qe)
 
 
 def entries(store, url: str | None = None) -> list[dict]:
