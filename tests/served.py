@@ -23,3 +23,17 @@ def stop_service(proc: subprocess.Popen, log, folder: Path, logs: tuple[str, ...
             if (folder / name).exists():
                 print(f"\n--- {name} (last 3000 characters)\n{(folder / name).read_text()[-3000:]}", file=sys.__stderr__)
     return rc
+
+
+def wait_until(cond, timeout: float, what: str, every: float = 0.2):
+    """Poll ``cond()`` every ``every`` seconds until it returns something true (returned), or fail
+    the test after ``timeout`` seconds naming ``what`` was awaited."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")

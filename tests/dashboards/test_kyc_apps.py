@@ -21,7 +21,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +28,7 @@ import pytest
 from otclab.dashboards.browser import chromium_path, launch
 from otclab.dashboards.panel_server import login
 from kyc_browser_support import CLIENT_APP, REVIEW_APP, KycServers, small_pdf, small_png, write_logins
+from served import wait_until as _wait
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(chromium_path() is None, reason="Debian's chromium is not installed")
@@ -71,16 +71,6 @@ USCC = _uscc("91310115MA1K3Y2Q6")
 WRONG_USCC = USCC[:-1] + ("0" if USCC[-1] != "0" else "1")
 # 310115 (浦东新区) is not in python-stdnum's county table: a recoded code, shown as a warning only
 LEGAL_REP_ID = _ric("31011519800101123")
-
-
-def _wait(cond, timeout: float, what: str, every: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def _message(page) -> str:

@@ -25,6 +25,7 @@ from otclab.dashboards.panel_server import PanelServer, login
 from otclab.dashboards.child_server import free_port
 from otclab.store.db import Store
 from served import stop_service
+from served import wait_until as _wait
 from wecom_server import WeComServer, post_callback, robot_text_message, sign_and_encrypt_robot
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -37,16 +38,6 @@ VALIDITY_S = 75             # long enough for a trader's steps on a busy CI mach
 FOUR_EYES = 30_000_000
 CHAT = "wrkSFfCgAAtest"
 CLIENT = "client01"
-
-
-def _wait(cond, timeout: float, what: str, every: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def _seed(store: Store) -> dict:

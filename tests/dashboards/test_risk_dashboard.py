@@ -9,7 +9,6 @@ import datetime as dt
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -18,6 +17,7 @@ from otclab.dashboards.voila import VoilaServer
 from otclab.store import risk
 from otclab.store.db import Store
 from served import stop_service
+from served import wait_until as _wait
 from otclab.workflows.demo import demo_tick, init_demo
 from otclab.workflows.risk.feed import CST
 from webhook_server import RobotServer
@@ -34,16 +34,6 @@ READ_HEADER = """() => {
   return {id: id && Number(id.textContent), cards,
           stale: !!document.querySelector('.otc-stale'), fresh: !!document.querySelector('.otc-fresh')};
 }""" % json.dumps(list(KEYS))
-
-
-def _wait(cond, timeout: float, what: str, every: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 @pytest.fixture(scope="module")

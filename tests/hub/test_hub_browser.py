@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from otclab.dashboards.browser import chromium_path, launch
 from otclab.hub.paths import PROXY
 from otclab.hub.run import HubServer
 from otclab.store.db import Store
+from served import wait_until as _wait
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.skipif(chromium_path() is None, reason="Debian's chromium is not installed"),
@@ -28,16 +28,6 @@ pytestmark = [pytest.mark.skipif(chromium_path() is None, reason="Debian's chrom
                                                             "(scripts/bootstrap: npm ci --prefix deploy)")]
 
 TEXTS = ("500雪球 敲出103 敲入75 12个月 名本1000w 票息多少", "300ETF 平值看涨 3个月 名本2000w 报个价")
-
-
-def _wait(cond, timeout: float, what: str, every: float = 0.25):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def _seed_quotes(store, tmp: Path) -> tuple[Path, list[dict]]:
