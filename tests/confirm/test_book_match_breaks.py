@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from confirm_book_support import OPS_MAIL, TRADER_MAIL, _raw, book, mail_cfg, rows
 from smtp_server import free_port
-from store.conftest import db_url, pg_server, store  # noqa: F401  (the store fixtures, both backends)
+from store.conftest import db_url, store  # noqa: F401  (the store fixtures, both backends)
 
 from otclab.access import Identity
 from otclab.confirm import attach as A

@@ -8,7 +8,7 @@ import shutil
 
 from confirm_book_support import OPS_MAIL, TRADER, TRADER_MAIL, _raw, book, mail_cfg, render, rows
 from smtp_server import free_port, smtp_server
-from store.conftest import db_url, pg_server, store  # noqa: F401  (the store fixtures, both backends)
+from store.conftest import db_url, store  # noqa: F401  (the store fixtures, both backends)
 
 from otclab.confirm import attach as A
 from otclab.confirm.inbox import InboxPaths, run_inbox

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from smtp_server import free_port, smtp_server
-from store.conftest import db_url, pg_server, store  # noqa: F401  (the store fixtures, both backends)
+from store.conftest import db_url, store  # noqa: F401  (the store fixtures, both backends)
 
 from otclab.core.errors import InputError
 from otclab.mail.config import MailConfig, SmtpSettings, from_dict

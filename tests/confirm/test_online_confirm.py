@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from store.conftest import db_url, pg_server, store  # noqa: F401  (the store fixtures, both backends)
+from store.conftest import db_url, store  # noqa: F401  (the store fixtures, both backends)
 from confirm_book_support import _raw, book
 
 from otclab.cli.main import main

@@ -17,7 +17,7 @@ _spec = importlib.util.spec_from_file_location("_store_fixtures_quotes_app",
                                                Path(__file__).parents[1] / "store" / "conftest.py")
 _fx = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_fx)
-pg_server, db_url, store = _fx.pg_server, _fx.db_url, _fx.store   # noqa: F401 (fixtures)
+db_url, store = _fx.db_url, _fx.store   # noqa: F401 (fixtures; pg_server is the session's, tests/conftest.py)
 _ids = itertools.count(1)
 
 

@@ -4,7 +4,6 @@ and the data folder in the test's temporary folder, and a demo PKI for the repor
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 from pathlib import Path
 
@@ -14,32 +13,6 @@ sys.path.insert(0, str(Path(__file__).parent))          # kyc_support
 _spec = importlib.util.spec_from_file_location("_kyc_store_fixtures", Path(__file__).parents[1] / "store" / "conftest.py")
 _fx = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_fx)
-
-
-@pytest.fixture(scope="session")
-def pg_server():
-    """``OTCLAB_TEST_PG_URL`` (CI), else a throwaway cluster of this session (its own port)."""
-    import shutil
-    import subprocess
-    import tempfile
-
-    url = os.environ.get("OTCLAB_TEST_PG_URL")
-    if url:
-        yield url
-        return
-    d = Path(tempfile.mkdtemp(prefix="otclab-pg-k-"))
-    port = 56002 + (os.getpid() % 300) * 3
-    script = str(_fx.ROOT / "scripts" / "pg-test-cluster")
-    try:
-        out = subprocess.run([script, "start", str(d), str(port)], capture_output=True, text=True, timeout=120)
-        url = out.stdout.strip() if out.returncode == 0 else None
-    except (OSError, subprocess.TimeoutExpired):
-        url = None
-    if not url and os.environ.get("OTCLAB_REQUIRE_PG") == "1":
-        pytest.fail("PostgreSQL is required (OTCLAB_REQUIRE_PG=1) but no server could be started")
-    yield url
-    subprocess.run([script, "stop", str(d)], capture_output=True)
-    shutil.rmtree(d, ignore_errors=True)
 
 
 db_url = _fx.db_url

@@ -15,36 +15,6 @@ db_url, store = _fx.db_url, _fx.store   # noqa: F401 (fixtures: every store test
 new_url = _fx.new_url
 
 
-@pytest.fixture(scope="session")
-def pg_server():
-    """tests/store's PostgreSQL: ``OTCLAB_TEST_PG_URL`` (CI), else a throwaway cluster of our own,
-    one port above the store tests' (both can run in one session, in either order)."""
-    import os
-    import shutil
-    import subprocess
-    import tempfile
-
-    url = os.environ.get("OTCLAB_TEST_PG_URL")
-    if url:
-        yield url
-        return
-    d = Path(tempfile.mkdtemp(prefix="otclab-pg-q-"))
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    port = 56001 + (int(worker[2:]) if worker[2:].isdigit() else 0) + (os.getpid() % 300) * 3
-    script = str(_fx.ROOT / "scripts" / "pg-test-cluster")
-    try:
-        out = subprocess.run([script, "start", str(d), str(port)], capture_output=True, text=True, timeout=120)
-        url = out.stdout.strip() if out.returncode == 0 else None
-    except (OSError, subprocess.TimeoutExpired):
-        url = None
-    if not url and os.environ.get("OTCLAB_REQUIRE_PG") == "1":
-        pytest.fail("PostgreSQL is required (OTCLAB_REQUIRE_PG=1) but no server could be started")
-    yield url
-    subprocess.run([script, "stop", str(d)], capture_output=True)
-    shutil.rmtree(d, ignore_errors=True)
-
-
-
 @pytest.fixture
 def qstore(store):
     seed_store(store)

@@ -1,14 +1,12 @@
 """Store fixtures: every store test runs on SQLite and on PostgreSQL.
 
-PostgreSQL comes from ``OTCLAB_TEST_PG_URL`` (``.ci/run`` starts a cluster and sets it) or, when
+PostgreSQL (the session's ``pg_server``, tests/conftest.py) comes from ``OTCLAB_TEST_PG_URL`` (``.ci/run`` starts a cluster and sets it) or, when
 the server binaries are installed, from a cluster this session starts itself
 (``scripts/pg-test-cluster``). Each test gets a database of its own. Without PostgreSQL the
 ``postgresql`` cases are skipped, unless ``OTCLAB_REQUIRE_PG=1`` (CI), where they fail.
 """
 from __future__ import annotations
 
-import os
-import subprocess
 import uuid
 from pathlib import Path
 
@@ -16,38 +14,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKENDS = ("sqlite", "postgresql")
-
-
-def _start_cluster(tmp: Path) -> str | None:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    port = 56000 + (int(worker[2:]) if worker[2:].isdigit() else 0) + (os.getpid() % 300) * 3
-    try:
-        out = subprocess.run([str(ROOT / "scripts" / "pg-test-cluster"), "start", str(tmp), str(port)],
-                             capture_output=True, text=True, timeout=120)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
-
-
-@pytest.fixture(scope="session")
-def pg_server(tmp_path_factory):
-    url = os.environ.get("OTCLAB_TEST_PG_URL")
-    started = None
-    if not url:
-        import tempfile
-
-        # directly under /tmp: the server runs as 'postgres', which cannot enter pytest's folders
-        d = Path(tempfile.mkdtemp(prefix="otclab-pg-"))
-        url = _start_cluster(d)
-        started = d
-    if not url and os.environ.get("OTCLAB_REQUIRE_PG") == "1":
-        pytest.fail("PostgreSQL is required (OTCLAB_REQUIRE_PG=1) but no server could be started")
-    yield url
-    if started is not None:
-        import shutil
-
-        subprocess.run([str(ROOT / "scripts" / "pg-test-cluster"), "stop", str(started)], capture_output=True)
-        shutil.rmtree(started, ignore_errors=True)
 
 
 def _pg_database(server: str) -> tuple[str, callable]:
