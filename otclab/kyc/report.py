@@ -73,7 +73,7 @@ def render(view) -> bytes:
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     from ..confirm.generate import _font
-    from .fields import fields_for
+    from .fields import CLIENT_TYPES, fields_for
 
     font = _font()
     body = ParagraphStyle("b", fontName=font, fontSize=9, leading=13, wordWrap="CJK")
@@ -99,7 +99,10 @@ def render(view) -> bytes:
         if f["name"].startswith("q_"):
             continue
         if f["name"] in v.facts:
-            rows.append([f["label_zh"], v.facts[f["name"]]])
+            value = v.facts[f["name"]]
+            if f["name"] == "client_type":        # the report is read by people: the type's Chinese name
+                value = CLIENT_TYPES.get(value, (value,))[0]
+            rows.append([f["label_zh"], value])
     out.append(table(rows, [55 * mm, 115 * mm]))
     out.append(Paragraph("二、适当性评估", h2))
     s = v.suitability or {}
