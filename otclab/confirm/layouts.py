@@ -22,7 +22,7 @@ per field, the labels it is printed under, its unit and where its value sits::
   (next cell of its row), ``below`` (stacked form), ``inline`` (same phrase, after a colon).
 
 Layouts come from the shipped folder (``otclab/confirm/data/layouts``) and operations' own folder
-(``$OTCLAB_CONFIRM_LAYOUTS``, default ``~/.otclab/confirm/layouts``); an operations file with the
+(``$OTCLAB_CONFIRM_LAYOUTS``, default ``$OTCLAB_DATA/confirm/layouts``, ``~/.otclab/...``); an operations file with the
 id of a shipped one replaces it. ``threshold(field, layout)`` is the confidence a field needs to
 be accepted without a person (below it: a break).
 """
@@ -202,9 +202,12 @@ def save(lay: Layout, folder: str | Path | None = None) -> Path:
 
 
 def ops_dir() -> Path:
-    """Operations' own layout folder: ``$OTCLAB_CONFIRM_LAYOUTS``, else ``~/.otclab/confirm/layouts``."""
+    """Operations' own layout folder: ``$OTCLAB_CONFIRM_LAYOUTS``, else ``confirm/layouts`` in the
+    data folder (``$OTCLAB_DATA``, default ``~/.otclab``)."""
+    from ..store.db import data_dir
+
     env = os.environ.get("OTCLAB_CONFIRM_LAYOUTS")
-    return Path(env).expanduser() if env else Path.home() / ".otclab" / "confirm" / "layouts"
+    return Path(env).expanduser() if env else data_dir() / "confirm" / "layouts"
 
 
 def load_all(folders: list[str | Path] | None = None, errors: list[str] | None = None) -> list[Layout]:
