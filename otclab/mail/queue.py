@@ -24,9 +24,10 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, insert, select, update
 
 from ..store import tables_confirm as TC
+from ..store.queue import claim_next
 from ..store.db import now
 from .config import MailConfig
 from .smtp import MailError, build_message, send
@@ -57,19 +58,12 @@ def enqueue(conn, key: str, to_addr: str, subject: str, body: str, attachments: 
 
 
 def _claim(store, lease_s: float, at: dt.datetime):
-    q = TC.mail_queue
-    due = or_(and_(q.c.status == "pending", q.c.next_attempt_at <= at),
-              and_(q.c.status == "sending", q.c.claimed_at < at - dt.timedelta(seconds=lease_s)))
-    token = uuid.uuid4().hex
     with store.begin() as conn:
-        sel = select(q.c.id).where(due).order_by(q.c.next_attempt_at, q.c.id).limit(1)
-        if not store.is_sqlite:
-            sel = sel.with_for_update(skip_locked=True)
-        mid = conn.execute(sel).scalar()
-        if mid is None:
-            return None
-        conn.execute(update(q).where(q.c.id == mid).values(status="sending", claim_token=token, claimed_at=now()))
-        return dict(conn.execute(select(q).where(q.c.id == mid)).one()._mapping), token
+        got = claim_next(conn, TC.mail_queue, lease_s, at, not store.is_sqlite, claimed_at=now())
+    if got is None:
+        return None
+    _, row, token = got
+    return dict(row._mapping), token
 
 
 def _finish(store, row: dict, token: str, values: dict) -> bool:

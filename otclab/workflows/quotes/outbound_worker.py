@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import insert, select, update
 
 from ...store import tables as T
 from ...store.db import now
+from ...store.queue import claim_next
 from . import states
 
 log = logging.getLogger("otclab.quotes.outbound")
@@ -77,21 +77,11 @@ def target_of(row, cfg, spent: bool):
 
 
 def _claim(store, lease_s: float):
-    o = T.outbound_messages
-    t = now()
-    due = or_(and_(o.c.status == "pending", o.c.next_attempt_at <= t),
-              and_(o.c.status == "sending", o.c.claimed_at < t - dt.timedelta(seconds=lease_s)))
-    token = uuid.uuid4().hex
     with store.begin() as conn:
-        q = select(o.c.id).where(due).order_by(o.c.next_attempt_at, o.c.id).limit(1)
-        if not store.is_sqlite:
-            q = q.with_for_update(skip_locked=True)
-        oid = conn.execute(q).scalar()
-        if oid is None:
+        got = claim_next(conn, T.outbound_messages, lease_s, now(), not store.is_sqlite)
+        if got is None:
             return None
-        before = conn.execute(select(o).where(o.c.id == oid)).one()
-        conn.execute(update(o).where(o.c.id == oid).values(status="sending", claim_token=token, claimed_at=t))
-        row = conn.execute(select(o).where(o.c.id == oid)).one()
+        before, row, token = got
         spent = _response_url_spent(conn, row)
         quote_state = states.current(conn, row.quote_id) if row.quote_id else None
     # taken over from a sender that died while sending: its POST may have been delivered
