@@ -42,8 +42,10 @@ def _template_key(t) -> str:
     return t if isinstance(t, str) else t.id
 
 
-def template_name(t) -> str:
-    return t if isinstance(t, str) else t.name
+def template_name(t) -> str | None:
+    """The template's name for the result table (None for a contract recorded as failed because it
+    names no template)."""
+    return t if isinstance(t, str) or t is None else getattr(t, "name", str(t))
 
 
 def _cache_key(c: dict, snap: MarketSnapshot) -> str:
