@@ -21,6 +21,7 @@ import panel as pn
 
 from ..core.errors import OtcError
 from . import kyc_view as v
+from .outcome import show_outcome
 
 log = logging.getLogger("otclab.dashboards.kyc_client")
 
@@ -346,12 +347,7 @@ class KycClientPage:
 
     def notify(self, ok: bool, message: str) -> None:
         """An outcome in the message bar and as a notification."""
-        self.message.object = message
-        self.message.alert_type = "success" if ok else "danger"
-        self.message.visible = True
-        n = pn.state.notifications
-        if n is not None:
-            (n.success if ok else n.error)(message, duration=4000 if ok else 8000)
+        show_outcome(self.message, ok, message)
 
     def servable(self):
         return self.layout.servable(title="机构客户开户 KYC")

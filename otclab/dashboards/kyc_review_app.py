@@ -24,6 +24,7 @@ import panel as pn
 from ..core.errors import OtcError
 from ..kyc.documents import read as read_document
 from . import kyc_view as v
+from .outcome import show_outcome
 
 log = logging.getLogger("otclab.dashboards.kyc_review")
 
@@ -274,12 +275,7 @@ class KycReviewPage:
 
     def notify(self, ok: bool, message: str) -> None:
         """An outcome in the message bar and as a notification."""
-        self.message.object = message
-        self.message.alert_type = "success" if ok else "danger"
-        self.message.visible = True
-        n = pn.state.notifications
-        if n is not None:
-            (n.success if ok else n.error)(message, duration=4000 if ok else 8000)
+        show_outcome(self.message, ok, message)
 
     def servable(self):
         return self.layout.servable(title="开户审核 KYC review")

@@ -20,6 +20,7 @@ import logging
 import panel as pn
 
 from . import quotes as v
+from .outcome import show_outcome
 
 log = logging.getLogger("otclab.dashboards.quotes")
 
@@ -285,12 +286,7 @@ class QuoteReviewPage:
 
     def notify(self, out: v.Outcome) -> None:
         """The outcome as a notification (when the page has them) and in the message bar."""
-        self.message.object = out.message
-        self.message.alert_type = "success" if out.ok else "danger"
-        self.message.visible = True
-        n = pn.state.notifications
-        if n is not None:
-            (n.success if out.ok else n.error)(out.message, duration=4000 if out.ok else 6000)
+        show_outcome(self.message, out.ok, out.message, error_ms=6000)
 
     def servable(self):
         return self.layout.servable(title="报价审核 Quote review")
