@@ -46,37 +46,28 @@ def quotes_cmd(port: int = typer.Option(5006), ip: str = typer.Option("127.0.0.1
                    "validity; default $OTCLAB_QUOTES_CONFIG): give the one `otclab quotes serve` runs with"),
                db: Optional[str] = db_option()) -> None:
     """Serve the quote-review app (dashboards/quotes.py) with panel serve on http://IP:PORT/quotes."""
-    import os
-    import secrets
     from pathlib import Path
 
     from ..core.errors import InputError
-    from ..dashboards.panel_server import QUOTES_APP, app_url, panel_command
-    from ..dashboards.quotes import store_url
+    from ..dashboards.panel_server import QUOTES_APP
 
     if not 0.1 <= poll <= 60:
         raise InputError(f"{poll} is out of range; allowed 0.1 to 60 seconds", "--poll")
-    creds = None
-    if basic_auth:
-        creds = Path(basic_auth)
-        _check_credentials(creds)
-    url = db or store_url()
-    env = {**os.environ, "PANEL_COOKIE_SECRET": cookie_secret or secrets.token_urlsafe(32),
-           "OTCLAB_QUOTES_POLL": str(poll)}
+    env = {"OTCLAB_QUOTES_POLL": str(poll)}
     if config:
         from ..workflows.quotes.config import load_config
 
         load_config(config, env={}, require_wecom=False)       # a bad file: one line now, not in every page
         env["OTCLAB_QUOTES_CONFIG"] = str(Path(config).resolve())
-    cmd = panel_command(QUOTES_APP, port, ip, store=url, basic_auth=creds, prefix=prefix)
-    login = "" if creds else " (no --basic-auth: nobody can log in, decisions are refused)"
-    print(f"quote-review app on {app_url(QUOTES_APP, ip, port, prefix)} (store {url}){login}", flush=True)
-    os.execvpe(cmd[0], cmd, env)
+    _serve_panel(QUOTES_APP, "quote-review app", port, ip, prefix, basic_auth, cookie_secret, env, db,
+                 no_login="nobody can log in, decisions are refused")
 
 
-def _serve_kyc(app_path, what: str, port: int, ip: str, prefix: str, basic_auth: Optional[str],
-               cookie_secret: Optional[str], env_extra: dict, db: Optional[str]) -> None:
-    """``panel serve`` one of the two KYC apps (the client form, the review page) with a login."""
+def _serve_panel(app_path, what: str, port: int, ip: str, prefix: str, basic_auth: Optional[str],
+                 cookie_secret: Optional[str], env_extra: dict, db: Optional[str], with_store: bool = True,
+                 no_login: str | None = "nobody is logged in, the page refuses every step", detail: str = "") -> None:
+    """``panel serve`` one app with a login (``--basic-auth``), the store (unless ``with_store`` is
+    False) and the app's settings in ``env_extra``; replaces this process."""
     import os
     import secrets
     from pathlib import Path
@@ -88,16 +79,29 @@ def _serve_kyc(app_path, what: str, port: int, ip: str, prefix: str, basic_auth:
     if basic_auth:
         creds = Path(basic_auth)
         _check_credentials(creds)
-    url = db or store_url()
+    url = (db or store_url()) if with_store else None
     env = {**os.environ, "PANEL_COOKIE_SECRET": cookie_secret or secrets.token_urlsafe(32), **env_extra}
-    # an upload travels in one websocket message (base64): room for files well above the service's
-    # per-document limit, so that an oversized one is refused with its reason, not a dropped connection
     cmd = panel_command(app_path, port, ip, store=url, basic_auth=creds, prefix=prefix)
-    i = cmd.index("--address")
-    cmd[i:i] = ["--websocket-max-message-size", str(64 * 1024 * 1024)]
-    login = "" if creds else " (no --basic-auth: nobody is logged in, the page refuses every step)"
-    print(f"{what} on {app_url(app_path, ip, port, prefix)} (store {url}){login}", flush=True)
+    where = f" (store {url})" if url else ""
+    login = "" if creds or no_login is None else f" (no --basic-auth: {no_login})"
+    print(f"{what} on {app_url(app_path, ip, port, prefix)}{where}{detail}{login}", flush=True)
     os.execvpe(cmd[0], cmd, env)
+
+
+def _users_env(users: Optional[str], whose: str) -> dict:
+    """The users file an app reads its users' groups from, checked now (a bad file: one line here,
+    not an error in every page)."""
+    if not users:
+        return {}
+    from pathlib import Path
+
+    from ..access import local_users
+    from ..core.errors import InputError
+
+    if not Path(users).exists():
+        raise InputError(f"{users} does not exist; give the users file (TOML) of {whose}", "--users")
+    local_users(Path(users))
+    return {"OTCLAB_USERS": str(Path(users).resolve())}
 
 
 _KYC_AUTH = ("credentials file: a JSON object of user -> password (the login each case, upload and decision "
@@ -114,8 +118,8 @@ def kyc_client_cmd(port: int = typer.Option(5007), ip: str = typer.Option("127.0
     """Serve the client's KYC form (dashboards/kyc_client.py) on http://IP:PORT/kyc_client."""
     from ..dashboards.panel_server import ROOT
 
-    _serve_kyc(ROOT / "dashboards" / "kyc_client.py", "KYC client form", port, ip, prefix, basic_auth,
-               cookie_secret, {}, db)
+    _serve_panel(ROOT / "dashboards" / "kyc_client.py", "KYC client form", port, ip, prefix, basic_auth,
+                 cookie_secret, {}, db)
 
 
 @app.command("kyc-review")
@@ -130,22 +134,14 @@ def kyc_review_cmd(port: int = typer.Option(5008), ip: str = typer.Option("127.0
                    poll: float = typer.Option(2.0, help="seconds between the page's looks at the queue"),
                    db: Optional[str] = db_option()) -> None:
     """Serve the KYC reviewers' page (dashboards/kyc_review.py) on http://IP:PORT/kyc_review."""
-    from pathlib import Path
-
-    from ..access import local_users
     from ..core.errors import InputError
     from ..dashboards.panel_server import ROOT
 
     if not 0.1 <= poll <= 60:
         raise InputError(f"{poll} is out of range; allowed 0.1 to 60 seconds", "--poll")
-    env = {"OTCLAB_KYC_POLL": str(poll)}
-    if users:
-        if not Path(users).exists():
-            raise InputError(f"{users} does not exist; give the users file (TOML) of the reviewers", "--users")
-        local_users(Path(users))           # a bad file: one line now, not in every page
-        env["OTCLAB_USERS"] = str(Path(users).resolve())
-    _serve_kyc(ROOT / "dashboards" / "kyc_review.py", "KYC review page", port, ip, prefix, basic_auth,
-               cookie_secret, env, db)
+    env = {"OTCLAB_KYC_POLL": str(poll), **_users_env(users, "the reviewers")}
+    _serve_panel(ROOT / "dashboards" / "kyc_review.py", "KYC review page", port, ip, prefix, basic_auth,
+                 cookie_secret, env, db)
 
 
 @app.command("confirm-layouts")
@@ -158,23 +154,15 @@ def confirm_layouts_cmd(port: int = typer.Option(5009), ip: str = typer.Option("
                             "else ~/.otclab/confirm/layouts); extraction reads the same folder")) -> None:
     """Serve the confirmation layout tool (dashboards/confirm_layouts.py) on http://IP:PORT/confirm_layouts."""
     import os
-    import secrets
     from pathlib import Path
 
-    from ..dashboards.panel_server import ROOT, app_url, panel_command
+    from ..dashboards.panel_server import ROOT
 
-    app_path = ROOT / "dashboards" / "confirm_layouts.py"
-    creds = None
-    if basic_auth:
-        creds = Path(basic_auth)
-        _check_credentials(creds)
-    env = {**os.environ, "PANEL_COOKIE_SECRET": os.environ.get("PANEL_COOKIE_SECRET") or secrets.token_urlsafe(32)}
-    if folder:
-        env["OTCLAB_CONFIRM_LAYOUTS"] = str(Path(folder).expanduser().resolve())
-    cmd = panel_command(app_path, port, ip, basic_auth=creds, prefix=prefix)
-    print(f"confirmation layout tool on {app_url(app_path, ip, port, prefix)} (layouts saved in "
-          f"{env.get('OTCLAB_CONFIRM_LAYOUTS', '~/.otclab/confirm/layouts')})", flush=True)
-    os.execvpe(cmd[0], cmd, env)
+    env = {"OTCLAB_CONFIRM_LAYOUTS": str(Path(folder).expanduser().resolve())} if folder else {}
+    saved = env.get("OTCLAB_CONFIRM_LAYOUTS", os.environ.get("OTCLAB_CONFIRM_LAYOUTS", "~/.otclab/confirm/layouts"))
+    _serve_panel(ROOT / "dashboards" / "confirm_layouts.py", "confirmation layout tool", port, ip, prefix,
+                 basic_auth, os.environ.get("PANEL_COOKIE_SECRET"), env, None, with_store=False,
+                 no_login=None, detail=f" (layouts saved in {saved})")
 
 
 @app.command("confirm-breaks")
@@ -194,20 +182,13 @@ def confirm_breaks_cmd(port: int = typer.Option(5010), ip: str = typer.Option("1
     import os
     from pathlib import Path
 
-    from ..access import local_users
-    from ..core.errors import InputError
     from ..dashboards.panel_server import ROOT
 
-    env = {}
-    if users:
-        if not Path(users).exists():
-            raise InputError(f"{users} does not exist; give the users file (TOML) of operations", "--users")
-        local_users(Path(users))
-        env["OTCLAB_USERS"] = str(Path(users).resolve())
+    env = _users_env(users, "operations")
     if documents:
         env["OTCLAB_CONFIRM_DOCUMENTS"] = str(Path(documents).resolve())
-    _serve_kyc(ROOT / "dashboards" / "confirm_breaks.py", "confirmation breaks", port, ip, prefix, basic_auth,
-               os.environ.get("PANEL_COOKIE_SECRET"), env, db)
+    _serve_panel(ROOT / "dashboards" / "confirm_breaks.py", "confirmation breaks", port, ip, prefix, basic_auth,
+                 os.environ.get("PANEL_COOKIE_SECRET"), env, db)
 
 
 def _check_credentials(path) -> None:

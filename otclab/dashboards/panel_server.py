@@ -19,12 +19,18 @@ ROOT = Path(__file__).resolve().parents[2]
 QUOTES_APP = ROOT / "dashboards" / "quotes.py"
 
 
+#: the largest websocket message an app accepts: an upload travels in one message (base64), so room
+#: for files well above any service's per-document limit, which then refuses an oversized one with
+#: its reason instead of Bokeh dropping the connection (its default is 20 MB)
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
 def panel_command(app: Path, port: int, ip: str = "127.0.0.1", store: str | None = None,
                   basic_auth: Path | None = None, prefix: str = "", origins: list[str] | None = None) -> list[str]:
     """The ``panel serve`` command line of one app on ``ip:port``; ``store`` goes to the app as
     ``--args --store URL``; ``basic_auth`` a credentials file (JSON user -> password)."""
-    cmd = [sys.executable, "-m", "panel", "serve", str(app), "--address", ip, "--port", str(port),
-           "--allow-websocket-origin", f"{ip}:{port}"]
+    cmd = [sys.executable, "-m", "panel", "serve", str(app), "--websocket-max-message-size", str(MAX_MESSAGE_BYTES),
+           "--address", ip, "--port", str(port), "--allow-websocket-origin", f"{ip}:{port}"]
     for o in origins or []:
         cmd += ["--allow-websocket-origin", o]
     if ip == "127.0.0.1":
