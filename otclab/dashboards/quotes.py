@@ -186,7 +186,7 @@ def blotter_row(row: dict, now: dt.datetime) -> dict:
     left_text, _ = countdown(row.get("valid_until"), row.get("state", ""), now)
     return {
         "quote_id": row["quote_id"],
-        "time": cst_text(row.get("created_at")),
+        "time": cst_text(row.get("received_at") or row.get("created_at")),
         "state": state_label(row.get("state", "")),
         "expires_in": left_text,
         "client": row.get("counterparty_name") or row.get("sender") or "–",
@@ -205,10 +205,12 @@ def blotter_row(row: dict, now: dt.datetime) -> dict:
 
 
 def blotter_frame(rows: list[dict], now: dt.datetime) -> pd.DataFrame:
-    """The blotter: one line per quote, newest first (by creation time, then quote id)."""
+    """The blotter: one line per quote, newest request first: by the time the client's message
+    arrived (not when its quote was priced: workers price in parallel, so a later message can be
+    priced first), then the latest revision above the one it superseded, then quote id."""
     def key(r):
-        t = aware(r.get("created_at")) or dt.datetime.min.replace(tzinfo=dt.timezone.utc)
-        return (t, _sortable_id(r["quote_id"]))
+        t = aware(r.get("received_at") or r.get("created_at")) or dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+        return (t, r.get("revision") or 0, _sortable_id(r["quote_id"]))
     ordered = sorted(rows, key=key, reverse=True)
     return pd.DataFrame([blotter_row(r, now) for r in ordered], columns=COLUMNS)
 

@@ -69,10 +69,10 @@ def _iso(t):
 
 def _context(conn, rows) -> dict:
     """For blotter rows, in three queries whatever their number: the first approvers, the
-    approvers and the chat text of each quote."""
+    approvers, the chat text and the arrival time of each quote's request."""
     e, m = T.quote_events, T.rfq_messages
     ids = [r.quote_id for r in rows]
-    out = {"firsts": {}, "approvers": {}, "texts": {}}
+    out = {"firsts": {}, "approvers": {}, "texts": {}, "received": {}}
     for chunk in range(0, len(ids), 500):
         part = ids[chunk:chunk + 500]
         for ev in conn.execute(select(e.c.quote_id, e.c.by, e.c.from_state, e.c.to_state, e.c.details)
@@ -83,7 +83,8 @@ def _context(conn, rows) -> dict:
             elif ev.from_state == "pending_approval" and (ev.details or {}).get("approval"):
                 out["firsts"].setdefault(ev.quote_id, []).append(ev.by)
         mids = sorted({r.message_id for r in rows[chunk:chunk + 500]})
-        out["texts"].update(conn.execute(select(m.c.id, m.c.text).where(m.c.id.in_(mids))).all())
+        for mid, text, at in conn.execute(select(m.c.id, m.c.text, m.c.received_at).where(m.c.id.in_(mids))).all():
+            out["texts"][mid], out["received"][mid] = text, at
     return out
 
 
@@ -98,6 +99,7 @@ def _row(conn, r, cfg, t, ctx: dict | None = None) -> dict:
     maker = r.maker or (firsts[0] if firsts else None)
     checkers = [u for u in [*firsts, *approvers] if u != maker] if four else approvers
     return {"quote_id": r.quote_id, "state": r.state, "created_at": _iso(r.created_at),
+            "received_at": _iso(ctx["received"].get(r.message_id)),
             "valid_until": _iso(r.valid_until), "seconds_left": max(0.0, (r.valid_until - t).total_seconds())
             if r.state in qstates.LIVE else 0.0, "sender": r.sender, "counterparty_id": r.counterparty_id,
             "counterparty_name": r.counterparty_name, "chat_id": r.chat_id, "underlying": r.underlying,
@@ -112,11 +114,12 @@ def _row(conn, r, cfg, t, ctx: dict | None = None) -> dict:
 
 
 def list_quotes(store, states: list[str] | None = None, limit: int = 500) -> list[dict]:
-    """Blotter rows, newest first; ``states`` filters by state."""
+    """Blotter rows, newest request first (the order messages arrived in, the latest revision of a
+    request above the one it superseded); ``states`` filters by state."""
     wanted = states
     cfg = config()
     q = T.quotes
-    stmt = select(q).order_by(q.c.created_at.desc(), q.c.quote_id.desc()).limit(int(limit))
+    stmt = select(q).order_by(q.c.message_id.desc(), q.c.revision.desc(), q.c.quote_id.desc()).limit(int(limit))
     if wanted:
         bad = [s for s in wanted if s not in qstates.STATES]
         if bad:
