@@ -95,6 +95,9 @@ def serve_cmd(feed: Optional[Path] = typer.Option(None, help=FEED_HELP),
                                                            "(Asia/Shanghai)"),
               paths: int = typer.Option(20_000), seed: int = typer.Option(20240101),
               device: Optional[str] = typer.Option(None), grid: bool = typer.Option(True, "--grid/--no-grid"),
+              grid_every: Optional[float] = typer.Option(
+                  None, help="revalue the grid only when the last one is this many minutes old (the refreshes "
+                             "between carry it, named with its snapshot); default every refresh"),
               grid_method: Optional[str] = typer.Option(None), grid_paths: Optional[int] = typer.Option(None),
               spot_steps: Optional[int] = typer.Option(None), spot_range: Optional[float] = typer.Option(None),
               vol_steps: Optional[int] = typer.Option(None), vol_range: Optional[float] = typer.Option(None),
@@ -115,7 +118,7 @@ def serve_cmd(feed: Optional[Path] = typer.Option(None, help=FEED_HELP),
             print(f"refresh failed: {err}", file=sys.stderr)
         sys.stdout.flush()
 
-    serve(get_store(db), _feed(feed), every_min=every, cron=cron, on_report=report,
+    serve(get_store(db), _feed(feed), every_min=every, cron=cron, on_report=report, grid_every_min=grid_every,
           **_options(paths, seed, device, grid, grid_method, grid_paths, spot_steps, spot_range, vol_steps,
                      vol_range, limits, webhook, dask))
 

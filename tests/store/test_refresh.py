@@ -145,12 +145,33 @@ def test_the_service_refreshes_on_its_schedule(demo):
     assert [r["status"] for r in _runs(store)] == ["ok", "ok"]
 
 
+def test_the_service_revalues_the_grid_only_when_the_last_is_old_enough(demo):
+    store, feed, _ = demo
+    seen = []
+    kw = dict(paths=500, grid_paths=200, spot_steps=3, vol_steps=2)
+    serve(store, feed, every_min=0.01, max_runs=3, grid_every_min=60, on_report=lambda rep, err: seen.append(rep),
+          **kw)
+    assert [("grid_s" in rep.timing) for rep in seen] == [True, False, False]
+    with store.connect() as conn:
+        grids = [risk.header(conn, rep.snapshot_id)["views"]["grid"] for rep in seen]
+    first = seen[0].snapshot_id
+    # the refreshes between carry the first one's grid, saying whose it is
+    assert [g.get("from_snapshot") for g in grids[1:]] == [first, first]
+    assert grids[1]["book"] == grids[0]["book"]
+    # no interval: a grid on every refresh
+    seen.clear()
+    serve(store, feed, every_min=0.01, max_runs=2, on_report=lambda rep, err: seen.append(rep), **kw)
+    assert [("grid_s" in rep.timing) for rep in seen] == [True, True]
+
+
 def test_service_settings_are_checked(demo):
     store, feed, _ = demo
     with pytest.raises(InputError, match="crontab"):
         serve(store, feed, cron="every ten minutes", max_runs=1)
     with pytest.raises(InputError, match="between 0 and 1440"):
         serve(store, feed, every_min=-5, max_runs=1)
+    with pytest.raises(InputError, match="grid_every|between 0 and 1440"):
+        serve(store, feed, every_min=1, grid_every_min=0, max_runs=1)
 
 
 def test_the_refresh_scales_out_on_dask_with_the_same_numbers(demo):

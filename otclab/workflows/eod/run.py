@@ -64,12 +64,14 @@ class EodReport:
                 "margin_calls": [m for m in self.margin if m["action"] != "none"]}
 
 
-def pricing_contracts(conn, trades, d: Date, today: dict | None = None) -> list[dict]:
+def pricing_contracts(conn, trades, d: Date, today: dict | None = None, plans: dict | None = None) -> list[dict]:
     """The trades as pricing contracts on ``d``: pinned template, terms and the closes of their
     past observation dates (the templates derive knock-in, missed coupons, averages from them).
     ``today`` ({underlying: spot}, an intraday refresh): an observation on ``d`` itself, whose close
-    is not known yet, is taken at the current spot."""
-    plans, _ = plans_for(conn, trades)
+    is not known yet, is taken at the current spot. ``plans``: the trades' lifecycle plans when the
+    caller has them (``plans_for``)."""
+    if plans is None:
+        plans, _ = plans_for(conn, trades)
     starts = min((t.record.start_date for t in trades), default=d)
     import datetime as dt
 

@@ -58,12 +58,14 @@ class LifecycleReport:
                                for t, d, k, a in self.listed]}
 
 
-def plans_for(conn, trades: list[StoredTrade]) -> tuple[dict, int]:
+def plans_for(conn, trades: list[StoredTrade], memo: dict | None = None) -> tuple[dict, int]:
     """(version id → plan, how many were compiled): the stored plans of ``trades``, compiling and
-    storing those not compiled yet (in the caller's transaction)."""
+    storing those not compiled yet (in the caller's transaction). ``memo``: a dict the caller keeps
+    (the risk service, between refreshes): a trade version's plan never changes, so those found
+    there are not read again, and every plan returned is put there."""
     lp = T.lifecycle_plans
-    ids = [t.version_id for t in trades]
-    out = {}
+    out = {} if memo is None else {t.version_id: memo[t.version_id] for t in trades if t.version_id in memo}
+    ids = [t.version_id for t in trades if t.version_id not in out]
     for i in range(0, len(ids), 900):
         out.update(conn.execute(select(lp.c.version_id, lp.c.plan).where(lp.c.version_id.in_(ids[i:i + 900]))).all())
     todo = [t for t in trades if t.version_id not in out]
@@ -75,6 +77,8 @@ def plans_for(conn, trades: list[StoredTrade]) -> tuple[dict, int]:
             out[t.version_id] = plan
             rows.append({"version_id": t.version_id, "plan": plan, "created_at": ts})
         conn.execute(insert(lp), rows)
+    if memo is not None:
+        memo.update(out)
     return out, len(todo)
 
 

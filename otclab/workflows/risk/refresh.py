@@ -110,11 +110,11 @@ def run_refresh(store: Store, feed, paths: int = 20_000, seed: int = DEFAULT_SEE
                     raise RefreshError(f"no live trades on {d}; nothing to value", "date")
                 msid = markets.put(conn, snap, f"feed:{source}")
                 spots = {u: snap.spot(u) for u in {t.record.underlying for t in trades}}
-                contracts = pricing_contracts(conn, trades, d, today=spots)
-                plans, _ = plans_for(conn, trades)
+                cache = _day_cache(cache, d, len(trades))
+                plans, _ = plans_for(conn, trades, None if cache is None else cache.setdefault("_plans", {}))
+                contracts = pricing_contracts(conn, trades, d, today=spots, plans=plans)
             t1 = time.perf_counter()
             # a trade maturing today has nothing left for a pricer: its last observation at the spot
-            cache = _day_cache(cache, d, len(contracts))
             due = set(maturing(trades, d))
             rest = [c for i, c in enumerate(contracts) if i not in due]
             due_trades = [t for i, t in enumerate(trades) if i in due]

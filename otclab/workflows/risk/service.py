@@ -7,6 +7,11 @@ the same time); a missed slot is not run twice (``coalesce``). A failed refresh 
 alerted by ``run_refresh`` and the service carries on; SIGTERM or Ctrl-C stops it after the
 refresh in progress. The service keeps nothing in memory that matters: a restart continues from
 the store.
+
+``grid_every_min``: the spot x vol grid (seconds where the valuation takes about one) is revalued
+only on a refresh that finds the last grid at least that many minutes old (or of another
+valuation date, or none since the service started); the refreshes between carry the last grid,
+named with its snapshot and market time on the dashboard. Default: a grid on every refresh.
 """
 from __future__ import annotations
 
@@ -39,19 +44,37 @@ def trigger(every_min: float | None, cron: str | None):
 
 
 def serve(store, feed, every_min: float | None = None, cron: str | None = None, first_now: bool = True,
-          on_report=None, max_runs: int | None = None, **refresh_kw) -> int:
+          on_report=None, max_runs: int | None = None, grid_every_min: float | None = None, **refresh_kw) -> int:
     """Run refreshes until stopped (or ``max_runs`` of them, for tests); returns how many ran."""
+    import time
+
     from apscheduler.schedulers.blocking import BlockingScheduler
 
+    from ...core.errors import InputError
+
     trig = trigger(every_min, cron)
+    if grid_every_min is not None and not 0 < grid_every_min <= 24 * 60:
+        raise InputError(f"must be between 0 and 1440 minutes; got {grid_every_min}", "grid_every")
+    grid_wanted = refresh_kw.pop("grid", True)
+    last_grid: dict = {}        # valuation date and monotonic time of the last refresh with a grid
     sched = BlockingScheduler(timezone=TZ)
     count = {"runs": 0}
     interval = every_min or DEFAULT_INTERVAL_MIN
     cache: dict = {}        # contracts compiled today: later refreshes of the day re-read the market only
 
+    def grid_due() -> bool:
+        if not grid_wanted or grid_every_min is None or not last_grid:
+            return grid_wanted
+        return time.monotonic() - last_grid["at"] >= grid_every_min * 60 - 1e-6
+
     def job():
         try:
-            rep = run_refresh(store, feed, interval_min=interval, cache=cache, **refresh_kw)
+            with_grid = grid_due()
+            rep = run_refresh(store, feed, interval_min=interval, cache=cache, grid=with_grid, **refresh_kw)
+            if with_grid:
+                last_grid.update(at=time.monotonic(), date=rep.date)
+            elif last_grid and last_grid.get("date") != rep.date:
+                last_grid.clear()       # a new day: the next refresh revalues the grid
             if on_report:
                 on_report(rep, None)
         except Exception as e:          # recorded and alerted by run_refresh; the service goes on
