@@ -164,6 +164,28 @@ def test_the_service_revalues_the_grid_only_when_the_last_is_old_enough(demo):
     assert [("grid_s" in rep.timing) for rep in seen] == [True, True]
 
 
+def test_a_refresh_with_the_days_cache_sees_a_cancelled_trade_and_equals_one_without(demo):
+    from otclab.store.trades import cancel
+
+    store, feed, _ = demo
+    cache: dict = {}
+    first = run_refresh(store, feed, grid=False, cache=cache, **FAST)
+    assert {"_book", "_plans", "_eod_rows", "_flows"} <= set(cache)
+    with store.connect() as conn:
+        gone = risk.rows(conn, first.snapshot_id)["trade_id"].iloc[0]
+    cancel(store, gone, "booked in error", recorded_by="ops")
+    again = run_refresh(store, feed, grid=False, cache=cache, **FAST)
+    fresh = run_refresh(store, feed, grid=False, cache=None, **FAST)
+    assert again.trades == fresh.trades == first.trades - 1
+    with store.connect() as conn:
+        a, b = risk.rows(conn, again.snapshot_id), risk.rows(conn, fresh.snapshot_id)
+        ex_a, ex_b = (risk.header(conn, s)["views"]["explain"] for s in (again.snapshot_id, fresh.snapshot_id))
+    assert gone not in set(a["trade_id"])
+    assert list(a["trade_id"]) == list(b["trade_id"])
+    np.testing.assert_allclose(a["value"].to_numpy(float), b["value"].to_numpy(float), rtol=1e-12, atol=1e-9)
+    assert ex_a == ex_b
+
+
 def test_service_settings_are_checked(demo):
     store, feed, _ = demo
     with pytest.raises(InputError, match="crontab"):

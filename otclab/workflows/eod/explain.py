@@ -60,12 +60,15 @@ def explain(conn, snapshot_id: int | None = None, previous_id: int | None = None
     return explain_rows(conn, s0, r0, s1, r1, m1)
 
 
-def explain_rows(conn, s0: dict, r0: pd.DataFrame, s1: dict, r1: pd.DataFrame, m1: dict) -> Explain:
+def explain_rows(conn, s0: dict, r0: pd.DataFrame, s1: dict, r1: pd.DataFrame, m1: dict,
+                 flows: pd.DataFrame | None = None) -> Explain:
     """The explain of rows ``r1`` (header ``s1``, market ``m1``) against ``r0`` (header ``s0``):
-    a refresh explains itself against the last end of day before it is stored."""
+    a refresh explains itself against the last end of day before it is stored. ``flows``: the
+    cash flows known through ``s1``'s date when the caller has them (``cashflows_between``)."""
     d0, d1 = s0["valuation_date"], s1["valuation_date"]
     days = sse_calendar().count(d0, d1)
-    flows = risk.cashflows_between(conn, None, d1)
+    if flows is None:
+        flows = risk.cashflows_between(conn, None, d1)
     known = flows[flows.event_date > d0].groupby("trade_id")["amount"].sum() if len(flows) else pd.Series(dtype=float)
     all_to_d1 = flows.groupby("trade_id")["amount"].sum() if len(flows) else pd.Series(dtype=float)
 

@@ -104,8 +104,9 @@ def run_refresh(store: Store, feed, paths: int = 20_000, seed: int = DEFAULT_SEE
             snap, market_time, source = feed.latest()
             d = snap.valuation_date
             timing = {}
+            cache = _day_cache(cache, d)
             with store.begin() as conn:
-                trades = live_on(conn, d)
+                trades = _live(conn, d, cache)
                 if not trades:
                     raise RefreshError(f"no live trades on {d}; nothing to value", "date")
                 msid = markets.put(conn, snap, f"feed:{source}")
@@ -164,7 +165,7 @@ def run_refresh(store: Store, feed, paths: int = 20_000, seed: int = DEFAULT_SEE
                      "calendar": calendar(trades, plans, rows_df, cal, d),
                      "limits": utilisation(totals, lim), "interval_min": interval_min}
             with store.connect() as conn:
-                views["explain"] = _explain(conn, rows_df, d, msid, snap)
+                views["explain"] = _explain(conn, rows_df, d, msid, snap, cache)
                 if not views["grid"]:
                     views["grid"] = _last_grid(conn, d)
             timing["views_s"] = time.perf_counter() - t3
@@ -198,27 +199,54 @@ def run_refresh(store: Store, feed, paths: int = 20_000, seed: int = DEFAULT_SEE
                          breaches=breaches, alerts=sent)
 
 
-def _day_cache(cache: dict | None, d, n: int) -> dict | None:
-    """``cache`` emptied when the valuation date changes or stale entries (trades whose state
-    moved, trades gone) outgrow the book; None stays None."""
+def _day_cache(cache: dict | None, d, n: int | None = None) -> dict | None:
+    """``cache`` emptied when the valuation date changes or (given the book's size ``n``) stale
+    entries (trades whose state moved, trades gone) outgrow the book; None stays None."""
     if cache is None:
         return None
-    if cache.get("_date") != d or len(cache) > 3 * n + 10:
+    if cache.get("_date") != d or (n is not None and len(cache) > 3 * n + 10):
         cache.clear()
         cache["_date"] = d
     return cache
 
 
-def _explain(conn, rows_df: pd.DataFrame, d, msid: str, snap) -> dict | None:
-    """The P&L since the last end-of-day snapshot before or on ``d`` (totals and by underlying)."""
+def _memo(cache: dict | None, name: str, key, make):
+    """``make()``, or what it returned for the same ``key`` on an earlier refresh of the day."""
+    if cache is not None and name in cache and cache[name][0] == key:
+        return cache[name][1]
+    value = make()
+    if cache is not None:
+        cache[name] = (key, value)
+    return value
+
+
+def _live(conn, d, cache: dict | None):
+    """``live_on(conn, d)``, reused between refreshes while no trade version and no lifecycle event
+    has been added: both tables are append-only and a trade's status and state derive from them."""
+    from sqlalchemy import func
+
+    tv, ev = T.trade_versions, T.trade_events
+    key = tuple(conn.execute(select(select(func.max(tv.c.id)).scalar_subquery(),
+                                    select(func.max(ev.c.id)).scalar_subquery())).one())
+    return _memo(cache, "_book", key, lambda: live_on(conn, d))
+
+
+def _explain(conn, rows_df: pd.DataFrame, d, msid: str, snap, cache: dict | None = None) -> dict | None:
+    """The P&L since the last end-of-day snapshot before or on ``d`` (totals and by underlying).
+    The end of day's rows (an immutable snapshot) and the cash flows known through ``d`` (an
+    append-only table) are read once a day while unchanged."""
+    from sqlalchemy import func
+
     try:
         s0 = risk.header(conn, kind="eod", before=d + dt.timedelta(days=1))
     except OtcError:
         return None
-    r0 = risk.rows(conn, s0["id"])
+    r0 = _memo(cache, "_eod_rows", s0["id"], lambda: risk.rows(conn, s0["id"]))
+    flows_key = conn.execute(select(func.max(T.cashflows.c.id))).scalar()
+    flows = _memo(cache, "_flows", flows_key, lambda: risk.cashflows_between(conn, None, d))
     s1 = {"id": None, "valuation_date": d, "market_snapshot_id": msid}
     rows = rows_df.copy()
-    ex = explain_rows(conn, s0, r0, s1, rows, snap.to_dict())
+    ex = explain_rows(conn, s0, r0, s1, rows, snap.to_dict(), flows=flows)
     return {"previous_snapshot_id": s0["id"], "previous_date": str(s0["valuation_date"]), "total": ex.total,
             "by_underlying": ex.by_underlying.reset_index().replace({np.nan: None}).to_dict(orient="records")}
 
