@@ -1,6 +1,6 @@
 """The risk refresh on the GPU, as ``otclab risk serve`` runs it: store read to snapshot written.
 
-    python3 benchmarks/refresh_gpu.py [--trades 4800] [--paths 100000] [--runs 3] [--no-grid]
+    python3 benchmarks/refresh_gpu.py [--trades 4800] [--paths 100000] [--runs 3] [--no-grid] [--between N]
 
 Builds the demo store (~2000 live trades, one end of day), drops an intraday market into a feed
 folder and runs ``run_refresh`` on the GPU ``--runs`` times in one process (the first compiles
@@ -40,6 +40,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--cpu-paths", type=int, default=2_000)
     ap.add_argument("--no-grid", action="store_true")
+    ap.add_argument("--between", type=int, default=0, metavar="N",
+                    help="then N warm refreshes without the grid, as `otclab risk serve --grid-every` runs between "
+                         "grids (the valuation, views and store alone)")
     ap.add_argument("--no-cache", action="store_true", help="compile every run from scratch")
     ap.add_argument("--code", metavar="DIR", help="import otclab from DIR (e.g. `git archive REV otclab payoffs`) "
                     "to time an earlier commit with this script")
@@ -77,20 +80,22 @@ def main() -> None:
               f"{'closed':>7} {'grid':>7} {'pde':>6} {'views':>6} {'store':>6}  engines / grid method")
         cache = None if args.no_cache else {}
         t_tick = dt.datetime.now(CST)
-        for i in range(args.runs):
+        for i in range(args.runs + args.between):
             if i:
                 t_tick += dt.timedelta(minutes=10)
                 D.demo_tick(store, feed, as_of=t_tick, seed=i)
             pde_time[0] = 0.0
+            with_grid = not args.no_grid and i < args.runs
             rep = run_refresh(store, FolderFeed(feed, settle=0), paths=args.paths, device="gpu",
-                              grid=not args.no_grid, cache=cache)
+                              grid=with_grid, cache=cache)
             with store.connect() as c:
                 h = risk.header(c, rep.snapshot_id)
             tm, pt = rep.timing, h["settings"].get("timing", {})
             store_s = rep.wall_s - tm["value_s"] - tm.get("grid_s", 0.0) - tm["views_s"]
             grid = tm.get("grid") or {}
             pde_s = pde_time[0]
-            print(f"{'cold' if i == 0 else 'warm':<6} {rep.trades:>6} {rep.wall_s:>8.2f} {tm['value_s']:>7.2f} "
+            label = "cold" if i == 0 else ("warm" if i < args.runs else "nogrid")
+            print(f"{label:<6} {rep.trades:>6} {rep.wall_s:>8.2f} {tm['value_s']:>7.2f} "
                   f"{pt.get('compile_s', float('nan')):>8.2f} {pt.get('build_s', float('nan')):>6.2f} "
                   f"{pt.get('run_s', float('nan')):>7.2f} {pt.get('closed_s', float('nan')):>7.2f} "
                   f"{tm.get('grid_s', 0.0):>7.2f} {pde_s:>6.2f} {tm['views_s']:>6.2f} "
