@@ -1,8 +1,10 @@
 """``otclab kyc``: invitations, the client master (import, status, suspension), screening lists,
-reviewers' queues and decisions, and the sealed review report."""
+reviewers' queues and decisions, the sealed review report, and the agreements the client signs
+(``otclab kyc agreements issue|sign|show``)."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -16,6 +18,9 @@ app = typer.Typer(help="KYC onboarding: invitations, client master, screening li
 lists_app = typer.Typer(help="Sanctions / negative-news screening lists (FollowTheMoney JSON lines).",
                         no_args_is_help=True)
 app.add_typer(lists_app, name="lists")
+agreements_app = typer.Typer(help="The agreements an approved client signs: issue (the firm's seal), sign (the "
+                                  "client's certificate), show.", no_args_is_help=True)
+app.add_typer(agreements_app, name="agreements")
 
 
 def _db():
@@ -178,8 +183,15 @@ def act(case_id: str, action: str = typer.Argument(..., help="approve | reject |
     from ..access import local_identity
     from ..kyc import service
 
-    state = service.act(get_store(db), case_id, action, local_identity(_who(user)), comment)
+    st = get_store(db)
+    state = service.act(st, case_id, action, local_identity(_who(user)), comment)
     print(f"{case_id}: {state}")
+    if state == "approved":
+        failed = service.agreements_failure(st, case_id)
+        if failed:
+            print(f"warning: {failed}", file=sys.stderr)
+        else:
+            print(f"agreements issued for the client to sign: {len(service.agreements(st, case_id))}")
 
 
 @app.command()
@@ -208,3 +220,84 @@ def demo(db: Optional[str] = _db()) -> None:
     for case in demo_cases(st):
         v = service.view(st, case)
         print(f"{case} {v.institution} ({v.counterparty_id}, login {v.username}): {v.state}, {len(v.hits)} hit(s)")
+
+
+def _agreement_lines(refs) -> str:
+    import pandas as pd
+
+    from ..kyc.agreements import CST
+
+    def t(x):
+        return x.astimezone(CST).strftime("%Y-%m-%d %H:%M") if x else ""
+    return table(pd.DataFrame([{"kind": r.kind, "title": r.title, "state": r.state,
+                                "issued sha256": r.issued_sha256[:16], "issued": t(r.issued_at),
+                                "signed sha256": (r.signed_sha256 or "")[:16], "signer": r.signer_subject or "",
+                                "signed": t(r.signed_at)} for r in refs])) if refs else "(no agreements issued)"
+
+
+@agreements_app.command("issue")
+def agreements_issue(case_id: str, user: Optional[str] = typer.Option(None, "--user", help="who issues (recorded)"),
+                     db: Optional[str] = _db(), as_json: bool = typer.Option(False, "--json")) -> None:
+    """Issue the agreements of an approved case, sealed by the firm (made once; a rerun issues what
+    is missing and finishes an interrupted run)."""
+    from ..kyc import service
+
+    refs = service.issue_agreements(get_store(db), case_id, by=_who(user))
+    if as_json:
+        dump([r.to_dict() for r in refs])
+        return
+    print(_agreement_lines(refs))
+
+
+@agreements_app.command("sign")
+def agreements_sign(case_id: str,
+                    kind: Optional[list[str]] = typer.Option(None, "--kind", help="the agreement (repeatable; default: "
+                                                                                  "every one not signed yet)"),
+                    key: Path = typer.Option(..., "--key", help="the client's PKCS#12 (.p12/.pfx) or PEM key"),
+                    cert: Optional[Path] = typer.Option(None, "--cert", help="its PEM certificate chain (PEM key)"),
+                    password: Optional[str] = typer.Option(None, "--password", envvar="OTCLAB_SIGN_PASSWORD",
+                                                           help="the key's password (or OTCLAB_SIGN_PASSWORD)"),
+                    pki: Optional[Path] = typer.Option(None, "--pki", help="trust the root and CRL of this PKI folder "
+                                                                           "(default: the KYC trust store)"),
+                    user: Optional[str] = typer.Option(None, "--user", help="who signs (recorded)"),
+                    db: Optional[str] = _db(), as_json: bool = typer.Option(False, "--json")) -> None:
+    """The client signs the issued agreements with its own certificate (e.g. a CFCA one); both
+    signatures are verified before the signed copy is stored."""
+    from ..esign.cli_support import credentials
+    from ..kyc import service
+
+    st = get_store(db)
+    cred = credentials(key, cert, password)
+    trust = service.trust_from_pki(pki) if pki else service.agreement_trust()
+    kinds = list(kind or []) or [r.kind for r in service.agreements(st, case_id) if r.state == "issued"]
+    if not kinds:
+        raise service.AgreementError(f"case {case_id} has no agreement waiting for a signature "
+                                     f"(otclab kyc agreements show {case_id})", "kind")
+    done = [service.sign_agreement(st, case_id, k, cred, trust, by=_who(user)) for k in kinds]
+    if as_json:
+        dump([r.to_dict() for r in done])
+        return
+    for r in done:
+        print(f"{r.kind}: signed by {r.signer_subject}; {r.signed_path} sha256 {r.signed_sha256}")
+
+
+@agreements_app.command("show")
+def agreements_show(case_id: str, db: Optional[str] = _db(), as_json: bool = typer.Option(False, "--json")) -> None:
+    """The agreements of a case: kind, title, state, hashes, signer, times; what trading still waits for."""
+    from ..kyc import service
+
+    st = get_store(db)
+    refs = service.agreements(st, case_id)
+    todo = service.unsigned_agreements(st, case_id)
+    if as_json:
+        dump({"agreements": [r.to_dict() for r in refs], "unsigned": todo,
+              "failure": service.agreements_failure(st, case_id)})
+        return
+    print(_agreement_lines(refs))
+    failed = service.agreements_failure(st, case_id)
+    if failed:
+        print(failed)
+    if todo:
+        print("trading waits for: " + "、".join(t["title"] for t in todo))
+    else:
+        print("every required agreement is signed")

@@ -10,7 +10,10 @@ version and SHA-256 shown after upload, a refusal shown with its reason), review
 field is checked as it is typed, the reason beside it (red: refused, amber: a warning); "保存
 Save" stores the step (a field with an error is reported, not stored as valid). A case returned
 for correction shows the reviewers' comments and can be corrected and submitted again; a case
-under review is shown read-only.
+under review is shown read-only. Once the case is approved, the first tab is "协议签署
+Agreements": each agreement the firm issued (title, state, SHA-256, a download of the PDF) with a
+"签署 Sign" button, and one to sign all; each signature is the service's
+(``sign_agreements_online``: an event certificate for the logged-in client's institution).
 """
 from __future__ import annotations
 
@@ -119,6 +122,10 @@ class KycClientPage:
         self.summary = pn.Column(sizing_mode="stretch_width", css_classes=["kyc-summary"])
         self._render_summary(editable)
         tabs.append(("确认提交 Review & submit", self.summary))
+        if state == "approved":               # what is left to do: sign the agreements
+            self.agreements = pn.Column(sizing_mode="stretch_width", css_classes=["kyc-agreements"])
+            self._render_agreements()
+            tabs.insert(0, ("协议签署 Agreements", self.agreements))
         self.tabs = pn.Tabs(*tabs, sizing_mode="stretch_width", css_classes=["kyc-tabs"], dynamic=False)
         self.body.objects = [self.tabs]
         # saved values show their checks at once (a returned case: what the reviewers saw)
@@ -139,6 +146,9 @@ class KycClientPage:
                            f'{v.esc(v.get(h, "comment"))}</span></li>' for h in comments[-1:])
             out += (f'<div class="kyc-returned">审核退回，请修改后重新提交 <span class="kyc-en">Returned for '
                     f'correction: change what the reviewers ask, then submit again</span><ul>{rows}</ul></div>')
+        elif state == "approved":
+            out += ('<div class="kyc-section kyc-approved">审核已通过，请签署协议 <span class="kyc-en">Approved: '
+                    'sign the agreements (协议签署 Agreements) to start trading</span></div>')
         elif state not in EDITABLE:
             out += ('<div class="kyc-section kyc-under-review">您的资料已提交，正在审核中 <span class="kyc-en">'
                     'Submitted: the desk is reviewing it; the form is read-only</span></div>')
@@ -344,6 +354,64 @@ class KycClientPage:
                 docs, "kyc-summary-docs", ("文件 kind", "版本 version", "文件名 file", "SHA-256")) + todo,
                 sizing_mode="stretch_width"),
             btn]
+
+    # ---- agreements (after approval) ----------------------------------------------------------------
+    def _render_agreements(self) -> None:
+        refs = self.kyc.agreements(self.store, self.case_id)
+        if not refs:
+            failed = self.kyc.agreements_failure(self.store, self.case_id)
+            self.agreements.objects = [pn.pane.HTML(
+                '<div class="kyc-warning kyc-agreements-none">协议尚未生成，请联系您的销售 <span class="kyc-en">the '
+                'agreements are not issued yet: your sales contact is told</span></div>'
+                + (f'<div class="kyc-meta">{v.esc(failed)}</div>' if failed else ""), sizing_mode="stretch_width")]
+            return
+        rows, buttons = [], []
+        for r in refs:
+            path = r.file
+            dl = pn.widgets.FileDownload(file=path, filename=f"{r.kind}{'-signed' if r.state == 'signed' else ''}.pdf",
+                                         label="下载 Download PDF", button_type="light", width=170,
+                                         css_classes=["kyc-agreement-download", f"kyc-agreement-download-{r.kind}"])
+            btn = pn.widgets.Button(name="签署 Sign", button_type="primary", width=110, disabled=r.state != "issued",
+                                    css_classes=["kyc-agreement-sign", f"kyc-agreement-sign-{r.kind}"])
+            btn.on_click(self._sign_handler([r.kind]))
+            buttons.append(btn)
+            rows.append(pn.Row(pn.pane.HTML(v.agreement_html(r), sizing_mode="stretch_width"), dl, btn,
+                               sizing_mode="stretch_width",
+                               css_classes=["kyc-agreement", f"kyc-agreement-{r.state}", f"kyc-agreement-{r.kind}"]))
+        todo = [r for r in refs if r.state == "issued"]
+        every = pn.widgets.Button(name=f"全部签署 Sign all ({len(todo)})", button_type="success", disabled=not todo,
+                                  css_classes=["kyc-agreement-sign-all"])
+        every.on_click(self._sign_handler(None))
+        self.sign_buttons = [every, *buttons]
+        head = ('<div class="kyc-meta">甲方已加盖电子签章。点击“签署”后，平台为贵机构签发一次性事件证书并以电子签名签署，'
+                '签署后方可交易。<span class="kyc-en">The firm has sealed each agreement. "Sign" signs it for your '
+                'institution with a one-time event certificate; trading starts once all are signed.</span></div>')
+        unsigned = self.kyc.unsigned_agreements(self.store, self.case_id)
+        tail = ('<div class="kyc-ok kyc-agreements-done">全部协议已签署，可以交易 <span class="kyc-en">every agreement '
+                'is signed: trading is open</span></div>' if not unsigned else "")
+        self.agreements.objects = [pn.pane.HTML(head, sizing_mode="stretch_width"), *rows, every,
+                                   pn.pane.HTML(tail, sizing_mode="stretch_width")]
+
+    def _sign_handler(self, kinds):
+        async def handler(_e):
+            await self._sign(kinds)
+        return handler
+
+    async def _sign(self, kinds) -> None:
+        """Sign in a worker thread (pyHanko runs its own event loop, which cannot nest in the server's)."""
+        for b in self.sign_buttons:
+            b.loading = True
+        try:
+            done = await asyncio.to_thread(self.kyc.sign_agreements_online, self.store, self.user, kinds)
+        except OtcError as e:
+            self.notify(False, f"未签署 not signed: {e.message}")
+            return
+        finally:
+            for b in self.sign_buttons:
+                b.loading = False
+        names = "、".join(r.title for r in done)
+        self.notify(True, f"已签署 signed: {names}")
+        self._render_agreements()
 
     def notify(self, ok: bool, message: str) -> None:
         """An outcome in the message bar and as a notification."""

@@ -41,6 +41,9 @@ CSS = """
 .kyc-returned {border-left:4px solid #b26a00; background:#fff8e1; padding:6px 10px}
 .kyc-hit {border-left:4px solid #c62828; background:#fff5f5; padding:4px 8px; margin:4px 0}
 .kyc-hit-cleared {border-left:4px solid #2e7d32; background:#f1f8e9; padding:4px 8px; margin:4px 0}
+.kyc-agreement {border:1px solid #dde; border-radius:4px; padding:6px 10px; margin:4px 0}
+.kyc-agreement-signed {border-left:4px solid #2e7d32; background:#f1f8e9}
+.kyc-agreement-issued {border-left:4px solid #1a237e; background:#f5f7ff}
 body, .bk-root {font-family:"WenQuanYi Zen Hei","Noto Sans CJK SC",sans-serif}
 """
 
@@ -356,3 +359,24 @@ def queue_row_html(r) -> str:
     ct = f' · {esc(r.client_type)}' if r.client_type else ""
     return (f'<span class="kyc-queue-row" data-case="{esc(r.case_id)}"><b>{esc(r.institution)}</b> · {esc(r.case_id)} · '
             f'USCC {esc(r.uscc)}{ct}{aml}{hits} · 等待自 waiting since {esc(cst_text(r.waiting_since))}</span>')
+
+
+AGREEMENT_STATES = {"issued": "待签署 to sign", "signed": "已签署 signed"}
+
+
+def agreement_html(ref) -> str:
+    """One agreement of the client's agreements step: title, state, the SHA-256 of the firm's
+    sealed copy and, once signed, of the signed copy, the signer and the time."""
+    state = get(ref, "state")
+    out = (f'<div class="kyc-agreement-title"><b>{esc(get(ref, "title"))}</b> · <span class="kyc-agreement-state '
+           f'{"kyc-ok" if state == "signed" else "kyc-warning"}" data-state="{esc(state)}">'
+           f'{esc(AGREEMENT_STATES.get(state, state))}</span>'
+           + ("" if get(ref, "required") else ' <span class="kyc-en">(optional 非必签)</span>') + "</div>"
+           f'<div class="kyc-meta">甲方已盖章 sealed by the firm {esc(cst_text(get(ref, "issued_at")))} · SHA-256 '
+           f'<code class="kyc-agreement-issued-sha">{esc(get(ref, "issued_sha256"))}</code></div>')
+    if state == "signed":
+        out += (f'<div class="kyc-meta">乙方签署 signed by <span class="kyc-agreement-signer">'
+                f'{esc(get(ref, "signer_subject"))}</span> ({esc(get(ref, "signed_by"))}, '
+                f'{esc(cst_text(get(ref, "signed_at")))}) · SHA-256 <code class="kyc-agreement-signed-sha">'
+                f'{esc(get(ref, "signed_sha256"))}</code></div>')
+    return out

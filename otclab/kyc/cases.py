@@ -257,7 +257,9 @@ def latest_assessment(conn, case_id: str, kind: str):
 def act(store, case_id: str, action: str, identity, comment: str | None = None) -> str:
     """A reviewer's decision at the case's current step: approve (to the next step, or approved
     after risk), reject (final) or return (for correction; a comment says what). Needs the scope
-    KYC_REVIEW and the group of the current step; four-eyes. Returns the new state."""
+    KYC_REVIEW and the group of the current step; four-eyes. The final approval issues the
+    agreements the client signs next (``agreements.issue_after_approval``: if that fails, the
+    approval stands and the case's history says why). Returns the new state."""
     from .clients import record_client
     from .screen import current_hits
 
@@ -301,6 +303,10 @@ def act(store, case_id: str, action: str, identity, comment: str | None = None) 
         if new == "approved":
             _onboard(conn, case, identity.name, record_client)
     catch_up(store)
+    if new == "approved":              # the client signs them next; a failure leaves the approval standing
+        from .agreements import issue_after_approval
+
+        issue_after_approval(store, case_id, identity.name)
     return new
 
 
@@ -396,7 +402,10 @@ def queue(store, role: str) -> list[CaseSummary]:
 
 
 def view(store, case_id: str) -> CaseView:
-    """Everything about the case (see ``model.CaseView``)."""
+    """Everything about the case (see ``model.CaseView``; ``extra["agreements"]``: its agreements
+    as ``agreements.AgreementRef.to_dict``)."""
+    from .agreements import _ref as _ag_ref
+    from .agreements import _rows as _ag_rows
     from .clients import client_status
     from .screen import current_hits
 
@@ -414,6 +423,7 @@ def view(store, case_id: str) -> CaseView:
                     "to_state": r.to_state, "by": r.by, "at": r.at, "comment": r.comment, "details": r.details}
                    for r in conn.execute(select(e).where(e.c.case_id == case_id).order_by(e.c.seq))]
         rep = conn.execute(select(T.kyc_reports).where(T.kyc_reports.c.case_id == case_id)).first()
+        agreements = [_ag_ref(store, r).to_dict() for r in _ag_rows(conn, case_id)]
         client = None
         if case.state == "approved":
             st = client_status(conn, case.counterparty_id)
@@ -434,4 +444,4 @@ def view(store, case_id: str) -> CaseView:
             prepared_by=preparers(conn, case_id), approvals=approvals(conn, case_id),
             report=None if rep is None else {"path": rep.path, "sha256": rep.sha256, "signer": rep.signer,
                                              "log_index": rep.log_index, "created_at": rep.created_at},
-            client=client)
+            client=client, extra={"agreements": agreements})

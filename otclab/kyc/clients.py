@@ -4,11 +4,13 @@ validity, as booking and quoting check it.
 Rows are appended (an approved case, an import of clients onboarded before the platform, a
 suspension); the latest row per counterparty is its status. A client may trade a product when
 its status is approved, it meets the OTC-option counterparty standard, its annual review is not
-lapsed, its identity documents have not expired, and its C-level is at least the product's risk
-level (rules.toml ``[products]``: every OTC option is R5, so only C5 clients may trade them).
+lapsed, its identity documents have not expired, a client onboarded through a case has signed
+every required agreement of that case (``agreements.py``; clients imported from a list were
+onboarded on paper and have none to sign), and its C-level is at least the product's risk level
+(rules.toml ``[products]``: every OTC option is R5, so only C5 clients may trade them).
 
 ``check_counterparties`` answers for a whole booking batch with one query (the latest row of
-every counterparty named), and ``require_onboarded`` raises the first refusal; booking
+every counterparty named, with its case's signed agreements), and ``require_onboarded`` raises the first refusal; booking
 (``otclab.store.trades.book``) and quote pricing (``otclab.workflows.quotes``) call it for every
 store. Clients onboarded before the platform are brought in with ``import_clients`` (CLI
 ``otclab kyc import clients.csv``), recorded with who imported them, in the evidence log.
@@ -35,14 +37,30 @@ class OnboardingRefused(OtcError):
 
 
 def _latest(conn, ids: list[str]) -> dict:
-    c = T.kyc_clients
+    """The latest client-master row of each counterparty in ``ids``, with ``signed_agreements``:
+    the kinds of its case's agreements signed so far (comma-separated; None for a row without a
+    case), in the same query."""
+    c, a = T.kyc_clients, T.kyc_agreements
+    signed = (select(func.aggregate_strings(a.c.kind, ","))
+              .where(a.c.case_id == c.c.case_id, a.c.state == "signed").scalar_subquery())
     out = {}
     for i in range(0, len(ids), 500):
         chunk = ids[i:i + 500]
         last = select(func.max(c.c.id)).where(c.c.counterparty_id.in_(chunk)).group_by(c.c.counterparty_id)
-        for r in conn.execute(select(c).where(c.c.id.in_(last.scalar_subquery()))):
+        for r in conn.execute(select(c, signed.label("signed_agreements")).where(c.c.id.in_(last.scalar_subquery()))):
             out[r.counterparty_id] = r
     return out
+
+
+def _unsigned(row) -> list[str]:
+    """The titles of the required agreements a case-onboarded client has not signed yet (a client
+    imported from a list, onboarded on paper before the platform, has none to sign)."""
+    if row.source != "case" or not row.case_id:
+        return []
+    from .agreements import definitions
+
+    done = set((getattr(row, "signed_agreements", None) or "").split(","))
+    return [d["title"] for d in definitions() if d["required"] and d["kind"] not in done]
 
 
 def _status(cp: str, row, today: dt.date) -> Status:
@@ -66,6 +84,10 @@ def _status(cp: str, row, today: dt.date) -> Status:
         status = "suspended"
         reason = (f"counterparty {cp} ({row.name}) is suspended: an identity document expired on "
                   f"{row.docs_valid_until} ({rules()['review']['rule']})")
+    elif todo := _unsigned(row):
+        reason = (f"counterparty {cp} ({row.name}) has not signed {'、'.join(todo)} of KYC case {row.case_id}: "
+                  f"the client signs them in its KYC page (协议签署 Agreements), or `otclab kyc agreements sign "
+                  f"{row.case_id} --key FILE`")
     return Status(cp, status, row.c_level, bool(row.eligible_otc), due, row.docs_valid_until, row.max_premium,
                   reason is None, reason, row.name)
 

@@ -32,7 +32,8 @@ STATE_ZH = {"draft": "草稿", "submitted": "已提交", "sales_review": "销售
             "returned": "退回补正"}
 ROLE_ZH = {"sales": "销售", "operations": "运营", "compliance": "合规", "risk": "风控"}
 ACTION_ZH = {"opened": "开立", "saved": "填报", "uploaded": "上传文件", "submit": "提交", "assessed": "自动评估",
-             "approve": "通过", "reject": "拒绝", "return": "退回", "hit_decided": "筛查结论", "rescreened": "重新筛查"}
+             "approve": "通过", "reject": "拒绝", "return": "退回", "hit_decided": "筛查结论", "rescreened": "重新筛查",
+             "agreements_failed": "协议未能生成"}
 
 
 def seal_credentials():

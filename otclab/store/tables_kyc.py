@@ -1,10 +1,12 @@
 """The store's tables for KYC onboarding (issue 15), on the store's one metadata
 (otclab.store.tables imports this module, so every table is known wherever the store is).
-The migration that creates them is in migrations/versions (0006_kyc.py; the two agree exactly).
+The migrations that create them are in migrations/versions (0006_kyc.py, 0009_kyc_agreements.py;
+they agree exactly).
 
 Everything is appended, nothing updated in place, except ``kyc_cases.state`` (which repeats the
 latest ``kyc_events.to_state`` for the queues, like ``quotes.state``) and an invitation's
-redemption (set once, guarded by ``redeemed_at IS NULL``):
+redemption (set once, guarded by ``redeemed_at IS NULL``) and an agreement's signature (set once,
+guarded by ``state = 'issued'``):
 
 - ``kyc_invitations``: sales' whitelist; the code only as its SHA-256, single use, an expiry.
 - ``kyc_cases``: one onboarding case per invited institution, bound to the client's user name.
@@ -18,6 +20,8 @@ redemption (set once, guarded by ``redeemed_at IS NULL``):
 - ``kyc_clients``: the client master (status, C-level, review date, document validity) that
   booking and quoting check; latest row per counterparty wins; imports and approvals append.
 - ``kyc_reports``: sealed review reports.
+- ``kyc_agreements``: the agreements an approved client signs online, one row per (case, kind):
+  the firm's certified copy (issued) and the client's countersigned one (signed).
 """
 from __future__ import annotations
 
@@ -208,3 +212,32 @@ kyc_reports = Table(
     Column("created_by", String(64), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
 )
+
+kyc_agreements = Table(
+    "kyc_agreements", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(32), ForeignKey("kyc_cases.case_id"), nullable=False),
+    Column("counterparty_id", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("required", Integer, nullable=False),         # 1: trading waits for its signature
+    Column("state", String(8), nullable=False),          # issued | signed
+    Column("template_sha256", String(64), nullable=False),   # the agreements file it was rendered from
+    Column("issued_sha256", String(64), nullable=False),
+    Column("issued_path", Text, nullable=False),         # relative to the KYC files folder
+    Column("issued_size", Integer, nullable=False),
+    Column("issued_signer", Text, nullable=False),
+    Column("issued_by", String(64), nullable=False),
+    Column("issued_at", UTCDateTime(), nullable=False),
+    Column("issued_log_index", Integer),
+    Column("signed_sha256", String(64)),
+    Column("signed_path", Text),
+    Column("signed_size", Integer),
+    Column("signer_subject", Text),
+    Column("signed_with", String(12)),                   # certificate | event (事件证书)
+    Column("signed_by", String(64)),
+    Column("signed_at", UTCDateTime()),
+    Column("signed_log_index", Integer),
+    UniqueConstraint("case_id", "kind", name="uq_kyc_agreements_case_kind"),
+)
+Index("ix_kyc_agreements_case", kyc_agreements.c.case_id, kyc_agreements.c.state)

@@ -9,10 +9,12 @@ review page: the preparer's approval is refused (four-eyes); another salesperson
 with a comment, the client sees it and submits again; sales, operations, compliance (after
 clearing a screening hit; approving with it open is refused) and risk approve in turn, each view
 showing that role's checks first; a reviewer acting on a case whose step has moved on is refused.
-The last approval seals the report; ``otclab esign verify`` verifies it; booking a trade for the
-client succeeds, and once the client is suspended it fails. ``OTCLAB_SCREENSHOTS=DIR`` also writes
+The last approval seals the report and issues the agreements; ``otclab esign verify`` verifies the
+report; booking for the client is refused until the client signs the agreements in its form
+("协议签署 Agreements": one, then all, each with an event certificate), then succeeds, and once the
+client is suspended it fails. ``OTCLAB_SCREENSHOTS=DIR`` also writes
 the screens there (docs/ holds them: the form with the inline USCC error, the compliance view with
-an open screening hit, the risk view with the sealed report)."""
+an open screening hit, the risk view with the sealed report, the client's signed agreements)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -390,6 +392,45 @@ def test_the_sealed_report_verifies_with_otclab_esign_verify(kyc):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr
     assert f"{ref.path}: OK (1 signature(s))" in out.stdout and "[FirmSeal]" in out.stdout
+
+
+def test_the_client_signs_the_agreements_in_its_form_with_an_event_certificate(kyc):
+    from otclab.core.errors import OtcError
+    from otclab.esign.pdfsign import verify_pdf
+    from otclab.kyc import service
+    from otclab.store.trades import book
+
+    store, cid = kyc["store"], kyc["case"]
+    refs = service.agreements(store, cid)
+    assert [r.state for r in refs] == ["issued"] * 3                 # issued by the last approval
+    with pytest.raises(OtcError, match="has not signed"):            # trading waits for the signatures
+        book(store, [_trade("KYC-T0", kyc["invitation"].counterparty_id)], recorded_by="trader1")
+    page = kyc["pages"][(CLIENT, CLIENT_APP.stem)]
+    page.reload()
+    page.locator(".kyc-agreement-sign-all button").wait_for(timeout=60_000)
+    assert page.locator(".kyc-approved").count() == 1
+    for r in refs:
+        row = page.locator(f".kyc-agreement-{r.kind}")
+        text = row.first.evaluate(DEEP_TEXT)                             # through Panel's shadow roots
+        assert r.title in text and r.issued_sha256 in text
+        assert row.locator(".kyc-agreement-download").count() == 1
+    msg = _after(page, lambda: page.locator(".kyc-agreement-sign-risk_disclosure button").click(), "signed:", 60)
+    assert "《场外衍生品交易风险揭示书》" in msg
+    _wait(lambda: page.locator(".kyc-agreement-signed").count() == 1, 20, "one agreement shown signed")
+    msg = _after(page, lambda: page.locator(".kyc-agreement-sign-all button").click(), "signed:", 90)
+    assert "主协议" in msg and "适当性匹配意见书" in msg
+    page.locator(".kyc-agreements-done").wait_for(timeout=30_000)
+    assert page.locator(".kyc-agreement-signed").count() == 3
+    _shot(kyc, page, "kyc-agreements.png")
+    from concurrent.futures import ThreadPoolExecutor
+
+    trust = service.trust_from_pki(kyc["tmp"] / "pki")
+    for r in service.agreements(store, cid):
+        assert r.state == "signed" and r.signed_with == "event" and r.signed_by == CLIENT
+        assert INSTITUTION in r.signer_subject and USCC in r.signer_subject
+        with ThreadPoolExecutor(1) as pool:      # pyHanko runs its own event loop; Playwright's runs in this thread
+            rep = pool.submit(verify_pdf, Path(r.signed_path).read_bytes(), trust).result()
+        assert rep["ok"] and rep["count"] == 2, [s.get("problems") for s in rep["signatures"]]
 
 
 def _trade(trade_id: str, cp_id: str) -> dict:

@@ -1,6 +1,8 @@
 """KYC fixtures: a fresh store on SQLite and PostgreSQL (the fixtures of tests/store/conftest.py,
 without its pre-onboarded test counterparties: these tests onboard their own), the KYC files
-and the data folder in the test's temporary folder, and a demo PKI for the report's seal."""
+and the data folder in the test's temporary folder, a demo PKI for the report's seal, and (for
+the tests whose subject is not the agreements) an agreements file holding one agreement, so a
+client signs what is required before it trades at a third of the cost."""
 from __future__ import annotations
 
 import importlib.util
@@ -43,3 +45,13 @@ def pki(tmp_path_factory):
 def seal(pki, monkeypatch):
     monkeypatch.setenv("OTCLAB_KYC_PKI", str(pki))
     return pki
+
+
+@pytest.fixture
+def one_agreement(tmp_path, monkeypatch):
+    """Only the master agreement's supplement is in force (``OTCLAB_KYC_AGREEMENTS``)."""
+    from kyc_support import agreements_file
+
+    path = agreements_file(tmp_path, ["master_supplement"])
+    monkeypatch.setenv("OTCLAB_KYC_AGREEMENTS", str(path))
+    return path

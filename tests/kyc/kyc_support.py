@@ -90,3 +90,39 @@ def approve_all(store, case_id, who=None):
                     K.decide_hit(store, case_id, h["hit_id"], "false_positive", who[role].name, "不同主体 / different party")
         K.act(store, case_id, "approve", who[role], f"{role} ok")
     return K.view(store, case_id)
+
+
+def client_credentials(pki):
+    """The demo PKI's ``client`` party (its PKCS#12, password ``demo``): the client's own certificate."""
+    from otclab.esign.pki import load_credentials
+
+    return load_credentials(pki / "client.p12", None, "demo")
+
+
+def sign_all(store, case_id, pki, by="client.hanhai"):
+    """The client signs every issued agreement of ``case_id`` with the demo PKI's client party
+    (what a client does before it may trade); returns the signed agreements."""
+    from otclab.kyc import service as K
+
+    cred, trust = client_credentials(pki), K.trust_from_pki(pki)
+    return [K.sign_agreement(store, case_id, r.kind, cred, trust, by=by) for r in K.agreements(store, case_id)
+            if r.state == "issued"]
+
+
+def agreements_file(folder, kinds=None, optional=()):
+    """A copy of the shipped agreements file holding only ``kinds`` (default all), those in
+    ``optional`` not required: for ``OTCLAB_KYC_AGREEMENTS``."""
+    import re
+
+    from otclab.kyc.agreements import AGREEMENTS_FILE
+
+    head, *blocks = AGREEMENTS_FILE.read_text(encoding="utf-8").split("[[agreement]]")
+    keep = []
+    for b in blocks:
+        kind = re.search(r'kind = "([a-z_0-9]+)"', b).group(1)
+        if kinds is None or kind in kinds:
+            keep.append(b.replace("required = true", "required = false") if kind in optional else b)
+    name = "agreements-" + "-".join(kinds or ["all"]) + ("-opt-" + "-".join(optional) if optional else "") + ".toml"
+    path = folder / name
+    path.write_text(head + "".join("[[agreement]]" + b for b in keep), encoding="utf-8")
+    return path

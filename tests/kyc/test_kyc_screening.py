@@ -102,12 +102,13 @@ def test_hits_are_stored_a_cleared_false_positive_is_remembered_and_a_list_chang
     assert not same["new"]
 
 
-def test_an_approved_client_with_a_new_hit_is_suspended_until_it_is_cleared(store, tmp_path):
-    from kyc_support import approve_all
+def test_an_approved_client_with_a_new_hit_is_suspended_until_it_is_cleared(store, seal, one_agreement, tmp_path):
+    from kyc_support import approve_all, sign_all
 
     K.register_list(store, write_list(tmp_path / "w.jsonl", EXTRA[2:3]), "carl.comp")      # no hit yet
     case = _submit_hanhai(store, "CP-R", "client.r")
     approve_all(store, case)
+    sign_all(store, case, seal, by="client.r")
     with store.connect() as c:
         assert K.client_status(c, "CP-R").tradable
     K.register_list(store, write_list(tmp_path / "w.jsonl", EXTRA), "carl.comp")

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from kyc_support import approve_all, new_case, reviewers
+from kyc_support import approve_all, new_case, reviewers, sign_all
 
 from otclab.access import AccessDenied, Identity
 from otclab.kyc import service as K
@@ -65,13 +65,15 @@ def test_every_role_in_turn_with_four_eyes_return_and_resubmission(store):
     v = approve_all(store, case, who)
     assert v.state == "approved" and v.approvals == {"sales": "sam.sales", "operations": "olga.ops",
                                                      "compliance": "carl.comp", "risk": "rita.risk"}
-    assert v.client["tradable"] and v.client["c_level"] == 5
+    # no seal configured here: the approval stands, the agreements are not issued and the history says why
+    assert not v.client["tradable"] and v.client["c_level"] == 5 and "has not signed" in v.client["reason"]
     with pytest.raises(K.CaseError, match="no review step"):
         K.act(store, case, "approve", who["risk"])
     actions = [(h["action"], h["role"], h["by"]) for h in v.history if h["action"] not in ("saved", "uploaded")]
     assert actions[:4] == [("opened", None, "client.hanhai"), ("submit", None, "client.hanhai"),
                            ("assessed", None, "system"), ("approve", "sales", "sam.sales")]
-    assert ("return", "operations", "olga.ops") in actions and actions[-1] == ("approve", "risk", "rita.risk")
+    assert ("return", "operations", "olga.ops") in actions and actions[-2] == ("approve", "risk", "rita.risk")
+    assert actions[-1] == ("agreements_failed", None, "system") and "no seal" in v.history[-1]["comment"]
     logged = K.evidence_entries(store, case)
     assert [e["seq"] for e in logged] == [h["seq"] for h in v.history]          # every event, in order
     assert any(e["comment"] == "授权书未盖章，请重新上传" for e in logged)
@@ -124,7 +126,7 @@ def test_the_sealed_report_verifies_with_otclab_esign_verify(store, seal, tmp_pa
     assert K.view(store, case).report["sha256"] == ref.sha256
 
 
-def test_booking_refused_until_approved_then_allowed_and_refused_again_when_suspended(store):
+def test_booking_refused_until_approved_then_allowed_and_refused_again_when_suspended(store, seal, one_agreement):
     from otclab.kyc.clients import OnboardingRefused
 
     case = new_case(store, counterparty_id="CP-KYC9")
@@ -132,18 +134,22 @@ def test_booking_refused_until_approved_then_allowed_and_refused_again_when_susp
         _book(store, "K-T1", "CP-KYC9")
     K.submit(store, case, "client.hanhai")
     approve_all(store, case)
+    with pytest.raises(OnboardingRefused, match="CP-KYC9 .* has not signed"):
+        _book(store, "K-T1", "CP-KYC9")
+    sign_all(store, case, seal)                          # the client signs the agreements first
     assert [r.trade_id for r in _book(store, "K-T1", "CP-KYC9")] == ["K-T1"]
     K.suspend(store, "CP-KYC9", "年度复核资料未提交", "olga.ops")
     with pytest.raises(OnboardingRefused, match="CP-KYC9 .* is suspended: 年度复核资料未提交"):
         _book(store, "K-T2", "CP-KYC9")
 
 
-def test_a_lower_c_level_an_expired_document_or_a_lapsed_review_refuse_the_trade(store):
+def test_a_lower_c_level_an_expired_document_or_a_lapsed_review_refuse_the_trade(store, seal, one_agreement):
     from otclab.kyc.clients import check_counterparties, record_client
 
     case = new_case(store, counterparty_id="CP-C3", quest="low")
     K.submit(store, case, "client.hanhai")
     v = approve_all(store, case)
+    sign_all(store, case, seal)
     assert v.questionnaire["c_level"] == 1 and v.state == "approved"
     today = dt.date.today()
     with store.begin() as c:
