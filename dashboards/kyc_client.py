@@ -1,7 +1,8 @@
 """The client's KYC form: ``panel serve dashboards/kyc_client.py --basic-auth logins.json --args
 --store URL`` (or ``otclab dashboard kyc-client``). An invited institution's contact logs in,
 redeems the invitation code, fills the institution, financials, questionnaire and documents steps
-(each field checked as it is typed) and submits the case for review. The page is
+(each field checked as it is typed) and submits the case for review; once it is approved, the
+client signs the agreements there (an event certificate per signature). The page is
 ``otclab.dashboards.kyc_client_app``; the store is ``--store URL`` after ``--args``, else
 ``OTCLAB_STORE_URL``, else the default store."""
 import sys

@@ -371,7 +371,9 @@ class KycClientPage:
             dl = pn.widgets.FileDownload(file=path, filename=f"{r.kind}{'-signed' if r.state == 'signed' else ''}.pdf",
                                          label="下载 Download PDF", button_type="light", width=170,
                                          css_classes=["kyc-agreement-download", f"kyc-agreement-download-{r.kind}"])
-            btn = pn.widgets.Button(name="签署 Sign", button_type="primary", width=110, disabled=r.state != "issued",
+            btn = pn.widgets.Button(name="签署 Sign" if r.state == "issued" else "已签署 Signed",
+                                    button_type="primary" if r.state == "issued" else "light", width=110,
+                                    disabled=r.state != "issued",
                                     css_classes=["kyc-agreement-sign", f"kyc-agreement-sign-{r.kind}"])
             btn.on_click(self._sign_handler([r.kind]))
             buttons.append(btn)

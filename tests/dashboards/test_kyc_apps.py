@@ -417,11 +417,11 @@ def test_the_client_signs_the_agreements_in_its_form_with_an_event_certificate(k
     msg = _after(page, lambda: page.locator(".kyc-agreement-sign-risk_disclosure button").click(), "signed:", 60)
     assert "《场外衍生品交易风险揭示书》" in msg
     _wait(lambda: page.locator(".kyc-agreement-signed").count() == 1, 20, "one agreement shown signed")
+    _shot(kyc, page, "kyc-agreements.png")                           # one signed, two to sign
     msg = _after(page, lambda: page.locator(".kyc-agreement-sign-all button").click(), "signed:", 90)
     assert "主协议" in msg and "适当性匹配意见书" in msg
     page.locator(".kyc-agreements-done").wait_for(timeout=30_000)
     assert page.locator(".kyc-agreement-signed").count() == 3
-    _shot(kyc, page, "kyc-agreements.png")
     from concurrent.futures import ThreadPoolExecutor
 
     trust = service.trust_from_pki(kyc["tmp"] / "pki")
