@@ -148,7 +148,11 @@ def kyc_review_cmd(port: int = typer.Option(5008), ip: str = typer.Option("127.0
 def confirm_layouts_cmd(port: int = typer.Option(5009), ip: str = typer.Option("127.0.0.1"),
                         prefix: str = typer.Option("", help="the prefix it is served under (e.g. behind a proxy)"),
                         basic_auth: Optional[str] = typer.Option(
-                            None, "--basic-auth", help="credentials file: a JSON object of user -> password"),
+                            None, "--basic-auth", help="credentials file: a JSON object of user -> password (the "
+                            "login each save names; the user must be in the operations group)"),
+                        users: Optional[str] = typer.Option(
+                            None, "--users", help="users file (TOML users.NAME groups = [...]); default $OTCLAB_USERS "
+                            "or $OTCLAB_DATA/users.toml"),
                         folder: Optional[str] = typer.Option(
                             None, "--folder", help="where layouts are saved (default $OTCLAB_CONFIRM_LAYOUTS, "
                             "else ~/.otclab/confirm/layouts); extraction reads the same folder")) -> None:
@@ -160,9 +164,10 @@ def confirm_layouts_cmd(port: int = typer.Option(5009), ip: str = typer.Option("
 
     env = {"OTCLAB_CONFIRM_LAYOUTS": str(Path(folder).expanduser().resolve())} if folder else {}
     saved = env.get("OTCLAB_CONFIRM_LAYOUTS", os.environ.get("OTCLAB_CONFIRM_LAYOUTS", "~/.otclab/confirm/layouts"))
+    env.update(_users_env(users, "operations"))
     _serve_panel(ROOT / "dashboards" / "confirm_layouts.py", "confirmation layout tool", port, ip, prefix,
                  basic_auth, os.environ.get("PANEL_COOKIE_SECRET"), env, None, with_store=False,
-                 no_login=None, detail=f" (layouts saved in {saved})")
+                 no_login="nobody is logged in, saving a layout is refused", detail=f" (layouts saved in {saved})")
 
 
 @app.command("confirm-breaks")

@@ -215,12 +215,12 @@ class Session:
                         "unit": spec.unit if spec else "", "position": spec.position if spec else ""})
         return out
 
-    def save(self, folder: str | Path | None = None) -> Path:
-        """Write the draft as an annotation file (``layouts.save``); ``InputError`` when the
-        draft is not a valid layout or does not match its own sample."""
+    def save(self, folder: str | Path | None = None, by=None) -> Path:
+        """Write the draft as an annotation file (``layouts.save``, as the user ``by``);
+        ``InputError`` when the draft is not a valid layout or does not match its own sample."""
         lay = self.draft.to_layout()
         ex, _ok = self.extract()
         if ex.layout != lay.id:
             raise InputError("the draft does not match its own sample (its markers or most of its labels are "
                              "not found); fix them before saving", field="markers")
-        return save(lay, folder)
+        return save(lay, folder, by)

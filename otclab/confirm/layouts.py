@@ -187,18 +187,64 @@ def load(path: str | Path) -> Layout:
     return lay
 
 
-def save(lay: Layout, folder: str | Path | None = None) -> Path:
+SAVE_GROUP = "operations"
+
+
+def save(lay: Layout, folder: str | Path | None = None, by=None) -> Path:
     """Write ``lay`` to ``folder/<id>.json`` (default: operations' folder), atomically; returns
-    the path. The layout is validated first, so a bad draft is never saved."""
+    the path. The layout is validated first, so a bad draft is never saved.
+
+    ``by`` (an ``otclab.access.Identity``): a layout changes how every confirmation of its
+    counterparty is read, so the layout tool saves as a named user of the operations group;
+    each save is appended to ``folder/history.jsonl`` (time, user, layout, version, SHA-256 of
+    the file, the file it replaced) and a replaced file is kept under ``folder/history/``."""
+    import datetime as dt
+    import hashlib
+
+    if by is not None:
+        check_saver(by)
     from_dict(lay.to_dict())
     folder = Path(folder) if folder is not None else ops_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{lay.id}.json"
+    data = json.dumps(lay.to_dict(), ensure_ascii=False, indent=1) + "\n"
+    at = dt.datetime.now(dt.timezone.utc)
+    kept = None
+    if path.exists():                    # the previous layout stays readable, never overwritten
+        old = path.read_bytes()
+        if old == data.encode("utf-8"):
+            lay.source = str(path)
+            return path
+        hist = folder / "history"
+        hist.mkdir(exist_ok=True)
+        kept = hist / f"{lay.id}.{at:%Y%m%dT%H%M%S%fZ}.{hashlib.sha256(old).hexdigest()[:12]}.json"
+        kept.write_bytes(old)
     tmp = folder / f".{lay.id}.json.tmp"
-    tmp.write_text(json.dumps(lay.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    tmp.write_text(data, encoding="utf-8")
     os.replace(tmp, path)
+    entry = {"at": at.isoformat(), "by": by.name if by is not None else None, "layout": lay.id,
+             "version": lay.version, "counterparty": lay.counterparty,
+             "sha256": hashlib.sha256(data.encode("utf-8")).hexdigest(),
+             "replaced": str(kept.relative_to(folder)) if kept else None}
+    with open(folder / "history.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps(entry, ensure_ascii=False) + "\n")
     lay.source = str(path)
     return path
+
+
+def check_saver(by) -> None:
+    """``InputError`` unless the identity ``by`` may save layouts (the operations group)."""
+    if SAVE_GROUP not in by.groups:
+        raise InputError(f"{by.name} may not save confirmation layouts: only the {SAVE_GROUP} group may "
+                         f"({by.name}'s groups: {', '.join(sorted(by.groups)) or 'none'})", field="user")
+
+
+def history(folder: str | Path | None = None) -> list[dict]:
+    """The saves recorded in ``folder/history.jsonl`` (oldest first), see ``save``."""
+    p = (Path(folder) if folder is not None else ops_dir()) / "history.jsonl"
+    if not p.exists():
+        return []
+    return [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def ops_dir() -> Path:

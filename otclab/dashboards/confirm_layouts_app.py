@@ -41,10 +41,12 @@ def _fields():
 class LayoutToolPage:
     """One browser session's tool. ``folder``: where layouts are saved (default operations'
     folder, ``layouts.ops_dir()``); ``samples``: where uploaded samples are kept (default
-    ``folder/samples``)."""
+    ``folder/samples``); ``identity``: the logged-in user (``otclab.access.Identity``; saving
+    needs one of the operations group, and names them in the folder's history)."""
 
-    def __init__(self, folder: str | Path | None = None, samples: str | Path | None = None):
+    def __init__(self, folder: str | Path | None = None, samples: str | Path | None = None, identity=None):
         pn.extension("tabulator", notifications=True, raw_css=[CSS])
+        self.identity = identity
         self.folder = Path(folder) if folder is not None else L.ops_dir()
         self.samples = Path(samples) if samples is not None else self.folder / "samples"
         self.session: annotate.Session | None = None
@@ -85,7 +87,10 @@ class LayoutToolPage:
             w.param.watch(lambda _e: self._act(self._meta, quiet=True), "value")
         self.view = pn.Column(
             pn.pane.HTML("确认书版式标注 Confirmation layout tool", css_classes=["lt-head"]),
-            pn.pane.HTML(f"layouts are saved in {self.folder}", css_classes=["lt-meta"]),
+            pn.pane.HTML(f"layouts are saved in {html.escape(str(self.folder))} · "
+                         + (f'<b class="lt-user">{html.escape(identity.name)}</b>' if identity else
+                            '<b class="lt-user-none">not logged in: saving is refused</b>'),
+                         css_classes=["lt-meta"]),
             pn.Row(self.upload, self.sample_info, sizing_mode="stretch_width"),
             self.message,
             pn.Row(
@@ -191,10 +196,14 @@ class LayoutToolPage:
 
     def _save(self) -> None:
         s = self._need_session()
+        if self.identity is None:
+            raise OtcError("log in to save a layout: it changes how every confirmation of the counterparty is "
+                           "read, so each save names who made it", "user")
+        L.check_saver(self.identity)
         s.draft.id, s.draft.counterparty = self.layout_id.value.strip(), self.counterparty.value.strip()
         s.draft.markers = self._marker_list()
-        path = s.save(self.folder)
-        self._say(f"saved {path}")
+        path = s.save(self.folder, by=self.identity)
+        self._say(f"saved {path} by {self.identity.name}")
         self.message.css_classes = ["lt-message", "lt-saved"]
 
     def _refresh(self) -> None:

@@ -3,8 +3,9 @@ reach them.
 
 Each app listens on its own localhost port under the prefix ``/services/NAME/`` (the proxy passes
 the path on unchanged): the Voila risk dashboard (standalone Voila with JupyterHub's identity
-provider: viewers log in through the hub and cannot run code), the Panel quote-review app and the
-KYC apps (``panel serve`` with ``otclab/hub/panel_auth.py`` as its auth module). An app whose file
+provider: viewers log in through the hub and cannot run code), the Panel quote-review app, the
+KYC apps and operations' confirmation apps (breaks, layouts) (``panel serve`` with
+``otclab/hub/panel_auth.py`` as its auth module). An app whose file
 is not in the repository yet is left out with a log line. ``jupyterhub-idle-culler`` runs as a
 service too (it stops idle single-user servers).
 """
@@ -50,6 +51,10 @@ APPS = (
     App("kyc-review", "panel", ROOT / "dashboards" / "kyc_review.py", ("sales", "compliance", "risk", "operations"),
         (KYC_REVIEW,), "KYC review 开户审核"),
     App("kyc-client", "panel", ROOT / "dashboards" / "kyc_client.py", ("client",), title="KYC form 开户申请"),
+    App("confirm-breaks", "panel", ROOT / "dashboards" / "confirm_breaks.py", ("operations", "trader"),
+        title="Confirmation breaks 确认书差异"),
+    App("confirm-layouts", "panel", ROOT / "dashboards" / "confirm_layouts.py", ("operations",),
+        title="Confirmation layouts 确认书版式"),
 )
 #: Groups with a JupyterLab server of their own (the client group has none).
 LAB_GROUPS = STAFF
@@ -115,7 +120,8 @@ def roles(apps: list[App]) -> list[dict]:
 def service_env(db_url: str) -> dict:
     """The environment every app gets: the store and the data folder, the Python of this venv."""
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "OTCLAB_DATA", "OTCLAB_USERS", "OTCLAB_QUOTES_CONFIG",
-            "OTCLAB_QUOTES_POLL", "OTCLAB_DASHBOARD_POLL", "PYTHONPATH", "TZ")
+            "OTCLAB_QUOTES_POLL", "OTCLAB_DASHBOARD_POLL", "OTCLAB_CONFIRM_LAYOUTS", "OTCLAB_CONFIRM_DOCUMENTS",
+            "PYTHONPATH", "TZ")
     env = {k: os.environ[k] for k in keep if k in os.environ}
     env["OTCLAB_DB_URL"] = db_url
     env["OTCLAB_STORE_URL"] = db_url

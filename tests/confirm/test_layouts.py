@@ -76,6 +76,30 @@ def test_file_round_trip_and_checks(tmp_path):
         L.load(tmp_path / "broken.json")
 
 
+def test_a_save_names_its_user_keeps_the_layout_it_replaces_and_needs_operations(tmp_path):
+    import hashlib
+
+    from otclab.access import Identity
+
+    ops, trader = Identity("ops.wang", frozenset({"operations"})), Identity("li.trader", frozenset({"trader"}))
+    first = L.save(L.from_dict(GOOD), tmp_path, by=ops)
+    v1 = first.read_bytes()
+    L.save(L.from_dict(GOOD), tmp_path, by=ops)            # the same layout again: nothing new recorded
+    L.save(L.from_dict({**GOOD, "version": 2, "markers": ["云栖资本"]}), tmp_path, by=ops)
+    with pytest.raises(InputError, match="li.trader may not save confirmation layouts: only the operations") as ei:
+        L.save(L.from_dict({**GOOD, "version": 3}), tmp_path, by=trader)
+    assert ei.value.field == "user"
+    assert L.load(first).version == 2
+    h = L.history(tmp_path)
+    assert [(e["by"], e["layout"], e["version"]) for e in h] == [("ops.wang", "yunqi-2025", 1),
+                                                                ("ops.wang", "yunqi-2025", 2)]
+    assert h[0]["replaced"] is None and h[1]["sha256"] == hashlib.sha256(first.read_bytes()).hexdigest()
+    kept = tmp_path / h[1]["replaced"]
+    assert kept.read_bytes() == v1 and kept.parent.name == "history"
+    # the kept copies are not layouts extraction reads
+    assert [x.version for x in L.load_all([tmp_path])] == [2]
+
+
 def test_ops_folder_replaces_shipped_layout(tmp_path, monkeypatch):
     shipped, ops = tmp_path / "shipped", tmp_path / "ops"
     L.save(L.from_dict(GOOD), shipped)

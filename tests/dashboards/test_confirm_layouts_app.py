@@ -7,6 +7,7 @@ extraction uses for that counterparty's documents. ``OTCLAB_SCREENSHOTS=DIR`` al
 screen (docs/confirm-layout-tool.png is one)."""
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 
 from confirm_layout_sample import COUNTERPARTY, WANT, draw
 from otclab.dashboards.browser import chromium_path, launch
-from otclab.dashboards.panel_server import ROOT, PanelServer
+from otclab.dashboards.panel_server import ROOT, PanelServer, login
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(chromium_path() is None, reason="Debian's chromium is not installed")
@@ -68,12 +69,17 @@ def test_annotate_a_new_layout_in_the_browser(tmp_path):
     folder = tmp_path / "layouts"
     sample = draw(tmp_path / "haiyue_sample.pdf")
     log = tmp_path / "panel.log"
-    with PanelServer("", app=APP, env={"OTCLAB_CONFIRM_LAYOUTS": str(folder)}, log=log) as server, \
+    (tmp_path / "logins.json").write_text(json.dumps({"ops.wang": "pw-ops", "li.trader": "pw-tr"}))
+    (tmp_path / "users.toml").write_text('[users."ops.wang"]\ngroups = ["operations"]\n'
+                                         '[users."li.trader"]\ngroups = ["trader"]\n', encoding="utf-8")
+    env = {"OTCLAB_CONFIRM_LAYOUTS": str(folder), "OTCLAB_USERS": str(tmp_path / "users.toml")}
+    with PanelServer("", app=APP, env=env, basic_auth=tmp_path / "logins.json", log=log) as server, \
             sync_playwright() as p:
         browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1500, "height": 1300})
-            page.goto(server.url, timeout=60_000)
+            login(page, server, "ops.wang", "pw-ops")
+            page.locator(".lt-user", has_text="ops.wang").wait_for(timeout=60_000)
             page.locator(".lt-upload input[type=file]").set_input_files(str(sample))
             page.locator(".lt-route").wait_for(timeout=60_000)
             assert page.locator(".lt-route").inner_text() == "text"
@@ -108,11 +114,21 @@ def test_annotate_a_new_layout_in_the_browser(tmp_path):
                                 full_page=True)
             page.locator(".lt-save button").click()
             _wait(lambda: "saved" in _message(page), 30, "the layout to be saved")
+            assert "by ops.wang" in _message(page)
+            # a trader may open the tool but not save a layout
+            other = browser.new_context().new_page()
+            login(other, server, "li.trader", "pw-tr")
+            other.locator(".lt-upload input[type=file]").set_input_files(str(sample))
+            other.locator(".lt-route").wait_for(timeout=60_000)
+            other.locator(".lt-save button").click()
+            _wait(lambda: "li.trader may not save confirmation layouts" in _message(other), 30, "the refusal")
         finally:
             browser.close()
     saved = folder / "haiyue-hy-otc-01.json"
     assert saved.exists(), log.read_text()[-2000:]
     lay = L.load(saved)
+    (entry,) = L.history(folder)
+    assert entry["by"] == "ops.wang" and entry["layout"] == "haiyue-hy-otc-01" and entry["replaced"] is None
     assert lay.fields["participation"].labels == ["收益分享比例"] and lay.fields["notional"].unit == "wan_yuan"
     # the uploaded sample was kept beside the layouts
     assert len(list((folder / "samples").glob("*.pdf"))) == 1

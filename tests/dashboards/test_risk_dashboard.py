@@ -144,6 +144,7 @@ def test_a_new_snapshot_shows_without_a_reload(desk):
         sid = _wait(lambda: _refreshed_on(desk, at), 300, f"a refresh on the market of {at:%H:%M:%S}")
     except AssertionError as e:
         raise AssertionError(f"{e}; the service's log ends:\n{_log_tail(desk)}") from None
+    assert sid > before
 
     def fresh():
         h = _header(desk)

@@ -133,6 +133,8 @@ def test_the_trader_lands_on_the_hub_home_with_the_apps(hub, trader):
     assert {"/services/risk/", "/services/quotes/"} <= {h.split("?")[0] for h in hrefs if h}
     trader.get_by_text("Services").first.click()
     _shot(hub, trader, "hub-home.png")
+    # the layout tool is operations' alone
+    assert _status(trader, hub["url"] + "/services/confirm-layouts/") == 403
 
 
 def test_the_trader_opens_the_risk_dashboard(hub, trader):
@@ -196,6 +198,9 @@ def test_an_operations_user_is_refused_the_approval_naming_the_scope(hub):
     assert service.get_quote(hub["store"], q["quote_id"])["state"] == "pending_approval"
     # the client's form is not an operations user's: the hub answers 403
     assert _status(page, hub["url"] + "/services/kyc-client/") == 403
+    # operations' own tool behind the hub acts for the hub's user
+    page.goto(hub["url"] + "/services/confirm-layouts/")
+    page.locator(".lt-user", has_text="otto").wait_for(timeout=60_000)
     page.context.close()
 
 
@@ -250,7 +255,7 @@ def test_an_invited_client_reaches_only_the_kyc_form(hub):
     page.locator(".kyc-user").wait_for(timeout=60_000)
     assert page.locator(".kyc-user").inner_text() == "acme-cfo"
     _shot(hub, page, "hub-kyc-client.png")
-    for path in ("/services/quotes/", "/services/risk/", "/services/kyc-review/"):
+    for path in ("/services/quotes/", "/services/risk/", "/services/kyc-review/", "/services/confirm-breaks/"):
         assert _status(page, hub["url"] + path) == 403, path
     # no JupyterLab server of their own
     assert _status(page, hub["url"] + "/hub/spawn") == 403

@@ -28,6 +28,10 @@ def test_each_group_gets_its_custom_scopes_its_apps_and_a_server_but_the_client(
     assert not any(s.startswith(("access:", "servers", "self")) for s in roles["user"]["scopes"])
     assert set(roles["idle-culler"]["scopes"]) >= {"list:users", "delete:servers"}
     assert "access:services!service=quotes" not in roles["otclab-quant"]["scopes"]
+    # operations' confirmation apps: the breaks view for operations and traders, the layout tool for operations
+    ops, tr = set(roles["otclab-operations"]["scopes"]), set(roles["otclab-trader"]["scopes"])
+    assert {"access:services!service=confirm-breaks", "access:services!service=confirm-layouts"} <= ops
+    assert "access:services!service=confirm-breaks" in tr and "access:services!service=confirm-layouts" not in tr
 
 
 def test_a_missing_app_is_left_out(tmp_path, caplog):
