@@ -361,8 +361,8 @@ class KycClientPage:
         if not refs:
             failed = self.kyc.agreements_failure(self.store, self.case_id)
             self.agreements.objects = [pn.pane.HTML(
-                '<div class="kyc-warning kyc-agreements-none">协议尚未生成，请联系您的销售 <span class="kyc-en">the '
-                'agreements are not issued yet: your sales contact is told</span></div>'
+                '<div class="kyc-warning kyc-agreements-none">协议尚未生成，请稍后再来或联系您的销售 <span class="kyc-en">'
+                'the agreements are not issued yet: come back later or ask your sales contact</span></div>'
                 + (f'<div class="kyc-meta">{v.esc(failed)}</div>' if failed else ""), sizing_mode="stretch_width")]
             return
         rows, buttons = [], []
