@@ -5,8 +5,9 @@ their SHA-256, and every reviewer and time; sealed with the firm's PAdES signatu
 (``otclab.esign.pdfsign.sign_pdf``), its hash appended to the evidence log and the file stored
 with the case (``<KYC files>/reports/<case>.pdf``). ``otclab esign verify`` validates it.
 
-The firm's seal: ``OTCLAB_KYC_SEAL_KEY`` (PKCS#12 or PEM key), ``OTCLAB_KYC_SEAL_CERT`` (PEM
-chain for a PEM key), ``OTCLAB_KYC_SEAL_PASSWORD``; without them the ``dealer`` party of a PKI
+The firm's seal (of the report and of the agreements, ``agreements.py``): ``OTCLAB_KYC_SEAL_KEY``
+(PKCS#12 or PEM key), ``OTCLAB_KYC_SEAL_CERT`` (PEM chain for a PEM key),
+``OTCLAB_KYC_SEAL_PASSWORD``; without them the ``dealer`` party of a PKI
 folder written by ``otclab esign demo-pki`` at ``OTCLAB_KYC_PKI`` (default ``<data>/pki``).
 """
 from __future__ import annotations
@@ -46,7 +47,7 @@ def seal_credentials():
     pki = Path(os.environ.get("OTCLAB_KYC_PKI") or data_dir() / "pki")
     manifest = pki / "pki.json"
     if not manifest.exists():
-        raise OtcError(f"no seal for the KYC report: set OTCLAB_KYC_SEAL_KEY (and _CERT/_PASSWORD), or write a PKI "
+        raise OtcError(f"no seal for the KYC report and agreements: set OTCLAB_KYC_SEAL_KEY (and _CERT/_PASSWORD), or write a PKI "
                        f"with `otclab esign demo-pki {pki}`", "OTCLAB_KYC_SEAL_KEY")
     m = json.loads(manifest.read_text(encoding="utf-8"))
     party = m["parties"]["dealer"]
