@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from otclab.core.calendar import sse_calendar  # noqa: E402
 from otclab.store import markets  # noqa: E402
-from otclab.store import trades as tc  # noqa: E402
+from otclab.workflows import trades as tc  # noqa: E402
 from otclab.store.book import load_book  # noqa: E402
 from otclab.store.db import Store  # noqa: E402
 from otclab.store.fixings import import_fixings, to_csv  # noqa: E402

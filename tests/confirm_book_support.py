@@ -21,7 +21,7 @@ def _raw(seed: int, template: str, trade_id: str, cp: str = "CP001", **terms) ->
 
 
 def book(store, raws):
-    from otclab.store.trades import book as book_trades
+    from otclab.workflows.trades import book as book_trades
 
     try:  # booking refuses counterparties not onboarded (KYC), where that check exists
         from otclab.kyc.demo import onboard

@@ -16,7 +16,7 @@ def book_cmd(source: str = typer.Argument(..., help="JSON file of a trade or a l
              db: Optional[str] = db_option(), as_json: bool = typer.Option(False, "--json")) -> None:
     """Book new trades: {trade_id, template, template_version?, terms, direction, counterparty,
     trade_date?, premium?, premium_date?, uti?, trader?}. All or nothing."""
-    from ..store.trades import book
+    from ..workflows.trades import book
 
     booked = book(get_store(db), read_json(source, "trades"), recorded_by=user())
     if as_json:
@@ -121,7 +121,7 @@ def amend_cmd(trade_id: str, set_: List[str] = typer.Option([], "--set", help="f
                                                                      "lifecycle and reverse superseded cash flows"),
               db: Optional[str] = db_option(), as_json: bool = typer.Option(False, "--json")) -> None:
     """Append a new version of a trade (amendment from now on, or --correct a booking error)."""
-    from ..store.trades import amend
+    from ..workflows.trades import amend
 
     ch = read_json(changes, "changes") if changes else {}
     for item in set_:
@@ -161,7 +161,7 @@ def _set(ch: dict, item: str) -> dict:
 def cancel_cmd(trade_id: str, reason: str = typer.Option(..., help="why (audited)"),
                db: Optional[str] = db_option(), as_json: bool = typer.Option(False, "--json")) -> None:
     """Cancel a trade booked in error (a cancelling version; its cash flows are reversed)."""
-    from ..store.trades import cancel
+    from ..workflows.trades import cancel
 
     rec = cancel(get_store(db), trade_id, reason, recorded_by=user())
     if as_json:

@@ -11,7 +11,7 @@ onboarded on paper and have none to sign), and its C-level is at least the produ
 
 ``check_counterparties`` answers for a whole booking batch with one query (the latest row of
 every counterparty named, with its case's signed agreements), and ``require_onboarded`` raises the first refusal; booking
-(``otclab.store.trades.book``) and quote pricing (``otclab.workflows.quotes``) call it for every
+(``otclab.workflows.trades.book``) and quote pricing (``otclab.workflows.quotes``) call it for every
 store. Clients onboarded before the platform are brought in with ``import_clients`` (CLI
 ``otclab kyc import clients.csv``), recorded with who imported them, in the evidence log.
 """

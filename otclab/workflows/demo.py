@@ -27,7 +27,8 @@ from ..core.errors import InputError
 from ..store import tables as T
 from ..store.db import Store, now, sqlite_url
 from ..store.fixings import import_fixings, to_csv
-from ..store import markets, trades as trade_cmds
+from ..store import markets
+from . import trades as trade_cmds
 
 FIRST_CLOSE = Date(2023, 12, 29)
 EOD_DATE = Date(2025, 12, 30)

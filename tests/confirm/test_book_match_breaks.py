@@ -70,7 +70,7 @@ def test_a_field_below_its_threshold_is_a_break_even_when_it_agrees(store, tmp_p
 
 
 def test_reconciled_against_the_current_version(store, tmp_path, booked):
-    from otclab.store.trades import amend
+    from otclab.workflows.trades import amend
 
     rec = booked["OTC-20250102-00012"]
     amend(store, rec.trade_id, {"terms": {"coupon": rec.terms["coupon"] + 0.01}}, "coupon agreed higher",

@@ -398,7 +398,7 @@ def test_the_client_signs_the_agreements_in_its_form_with_an_event_certificate(k
     from otclab.core.errors import OtcError
     from otclab.esign.pdfsign import verify_pdf
     from otclab.kyc import service
-    from otclab.store.trades import book
+    from otclab.workflows.trades import book
 
     store, cid = kyc["store"], kyc["case"]
     refs = service.agreements(store, cid)
@@ -445,7 +445,7 @@ def _trade(trade_id: str, cp_id: str) -> dict:
 def test_booking_for_the_approved_client_succeeds_and_for_a_suspended_one_fails(kyc):
     from otclab.core.errors import OtcError
     from otclab.kyc import service
-    from otclab.store.trades import book
+    from otclab.workflows.trades import book
 
     store, cp = kyc["store"], kyc["invitation"].counterparty_id
     booked = book(store, [_trade("KYC-T1", cp)], recorded_by="trader1")

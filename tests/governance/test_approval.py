@@ -14,7 +14,7 @@ from otclab.cli.main import main
 from otclab.governance import registry
 from otclab.governance.states import GovernanceError, TemplateNotApproved
 from otclab.store import db as dbm
-from otclab.store import trades as tc
+from otclab.workflows import trades as tc
 from otclab.store.tables_governance import template_comparisons, template_events
 from otclab.templates.loader import get_template
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from otclab.access import AccessDenied, Identity
 from otclab.governance import manifest, registry, runs
 from otclab.governance.states import GovernanceError, TemplateNotApproved
-from otclab.store import trades as tc
+from otclab.workflows import trades as tc
 from otclab.store.tables_governance import template_events, validation_runs
 from otclab.templates.loader import get_template
 

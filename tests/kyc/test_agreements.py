@@ -24,7 +24,7 @@ TITLES = {"master_supplement": "《中国证券期货市场场外衍生品交易
 
 def _book(store, trade_id, cp):
     from otclab.core.dates import Date
-    from otclab.store.trades import book
+    from otclab.workflows.trades import book
 
     trade = {"trade_id": trade_id, "template": "vanilla", "direction": "sell", "premium": 50_000,
              "counterparty": {"id": cp, "name": "瀚海鼎盛投资有限公司"},

@@ -27,7 +27,7 @@ def _trade(trade_id, cp, template="vanilla"):
 
 def _book(store, trade_id, cp):
     from otclab.core.dates import Date
-    from otclab.store.trades import book
+    from otclab.workflows.trades import book
 
     return book(store, [_trade(trade_id, cp)], recorded_by="trader1", as_of=Date(2025, 12, 30))
 

@@ -146,7 +146,7 @@ def test_a_date_that_is_not_a_trading_day_is_refused(fresh):
 
 
 def test_a_backdated_booking_is_caught_up_by_the_next_run(fresh):
-    from otclab.store import trades as tc
+    from otclab.workflows import trades as tc
 
     run_lifecycle(fresh, EOD_DATE)
     with fresh.connect() as c:

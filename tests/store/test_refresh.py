@@ -165,7 +165,7 @@ def test_the_service_revalues_the_grid_only_when_the_last_is_old_enough(demo):
 
 
 def test_a_refresh_with_the_days_cache_sees_a_cancelled_trade_and_equals_one_without(demo):
-    from otclab.store.trades import cancel
+    from otclab.workflows.trades import cancel
 
     store, feed, _ = demo
     cache: dict = {}
@@ -214,7 +214,7 @@ def test_a_trade_maturing_today_is_worth_its_last_observation_at_the_spot(demo, 
     at what its maturity pays at the current spot, with the delta of that payoff, and the end of
     day's lifecycle pays exactly that when the close is the spot."""
     from otclab.core.calendar import sse_calendar
-    from otclab.store import trades as trade_cmds
+    from otclab.workflows import trades as trade_cmds
     from otclab.store.fixings import import_fixings
     from otclab.workflows.demo import UNDERLYINGS, base_market
     from otclab.workflows.lifecycle.run import run_lifecycle

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from otclab.core.errors import OtcError
 from otclab.store import tables as T
-from otclab.store import trades as tc
+from otclab.workflows import trades as tc
 from otclab.store.book import cashflows_of, load_book, versions_of
 from otclab.templates.loader import get_template
 

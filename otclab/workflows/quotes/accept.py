@@ -1,6 +1,6 @@
 """A quote the client accepts becomes a booked trade.
 
-``accept`` books the quote's terms with ``otclab.store.trades.book`` — the template version the
+``accept`` books the quote's terms with ``otclab.workflows.trades.book`` — the template version the
 quote was priced with (pinned), the counterparty the sender maps to, direction ``sell`` (the
 desk's view: the desk issues the product the client asked for), trade date the quote's start
 date, premium the note's notional (a note is bought at par) or the option's quoted value — then
@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ...core.dates import Date
 from ...store import tables as T
 from ...store.book import business_date
-from ...store import trades as trade_store
+from .. import trades as trade_store
 from ...store.db import now
 from ...store.record import BookingError
 from . import states

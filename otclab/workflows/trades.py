@@ -15,11 +15,11 @@ from sqlalchemy import func, insert, select
 from ..core.calendar import sse_calendar
 from ..core.dates import Date
 from ..templates.context import resolve_maturity
-from . import tables as T
-from . import templates as tpl_store
-from .book import StoredTrade, business_date, load_book
-from .db import Store, now
-from .record import BookingError, TradeRecord, parse_record
+from ..store import tables as T
+from ..store import templates as tpl_store
+from ..store.book import StoredTrade, business_date, load_book
+from ..store.db import Store, now
+from ..store.record import BookingError, TradeRecord, parse_record
 
 
 def _version_row(rec: TradeRecord, version: int, action: str, recorded_by, reason, maturity: Date, ts) -> dict:
