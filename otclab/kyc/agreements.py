@@ -58,10 +58,13 @@ CST = dt.timezone(dt.timedelta(hours=8))
 KIND_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 PLACEHOLDERS = ("firm", "date", "institution", "uscc", "legal_rep", "case_id", "counterparty_id", "client_type",
                 "c_level", "score", "product_level", "professional", "match")
-#: the event certificate's validity (days). ``otclab esign verify`` checks a signer's certificate
-#: at the time it runs (no LTV validation at the timestamp), so a certificate valid for minutes,
-#: as platforms issue them, would stop verifying minutes later; its key lives for one signature.
+#: the event certificate's validity (days) without a timestamp authority: ``otclab esign verify``
+#: then checks the signer's certificate at the time it runs, so a short-lived one would stop
+#: verifying once it expires. With the platform's TSA (``timestamper``) every client signature
+#: carries a trusted RFC 3161 timestamp and is verified at that time, so the certificate lives
+#: ``EVENT_CERT_TIMESTAMPED_DAYS``, as e-sign platforms issue them. Its key serves one signature.
 EVENT_CERT_DAYS = 730
+EVENT_CERT_TIMESTAMPED_DAYS = 1
 
 
 class AgreementError(OtcError):
@@ -255,6 +258,31 @@ def client_ca():
         raise OtcError(f"no signing CA for the client's event certificate: set OTCLAB_KYC_CLIENT_CA_KEY and _CERT, "
                        f"or write a PKI with `otclab esign demo-pki {pki}`", "OTCLAB_KYC_CLIENT_CA_KEY")
     return load_credentials(pki / "root-ca.key.pem", pki / "root-ca.pem", pw)
+
+
+def timestamper(trust=None):
+    """The platform's RFC 3161 timestamp authority for the client's signatures, or None:
+    ``OTCLAB_KYC_TSA_KEY`` (PKCS#12 or PEM key; ``_CERT``, ``_PASSWORD``), else the ``tsa`` party of
+    the PKI folder (``OTCLAB_KYC_PKI``) when it has one."""
+    import json
+
+    from ..esign.pki import load_credentials
+    from ..esign.pki.tsa import LocalTimestampAuthority
+
+    key = os.environ.get("OTCLAB_KYC_TSA_KEY")
+    if key:
+        cred = load_credentials(key, os.environ.get("OTCLAB_KYC_TSA_CERT"), os.environ.get("OTCLAB_KYC_TSA_PASSWORD"))
+    else:
+        manifest = _pki_dir() / "pki.json"
+        if not manifest.exists():
+            return None
+        m = json.loads(manifest.read_text(encoding="utf-8"))
+        party = (m.get("parties") or {}).get("tsa")
+        if not party:
+            return None
+        cred = load_credentials(_pki_dir() / party["p12"], None,
+                                os.environ.get("OTCLAB_KYC_TSA_PASSWORD") or m.get("pkcs12_password"))
+    return LocalTimestampAuthority(cred, trust)
 
 
 def event_credentials(institution: str, uscc: str, signer_name: str, login: str | None = None, *, trust=None,
@@ -516,8 +544,9 @@ def issue_failure(store, case_id: str) -> str | None:
 
 # ---- sign ----------------------------------------------------------------------------------------
 def sign(store, case_id: str, kind: str, client_credentials, trust, *, by: str,
-         signed_with: str = "certificate") -> AgreementRef:
-    """The client's signature on one issued agreement (see the module docstring); the row after."""
+         signed_with: str = "certificate", tsa=None) -> AgreementRef:
+    """The client's signature on one issued agreement (see the module docstring); the row after.
+    ``tsa``: the timestamp authority (default ``timestamper()``, none when not configured)."""
     from ..esign.pdfsign import SealSpec, sign_pdf, verify_pdf
     from .cases import _case
 
@@ -565,7 +594,7 @@ def sign(store, case_id: str, kind: str, client_credentials, trust, *, by: str,
     if signed is None:
         signed = sign_pdf(data, client_credentials.signer(), field_name=CLIENT_FIELD, trust=trust,
                           seal=SealSpec(lines=["乙方电子签名：%(signer)s", "签署时间：%(ts)s"]),
-                          reason=f"签署 {row.title}")
+                          reason=f"签署 {row.title}", timestamper=tsa if tsa is not None else timestamper(trust))
         report = verify_pdf(signed, trust)
     if not report["ok"] or report["count"] != 2:
         probs = "; ".join(p for s in report["signatures"] for p in s.get("problems", []))
@@ -610,11 +639,13 @@ def sign_online(store, user: str, kinds: list[str] | None = None) -> list[Agreem
 
     institution = view(store, case_id).institution or case.institution
     trust = trust_store()
+    tsa = timestamper(trust)
+    days = EVENT_CERT_TIMESTAMPED_DAYS if tsa is not None else EVENT_CERT_DAYS
     out = []
     for k in kinds:
-        cred = event_credentials(institution, case.uscc, case.contact_name or user, user, trust=trust)
+        cred = event_credentials(institution, case.uscc, case.contact_name or user, user, trust=trust, days=days)
         try:
-            out.append(sign(store, case_id, k, cred, trust, by=user, signed_with="event"))
+            out.append(sign(store, case_id, k, cred, trust, by=user, signed_with="event", tsa=tsa))
         finally:
             del cred                     # the event key is used for this one signature only
     return out

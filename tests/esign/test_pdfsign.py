@@ -170,3 +170,25 @@ def test_unsigned_parts_of_the_signature_container_are_guarded(both_signed, trus
         except InputError:
             continue
         assert not report["ok"], f"altered CMS byte {k // 2} went unnoticed"
+
+
+def test_a_timestamped_signature_stays_trusted_after_its_certificate_expires(pki, trust, tsa, document):
+    """An archived document outlives its signer's certificate: with a trusted timestamp the signer
+    is checked at the time the timestamp proves; without one it must be valid at verification."""
+    import datetime as dt
+
+    from otclab.esign.pki import Credentials
+    from otclab.esign.pdfsign import verify_pdf
+    from otclab.kyc.agreements import event_credentials
+
+    root = Credentials(key=pki.root_key, chain=[pki.root])
+    short = event_credentials("示例机构有限公司", "91310115MA1H7GQK3W", "钱嘉禾", ca=root, trust=trust, days=1)
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3)       # the certificate expired 2 days ago
+    stamped = sign_pdf(document, short.signer(), field_name="client", timestamper=tsa, trust=trust)
+    bare = sign_pdf(document, short.signer(), field_name="client", trust=trust)
+    assert verify_pdf(stamped, trust)["ok"] and verify_pdf(bare, trust)["ok"]
+    kept = verify_pdf(stamped, trust, at=later)
+    assert kept["ok"], kept
+    assert kept["signatures"][0]["timestamp"]["trusted"]
+    gone = verify_pdf(bare, trust, at=later)
+    assert not gone["ok"] and not gone["signatures"][0]["trusted"]

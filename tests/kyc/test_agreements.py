@@ -139,6 +139,13 @@ def test_the_web_route_signs_with_an_event_certificate_for_the_logged_in_clients
         assert subject[NameOID.COMMON_NAME] == "钱嘉禾" and subject[NameOID.USER_ID] == "client.ev"
         assert check_certificate(cert, "document", trust)[-1] == trust.roots[0]      # the PKI's root, fit to sign
         serials.add(cert.serial_number)
+        # the platform's TSA (the PKI's tsa party) stamps the client's signature, so the event
+        # certificate lives a day and the signed copy still verifies after it has expired
+        import datetime as dt
+
+        assert rep["signatures"][1]["timestamp"]["trusted"]
+        assert cert.not_valid_after_utc - cert.not_valid_before_utc <= dt.timedelta(days=1, minutes=5)
+        assert verify_pdf(data, trust, at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3))["ok"]
     assert len(serials) == 2                                            # one event certificate per signature
     assert [r.trade_id for r in _book(store, "AG-T2", "CP-AG2")] == ["AG-T2"]
     with pytest.raises(K.AgreementError, match="no agreement waiting for a signature"):

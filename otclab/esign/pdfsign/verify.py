@@ -7,7 +7,9 @@ signature we report:
 - ``valid``: the CMS signature verifies with the signer certificate's key;
 - ``trusted``: pyHanko's path validation succeeds AND our own policy (``check_certificate`` for
   document signing, at the timestamp time or else the claimed signing time) accepts the signer:
-  chains to a trusted root, valid then, not revoked by the CRLs we hold, right key usage;
+  chains to a trusted root, valid then, not revoked by the CRLs we hold, right key usage. With a
+  trusted signature timestamp both check the signer at the timestamp's time, so a signature
+  stays trusted after its certificate expires; without one, the certificate must be valid now;
 - ``coverage``: ``entire_file`` (nothing after it), or ``entire_revision`` plus the level of the
   later modifications pyHanko's difference analysis allows (only signatures/form filling);
 - ``timestamp``: the RFC 3161 signature timestamp, its validity and trust (TSA EKU timeStamping).
@@ -40,14 +42,17 @@ from ..pki.tsa import to_asn1_cert
 from .sign import open_pdf
 
 
-def validation_context(trust: TrustStore) -> ValidationContext:
-    """pyHanko validation context: our roots and CRLs, no fetching, revocation checked when known."""
+def validation_context(trust: TrustStore, moment=None) -> ValidationContext:
+    """pyHanko validation context: our roots and CRLs, no fetching, revocation checked when known;
+    ``moment`` the time certificates must be valid at (default now). At a past moment the CRLs we
+    hold (issued later) still count: a revocation they list from before the moment refuses."""
     return ValidationContext(
         trust_roots=[to_asn1_cert(c) for c in trust.roots],
         other_certs=[to_asn1_cert(c) for c in trust.intermediates],
         crls=[asn1_crl.CertificateList.load(c.public_bytes(serialization.Encoding.DER)) for c in trust.crls],
         allow_fetching=False,
         revocation_mode="hard-fail" if trust.require_crl else "soft-fail",
+        moment=moment, retroactive_revinfo=moment is not None,
     )
 
 
@@ -182,10 +187,16 @@ def _benign_notes(data: bytes, sig) -> list[str]:
     return notes
 
 
-def _one(sig, trust: TrustStore, data: bytes = b"") -> dict[str, Any]:
+def _one(sig, trust: TrustStore, data: bytes = b"", at=None) -> dict[str, Any]:
     entry: dict[str, Any] = {"field": sig.field_name, "notes": []}
     try:
-        status = validate_pdf_signature(sig, validation_context(trust), validation_context(trust))
+        now_ctx = validation_context(trust, at)
+        status = validate_pdf_signature(sig, now_ctx, now_ctx)
+        tsv = status.timestamp_validity
+        if tsv is not None and tsv.intact and tsv.valid and tsv.trusted and not status.trusted:
+            # a trusted timestamp proves when it was signed: the signer's certificate must have
+            # been valid (and not revoked) then, not now (an archived confirmation outlives it)
+            status = validate_pdf_signature(sig, validation_context(trust, tsv.timestamp), now_ctx)
     except Exception as exc:  # noqa: BLE001 - a damaged signature must be reported, not crash us
         entry.update(ok=False, intact=False, valid=False, trusted=False,
                      problems=[f"signature cannot be validated: {type(exc).__name__}: {exc}"])
@@ -255,8 +266,10 @@ def _one(sig, trust: TrustStore, data: bytes = b"") -> dict[str, Any]:
     return entry
 
 
-def verify_pdf(data: bytes, trust: TrustStore) -> dict[str, Any]:
-    """Validation report of all signatures in ``data`` (see module docstring); raises on unreadable PDFs."""
+def verify_pdf(data: bytes, trust: TrustStore, at=None) -> dict[str, Any]:
+    """Validation report of all signatures in ``data`` (see module docstring); raises on unreadable
+    PDFs. ``at``: the time of the validation (default now; a later time tells whether the
+    document will still verify then)."""
     check_size(len(data), "pdf_bytes", "pdf")
     try:
         reader = open_pdf(data)
@@ -268,7 +281,7 @@ def verify_pdf(data: bytes, trust: TrustStore) -> dict[str, Any]:
         raise InputError(f"corrupt PDF: cannot read its signature fields ({type(exc).__name__}: {exc})", field="pdf") from None
     if len(sigs) > limit("pdf_signatures"):
         raise InputError(f"{len(sigs)} signatures, more than the {describe('pdf_signatures')}", field="pdf")
-    report = [_one(s, trust, data) for s in sigs]
+    report = [_one(s, trust, data, at) for s in sigs]
     # A signed field whose signature pyHanko cannot recognise (e.g. an altered /SubFilter) is
     # skipped by it: without this, a document whose later signature was damaged would report
     # only the earlier ones, and those may well be fine.
