@@ -37,7 +37,6 @@ import logging
 import os
 import re
 import string
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,16 +73,11 @@ class AgreementError(OtcError):
 # ---- the agreements as data -------------------------------------------------------------------
 @functools.lru_cache(maxsize=4)
 def _load(path: str) -> tuple[dict, str]:
-    try:
-        data = Path(path).read_bytes()
-    except OSError as e:
-        raise OtcError(f"cannot read the agreements file {path}: {e.strerror}", "OTCLAB_KYC_AGREEMENTS") from None
-    try:
-        doc = tomllib.loads(data.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise OtcError(f"{path}: not valid TOML: {e}", "OTCLAB_KYC_AGREEMENTS") from None
+    from .rules import read_toml
+
+    doc, digest = read_toml(path, "agreements file", "OTCLAB_KYC_AGREEMENTS")
     _validate(doc, path)
-    return doc, hashlib.sha256(data).hexdigest()
+    return doc, digest
 
 
 def _fields(text: str) -> set[str]:

@@ -20,16 +20,22 @@ from .fields import MAX_SCORE, QUESTIONNAIRE, parse_owner
 RULES_FILE = Path(__file__).with_name("rules.toml")
 
 
-@functools.lru_cache(maxsize=4)
-def _load(path: str) -> tuple[dict, str]:
+def read_toml(path: str, what: str, field: str) -> tuple[dict, str]:
+    """(the TOML file ``path`` parsed, the SHA-256 of its bytes); an unreadable or invalid file is
+    an ``OtcError`` naming ``what`` it is and the setting ``field`` that points to it."""
     try:
         data = Path(path).read_bytes()
     except OSError as e:
-        raise OtcError(f"cannot read the KYC rules file {path}: {e.strerror}", "OTCLAB_KYC_RULES") from None
+        raise OtcError(f"cannot read the {what} {path}: {e.strerror}", field) from None
     try:
         return tomllib.loads(data.decode("utf-8")), hashlib.sha256(data).hexdigest()
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise OtcError(f"{path}: not valid TOML: {e}", "OTCLAB_KYC_RULES") from None
+        raise OtcError(f"{path}: not valid TOML: {e}", field) from None
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: str) -> tuple[dict, str]:
+    return read_toml(path, "KYC rules file", "OTCLAB_KYC_RULES")
 
 
 def rules() -> dict:
