@@ -68,6 +68,7 @@ class QuoteReviewPage:
         self.quote: dict | None = None
         self.token = None
         self._busy = False            # one look at the store at a time
+        self._acting = False          # a trader's action is running: the periodic look waits
         self._rendering = False       # True while the page sets field inputs itself: no edit then
         self.table = pn.widgets.Tabulator(
             self.blotter.frame, show_index=False, selectable=1, disabled=True, titles=v.TITLES,
@@ -135,7 +136,7 @@ class QuoteReviewPage:
         return self
 
     async def _tick(self) -> None:
-        if self._busy:
+        if self._busy or self._acting:      # an action reads the store itself when it is done
             return
         self._busy = True
         try:
@@ -245,10 +246,17 @@ class QuoteReviewPage:
                                  sizing_mode="stretch_width")
         w._q_field, w._q_value = name, value
 
-        async def edited(event, w=w):
+        # A synchronous watcher, so the page's own settings (under ``_rendering``) are told apart
+        # from the trader's: an async one runs later, after the flag is down, and took the page's
+        # own "0.7" for an edit ("ki_barrier unchanged" over the "repriced" message).
+        def edited(event, w=w):
             if self._rendering or event.new == event.old:
                 return
-            await self._run(self.desk.edit, self.selected, w._q_field, event.new, w._q_value)
+            args = (self.desk.edit, self.selected, w._q_field, event.new, w._q_value)
+
+            async def go():
+                await self._run(*args)
+            pn.state.execute(go)
         w.param.watch(edited, "value")
         return w
 
@@ -262,11 +270,16 @@ class QuoteReviewPage:
         buttons = (self.approve_btn, self.reject_btn, self.cancel_btn, self.accept_btn)
         for b in buttons:
             b.loading = True
+        self._acting = True
         try:
-            out = await asyncio.to_thread(action, *args)
+            await self._act_and_show(action, args)
         finally:
+            self._acting = False
             for b in buttons:
                 b.loading = False
+
+    async def _act_and_show(self, action, args) -> None:
+        out = await asyncio.to_thread(action, *args)
         self.notify(out)
         if out.ok:
             self.reason.value = ""

@@ -136,3 +136,39 @@ def test_a_rejection_needs_a_reason_and_nobody_logged_in_decides_nothing(desk):
     assert out.message == f"quote {w['quote_id']}: withdrawn by bob (spot moved)"
     unknown = d.approve("Q999")
     assert unknown.message.startswith("quote Q999: approval refused: no quote 'Q999'")
+
+
+def test_the_page_setting_its_own_field_inputs_is_not_taken_for_an_edit(desk):
+    """The page's own update of a field (a newer revision read from the store) sets the input's
+    value; with an event loop running (as under the Panel server) that must not run an edit, even
+    after the page's "rendering" flag is down again (seen on CI: "ki_barrier unchanged" replaced
+    the "repriced" message)."""
+    import asyncio
+
+    from otclab.dashboards.quotes_app import QuoteReviewPage
+    from otclab.workflows.quotes import service
+
+    q = _quote(desk, "500雪球 敲出103 敲入75 12个月 名本1000w 票息多少")
+    page = QuoteReviewPage(desk, "alice")
+    page.show(q["quote_id"])
+    ki = next(w for w in page.fields if w._q_field == "ki_barrier")
+    assert ki.value == "0.75"
+    n = len(service.list_quotes(desk))
+
+    async def refreshed():
+        page.quote = {**page.quote, "fields": {**page.quote["fields"], "ki_barrier": 0.70}}
+        page._render(rebuild=False)          # what the periodic look does with a changed quote
+        await asyncio.sleep(0.5)             # any callback the setting scheduled runs now
+    asyncio.run(refreshed())
+    assert ki.value == "0.7" and ki._q_value == 0.70
+    assert page.message.object == "" and len(service.list_quotes(desk)) == n
+
+    async def typed():                       # the trader's own edit still reprices
+        ki.value = "0.72"
+        for _ in range(200):
+            if "repriced" in (page.message.object or ""):
+                return
+            await asyncio.sleep(0.1)
+    asyncio.run(typed())
+    assert "ki_barrier = 0.72 by alice, repriced" in page.message.object
+    assert len(service.list_quotes(desk)) == n + 1
